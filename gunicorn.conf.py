@@ -1,0 +1,15 @@
+"""Production server settings (`gunicorn --config gunicorn.conf.py "webapp:create_app()"`)."""
+
+import os
+
+# One process by default: the in-memory reply broker lives in it. Set REDIS_URL before
+# raising WEB_WORKERS, so that any process can serve any reply's stream.
+workers = int(os.environ.get("WEB_WORKERS", "1"))
+worker_class = "gthread"
+# Every open reply stream holds a thread for its lifetime.
+threads = int(os.environ.get("WEB_THREADS", "128"))
+timeout = 0 if worker_class == "gthread" else 30
+graceful_timeout = 20
+keepalive = 5
+accesslog = None
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

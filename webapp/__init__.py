@@ -1,0 +1,85 @@
+"""BA Assistant: a self-hosted AI workspace for business analysts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from . import config as settings
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure the app; `config` overrides the environment (tests)."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    configure_settings(app, config)
+    configure_logging(app)
+    configure_extensions(app)
+    configure_blueprints(app)
+    configure_templates(app)
+    configure_errors(app)
+    configure_cli(app)
+    return app
+
+
+def configure_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    app.config.from_object(settings.Defaults)
+    app.config.update(settings.from_environment(Path(app.instance_path)))
+    if overrides:
+        app.config.update(overrides)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = settings.load_secret_key(Path(app.instance_path))
+
+
+def configure_logging(app: Flask) -> None:
+    from .logs import init_logging
+
+    init_logging(app)
+
+
+def configure_extensions(app: Flask) -> None:
+    from . import database
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    from .auth.session import init_login
+
+    init_login(app, login_manager)
+
+
+def configure_blueprints(app: Flask) -> None:
+    from .auth.routes import bp as auth_bp
+    from .home.routes import bp as home_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(auth_bp)
+
+
+def configure_templates(app: Flask) -> None:
+    from .rendering import init_templates
+
+    init_templates(app)
+
+
+def configure_errors(app: Flask) -> None:
+    from .errors import init_errors
+
+    init_errors(app)
+
+
+def configure_cli(app: Flask) -> None:
+    from .auth.cli import users_cli
+
+    app.cli.add_command(users_cli)

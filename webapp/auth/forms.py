@@ -1,0 +1,43 @@
+"""Account forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from ..models import THEMES
+from .service import MIN_PASSWORD_LENGTH
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    display_name = StringField("Display name", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)]
+    )
+    confirm = PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField("Keep me logged in")
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField("Display name", validators=[DataRequired(), Length(max=80)])
+    theme = SelectField("Theme", choices=[(theme, theme.title()) for theme in THEMES])
+    default_provider = SelectField("Default provider for new chats", choices=[])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
+    new_password = PasswordField(
+        "New password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)]
+    )
+    confirm = PasswordField(
+        "Repeat new password", validators=[DataRequired(), EqualTo("new_password", "The passwords differ.")]
+    )

@@ -1,0 +1,72 @@
+"""Account rules, independent of Flask's request globals."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import THEMES, User
+
+MIN_PASSWORD_LENGTH = 10
+# Compared against when the email is unknown, so a miss costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+class AccountError(Exception):
+    """A rule was broken; `field` names the form field it belongs to."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(*, email: str, display_name: str, password: str, is_admin: bool | None = None) -> User:
+    """Create an account; the first account of the install is an admin."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    if find_by_email(email) is not None:
+        raise AccountError("email", "An account with this email already exists.")
+    if is_admin is None:
+        is_admin = db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        password_hash=generate_password_hash(password, method="scrypt"),
+        is_admin=is_admin,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the user for these credentials, or None without saying which part was wrong."""
+    user = find_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def update_profile(user: User, *, display_name: str, theme: str, default_provider: str | None) -> None:
+    if theme not in THEMES:
+        raise AccountError("theme", "Choose one of the listed themes.")
+    user.display_name = display_name.strip()
+    user.theme = theme
+    user.default_provider = default_provider or None
+    db.session.commit()
+
+
+def change_password(user: User, *, current: str, new: str) -> None:
+    if not check_password_hash(user.password_hash, current):
+        raise AccountError("current_password", "That is not your current password.")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise AccountError("new_password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    user.password_hash = generate_password_hash(new, method="scrypt")
+    db.session.commit()

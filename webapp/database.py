@@ -1,0 +1,38 @@
+"""Per-connection settings that SQLAlchemy cannot express in the schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from .extensions import db
+
+
+def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
+    # SQLite ignores foreign keys unless asked on every connection; WAL lets the
+    # reply runner write checkpoints while pages read.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+# The full-text tables and indexes are made by hand in the migrations (FTS5 on SQLite,
+# GIN expression indexes on PostgreSQL); the models do not describe them.
+FULL_TEXT_MARKER = "_fts"
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic filter: leave the full-text objects out of schema comparisons."""
+    return not (name and FULL_TEXT_MARKER in name)
+
+
+def init_app(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite" and not sa.event.contains(engine, "connect", _configure_sqlite):
+        sa.event.listen(engine, "connect", _configure_sqlite)

@@ -1,0 +1,347 @@
+"""The data model: typed SQLAlchemy 2.0 models for every table."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship, validates
+
+from .extensions import db
+
+THREAD_TYPES = ("ba_assistant", "assistant")
+CONVERSATION_MODES = ("meeting", "refinement")
+MESSAGE_ROLES = ("user", "assistant")
+MESSAGE_STATUSES = ("streaming", "complete", "stopped", "error", "interrupted")
+ARTIFACT_TYPES = ("user_stories", "acceptance_criteria", "requirements_doc", "brd", "other")
+TASK_PRIORITIES = ("low", "medium", "high")
+USAGE_PURPOSES = ("chat", "title", "summary")
+THEMES = ("system", "light", "dark")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect: sa.Dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: Optional[datetime], dialect: sa.Dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({listed})"
+
+
+def _id_column() -> Mapped[str]:
+    return mapped_column(sa.String(36), primary_key=True, default=new_id)
+
+
+def _created_column() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+def _owner_column() -> Mapped[str]:
+    return mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint(_one_of("theme", THEMES), name="theme"),)
+
+    id: Mapped[str] = _id_column()
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    display_name: Mapped[str] = mapped_column(sa.String(80))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    default_provider: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    theme: Mapped[str] = mapped_column(sa.String(10), default="system", server_default="system")
+    created_at: Mapped[datetime] = _created_column()
+
+    projects: WriteOnlyMapped[Project] = relationship(back_populates="user", passive_deletes=True)
+    threads: WriteOnlyMapped[Thread] = relationship(back_populates="user", passive_deletes=True)
+    tasks: WriteOnlyMapped[Task] = relationship(back_populates="user", passive_deletes=True)
+
+    @validates("email")
+    def _normalise_email(self, key: str, value: str) -> str:
+        return value.strip().lower()
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Project(db.Model):
+    __tablename__ = "projects"
+    __table_args__ = (sa.Index("ix_projects_user_activity", "user_id", "last_activity_at"),)
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = _owner_column()
+    name: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    instructions: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = _created_column()
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="projects")
+    documents: WriteOnlyMapped[Document] = relationship(back_populates="project", passive_deletes=True)
+    threads: WriteOnlyMapped[Thread] = relationship(back_populates="project", passive_deletes=True)
+
+    def __repr__(self) -> str:
+        return f"<Project {self.name!r}>"
+
+
+class Thread(db.Model):
+    __tablename__ = "threads"
+    __table_args__ = (
+        sa.CheckConstraint(_one_of("thread_type", THREAD_TYPES), name="thread_type"),
+        sa.CheckConstraint(
+            f"conversation_mode IS NULL OR {_one_of('conversation_mode', CONVERSATION_MODES)}",
+            name="conversation_mode",
+        ),
+        sa.Index("ix_threads_user_activity", "user_id", "last_activity_at"),
+    )
+
+    id: Mapped[str] = _id_column()
+    # Always the owner, also for threads inside a project: ownership never goes through the project.
+    user_id: Mapped[str] = _owner_column()
+    project_id: Mapped[Optional[str]] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    title_locked: Mapped[bool] = mapped_column(default=False)
+    model_provider: Mapped[str] = mapped_column(sa.String(40))
+    model_name: Mapped[Optional[str]] = mapped_column(sa.String(100))
+    thread_type: Mapped[str] = mapped_column(
+        sa.String(20), default="ba_assistant", server_default="ba_assistant"
+    )
+    conversation_mode: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    skill: Mapped[Optional[str]] = mapped_column(sa.String(80))
+    history_summary: Mapped[Optional[str]] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = _created_column()
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    user: Mapped[User] = relationship(back_populates="threads")
+    project: Mapped[Optional[Project]] = relationship(back_populates="threads")
+    messages: WriteOnlyMapped[Message] = relationship(
+        back_populates="thread", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="Message.created_at",
+    )
+    artifacts: WriteOnlyMapped[Artifact] = relationship(
+        back_populates="thread", cascade="all, delete-orphan", passive_deletes=True
+    )
+    documents: WriteOnlyMapped[Document] = relationship(
+        back_populates="thread", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @validates("thread_type")
+    def _check_thread_type(self, key: str, value: str) -> str:
+        if value not in THREAD_TYPES:
+            raise ValueError(f"thread_type must be one of {THREAD_TYPES}, not {value!r}")
+        return value
+
+    @validates("conversation_mode")
+    def _check_mode(self, key: str, value: Optional[str]) -> Optional[str]:
+        if value is not None and value not in CONVERSATION_MODES:
+            raise ValueError(f"conversation_mode must be one of {CONVERSATION_MODES}, not {value!r}")
+        return value
+
+    def __repr__(self) -> str:
+        return f"<Thread {self.id} {self.thread_type}>"
+
+
+class Document(db.Model):
+    __tablename__ = "documents"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(project_id IS NULL) <> (thread_id IS NULL)", name="exactly_one_owner"
+        ),
+        sa.UniqueConstraint("project_id", "sha256"),
+        sa.UniqueConstraint("thread_id", "sha256"),
+    )
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = _owner_column()
+    project_id: Mapped[Optional[str]] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    thread_id: Mapped[Optional[str]] = mapped_column(
+        sa.ForeignKey("threads.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    # Deferred: list pages must not load megabytes per row.
+    original: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    extracted_text: Mapped[str] = mapped_column(sa.Text, default="", deferred=True)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", sa.JSON, default=dict)
+    created_at: Mapped[datetime] = _created_column()
+
+    project: Mapped[Optional[Project]] = relationship(back_populates="documents")
+    thread: Mapped[Optional[Thread]] = relationship(back_populates="documents")
+    chunks: WriteOnlyMapped[DocumentChunk] = relationship(
+        back_populates="document", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="DocumentChunk.ordinal",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Document {self.filename!r}>"
+
+
+class DocumentChunk(db.Model):
+    """A passage of a document: the unit of search and citation.
+
+    The key is an integer so that SQLite's FTS5 index can use it as its rowid.
+    """
+
+    __tablename__ = "document_chunks"
+    __table_args__ = (sa.UniqueConstraint("document_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"))
+    ordinal: Mapped[int]
+    text: Mapped[str] = mapped_column(sa.Text)
+    page: Mapped[Optional[int]]
+    sheet: Mapped[Optional[str]] = mapped_column(sa.String(100))
+
+    document: Mapped[Document] = relationship(back_populates="chunks")
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+    __table_args__ = (
+        sa.CheckConstraint(_one_of("role", MESSAGE_ROLES), name="role"),
+        sa.CheckConstraint(_one_of("status", MESSAGE_STATUSES), name="status"),
+        sa.Index("ix_messages_thread_created", "thread_id", "created_at"),
+    )
+
+    id: Mapped[str] = _id_column()
+    thread_id: Mapped[str] = mapped_column(sa.ForeignKey("threads.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    content: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(20), default="complete")
+    error: Mapped[Optional[str]] = mapped_column(sa.Text)
+    tool_calls: Mapped[Optional[list[dict[str, Any]]]] = mapped_column(sa.JSON)
+    provider: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    model: Mapped[Optional[str]] = mapped_column(sa.String(100))
+    input_tokens: Mapped[int] = mapped_column(default=0)
+    output_tokens: Mapped[int] = mapped_column(default=0)
+    # Number of stream deltas already folded into `content`; a reconnecting stream resumes after it.
+    stream_seq: Mapped[int] = mapped_column(default=0)
+    deleted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = _created_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    thread: Mapped[Thread] = relationship(back_populates="messages")
+
+    def __repr__(self) -> str:
+        return f"<Message {self.role} {self.status}>"
+
+
+class Artifact(db.Model):
+    __tablename__ = "artifacts"
+    __table_args__ = (
+        sa.CheckConstraint(_one_of("artifact_type", ARTIFACT_TYPES), name="artifact_type"),
+    )
+
+    id: Mapped[str] = _id_column()
+    thread_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("threads.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[Optional[str]] = mapped_column(
+        sa.ForeignKey("messages.id", ondelete="SET NULL")
+    )
+    # Earlier versions stay as rows; every version points at the first one.
+    first_version_id: Mapped[Optional[str]] = mapped_column(
+        sa.ForeignKey("artifacts.id", ondelete="CASCADE"), index=True
+    )
+    artifact_type: Mapped[str] = mapped_column(sa.String(30))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    content_markdown: Mapped[str] = mapped_column(sa.Text)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = _created_column()
+
+    thread: Mapped[Thread] = relationship(back_populates="artifacts")
+
+    def __repr__(self) -> str:
+        return f"<Artifact {self.title!r} v{self.version}>"
+
+
+class Task(db.Model):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        sa.CheckConstraint(_one_of("priority", TASK_PRIORITIES), name="priority"),
+        sa.Index("ix_tasks_user_completed_created", "user_id", "completed", "created_at"),
+    )
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    project_id: Mapped[Optional[str]] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="SET NULL"), index=True
+    )
+    thread_id: Mapped[Optional[str]] = mapped_column(
+        sa.ForeignKey("threads.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[str] = mapped_column(sa.String(500))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    completed: Mapped[bool] = mapped_column(default=False)
+    completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    due_date: Mapped[Optional[date]]
+    priority: Mapped[str] = mapped_column(sa.String(10), default="medium")
+    created_at: Mapped[datetime] = _created_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="tasks")
+    project: Mapped[Optional[Project]] = relationship()
+    thread: Mapped[Optional[Thread]] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Task {self.title!r}>"
+
+
+class TokenUsage(db.Model):
+    __tablename__ = "token_usage"
+    __table_args__ = (
+        sa.CheckConstraint(_one_of("purpose", USAGE_PURPOSES), name="purpose"),
+        sa.Index("ix_token_usage_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    thread_id: Mapped[Optional[str]] = mapped_column(
+        sa.ForeignKey("threads.id", ondelete="SET NULL"), index=True
+    )
+    message_id: Mapped[Optional[str]] = mapped_column(
+        sa.ForeignKey("messages.id", ondelete="SET NULL")
+    )
+    provider: Mapped[str] = mapped_column(sa.String(40))
+    model: Mapped[str] = mapped_column(sa.String(100))
+    purpose: Mapped[str] = mapped_column(sa.String(10))
+    input_tokens: Mapped[int] = mapped_column(default=0)
+    output_tokens: Mapped[int] = mapped_column(default=0)
+    cost: Mapped[Decimal] = mapped_column(sa.Numeric(12, 6), default=Decimal("0"))
+    created_at: Mapped[datetime] = _created_column()

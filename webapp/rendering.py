@@ -1,0 +1,149 @@
+"""Markdown to sanitized HTML, and the Jinja filters that show user and model text."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Sequence
+
+import nh3
+from flask import Flask
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+_ALLOWED_TAGS = {
+    "a", "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li",
+    "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "span", "div",
+    "mark", "sup", "sub", "input",
+}
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "span": {"class"},
+    "div": {"class"},
+    "code": {"class"},
+    "pre": {"class"},
+    "th": {"style"},
+    "td": {"style"},
+    "ol": {"start"},
+    "input": {"type", "checked", "disabled"},
+}
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def _highlight(code: str, language: str, attrs: str) -> str:
+    try:
+        lexer = get_lexer_by_name(language or "text")
+    except ClassNotFound:
+        return ""
+    return highlight(code, lexer, _FORMATTER)
+
+
+def _image_as_link(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    # A remote image would load as soon as the reply renders and could carry data out
+    # in its URL; a link only goes anywhere when the reader clicks it.
+    token = tokens[idx]
+    src = token.attrGet("src") or ""
+    alt = "".join(child.content for child in token.children or []) or src
+    return f'<a href="{_escape_attr(str(src))}">{_escape_text(alt)}</a>'
+
+
+def _escape_attr(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def _escape_text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _build_parser() -> MarkdownIt:
+    parser = MarkdownIt("commonmark", {"html": False, "highlight": _highlight})
+    parser.enable(["table", "strikethrough"])
+    parser.add_render_rule("image", _image_as_link)
+    return parser
+
+
+_PARSER = _build_parser()
+
+
+def sanitize(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener nofollow",
+    )
+
+
+def markdown_to_html(text: str | None) -> Markup:
+    """Render Markdown from a user or a model as safe HTML."""
+    if not text:
+        return Markup("")
+    return Markup(sanitize(_PARSER.render(text)))
+
+
+def humanize_bytes(size: int | None) -> str:
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def timeago(moment: datetime | None, now: datetime | None = None) -> str:
+    if moment is None:
+        return "never"
+    seconds = int(((now or datetime.now(timezone.utc)) - moment).total_seconds())
+    for limit, divisor, unit in ((60, 1, "second"), (3600, 60, "minute"), (86400, 3600, "hour"), (86400 * 30, 86400, "day")):
+        if seconds < limit:
+            if unit == "second":
+                return "just now"
+            count = seconds // divisor
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return moment.strftime("%d %b %Y")
+
+
+def isodate(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
+
+
+def usd(amount: Decimal | float | None) -> str:
+    value = Decimal(str(amount or 0))
+    return f"${value:,.4f}" if value and value < Decimal("0.01") else f"${value:,.2f}"
+
+
+# (key, label, endpoint): the sidebar, in order. Pages set `active_page` to a key.
+NAV_ITEMS = (
+    ("home", "Home", "home.index"),
+    ("projects", "Projects", "projects.index"),
+    ("chats", "Chats", "threads.chats"),
+    ("assistant", "Assistant", "threads.assistant"),
+    ("tasks", "Tasks", "tasks.index"),
+    ("settings", "Settings", "auth.settings"),
+)
+
+
+def _navigation(app: Flask) -> dict[str, Any]:
+    items = [item for item in NAV_ITEMS if item[2] in app.view_functions]
+    return {"nav_items": items}
+
+
+def init_templates(app: Flask) -> None:
+    app.context_processor(lambda: _navigation(app))
+    app.jinja_env.filters.update(
+        markdown=markdown_to_html,
+        filesize=humanize_bytes,
+        timeago=timeago,
+        isodate=isodate,
+        usd=usd,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
