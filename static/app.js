@@ -55,3 +55,74 @@
     toast("Cannot reach the server. Check your connection and try again.");
   });
 })();
+
+// The chat: Enter sends, drafts survive reloads and expired sessions, the view follows
+// the reply, and a reconnecting stream resumes after the last event it received.
+(function () {
+  "use strict";
+
+  function draftKey(form) { return form && form.getAttribute("data-draft-key"); }
+
+  function restoreDraft() {
+    var form = document.getElementById("composer");
+    var key = draftKey(form);
+    if (!key) return;
+    var box = form.querySelector("textarea");
+    var saved = localStorage.getItem(key);
+    if (saved && !box.value) box.value = saved;
+  }
+
+  function scrollToEnd() {
+    var end = document.getElementById("composer");
+    if (end) end.scrollIntoView({ block: "end" });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    restoreDraft();
+    if (document.getElementById("messages") && !location.hash) scrollToEnd();
+  });
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest("form[data-draft-key]");
+    if (form) localStorage.setItem(draftKey(form), event.target.value);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    var box = event.target;
+    if (!box.matches || !box.matches("#composer textarea")) return;
+    event.preventDefault();
+    if (box.value.trim()) box.form.requestSubmit();
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form.matches || !form.matches("#composer") || !event.detail.successful) return;
+    localStorage.removeItem(draftKey(form));
+    form.querySelector("textarea").value = "";
+    document.getElementById("composer-error").innerHTML = "";
+    scrollToEnd();
+  });
+
+  document.addEventListener("htmx:sseMessage", function (event) {
+    var id = event.detail && event.detail.lastEventId;
+    var source = event.target.closest("[sse-connect]");
+    if (!id || !source) return;
+    var url = new URL(source.getAttribute("sse-connect"), location.href);
+    url.searchParams.set("after", id);
+    source.setAttribute("sse-connect", url.pathname + url.search);
+    var composer = document.getElementById("composer");
+    if (composer && composer.getBoundingClientRect().top < window.innerHeight + 200) scrollToEnd();
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = button.closest(".message").querySelector("[data-copy-source]");
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.innerText).then(function () {
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = "Copy"; }, 1500);
+    });
+  });
+})();

@@ -24,6 +24,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_settings(app, config)
     configure_logging(app)
     configure_extensions(app)
+    configure_providers(app)
+    configure_chat(app)
     configure_blueprints(app)
     configure_templates(app)
     configure_errors(app)
@@ -59,12 +61,30 @@ def configure_extensions(app: Flask) -> None:
     init_login(app, login_manager)
 
 
+def configure_providers(app: Flask) -> None:
+    from .llm.registry import build_registry
+
+    app.extensions["llm"] = build_registry(app.config)
+
+
+def configure_chat(app: Flask) -> None:
+    from .chat.broker import build_broker
+    from .chat.runner import ReplyRunner
+
+    broker = build_broker(app.config["REDIS_URL"])
+    app.extensions["chat.broker"] = broker
+    app.extensions["chat.runner"] = ReplyRunner(app, broker, workers=app.config["CHAT_WORKERS"])
+
+
 def configure_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .home.routes import bp as home_bp
+    from .threads import conversation  # noqa: F401  (attaches its views to the blueprint)
+    from .threads.blueprint import bp as threads_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(threads_bp)
 
 
 def configure_templates(app: Flask) -> None:

@@ -83,6 +83,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "LLM_READ_TIMEOUT": _env_float("LLM_READ_TIMEOUT", 120.0),
         "LLM_MAX_RETRIES": _env_int("LLM_MAX_RETRIES", 2),
         "CHAT_WORKERS": _env_int("CHAT_WORKERS", 32),
+        # Same variable gunicorn.conf.py reads: with one process, a reply nobody runs has died.
+        "WEB_WORKERS": _env_int("WEB_WORKERS", 1),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN") or "10 per minute;50 per hour",

@@ -141,6 +141,8 @@ class Thread(db.Model):
     conversation_mode: Mapped[Optional[str]] = mapped_column(sa.String(20))
     skill: Mapped[Optional[str]] = mapped_column(sa.String(80))
     history_summary: Mapped[Optional[str]] = mapped_column(sa.Text)
+    # The summary covers every message created up to and including this moment.
+    history_summary_through: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = _created_column()
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 

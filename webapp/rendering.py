@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Sequence
@@ -87,6 +88,23 @@ def markdown_to_html(text: str | None) -> Markup:
     return Markup(sanitize(_PARSER.render(text)))
 
 
+_CHOICES = re.compile(r"```choices[ \t]*\n(.*?)\n?```[ \t]*(?:\n|$)", re.DOTALL)
+
+
+def split_choices(text: str) -> tuple[str, list[str]]:
+    """Take the clickable answer choices (a ```choices block of list items) out of a reply."""
+    choices: list[str] = []
+
+    def collect(match: re.Match[str]) -> str:
+        for line in match.group(1).splitlines():
+            item = line.strip().lstrip("-*").strip()
+            if item:
+                choices.append(item[:300])
+        return ""
+
+    return _CHOICES.sub(collect, text), choices[:6]
+
+
 def humanize_bytes(size: int | None) -> str:
     if size is None:
         return ""
@@ -144,6 +162,7 @@ def init_templates(app: Flask) -> None:
         timeago=timeago,
         isodate=isodate,
         usd=usd,
+        split_choices=split_choices,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -103,6 +103,7 @@ def upgrade():
     sa.Column('conversation_mode', sa.String(length=20), nullable=True),
     sa.Column('skill', sa.String(length=80), nullable=True),
     sa.Column('history_summary', sa.Text(), nullable=True),
+    sa.Column('history_summary_through', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_activity_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("conversation_mode IS NULL OR conversation_mode IN ('meeting', 'refinement')", name=op.f('ck_threads_conversation_mode')),

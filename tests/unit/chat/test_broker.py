@@ -1,0 +1,82 @@
+"""Both brokers deliver numbered events in order and resume after any number."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+
+import pytest
+
+from webapp.chat.broker import MemoryBroker, RedisBroker, StreamEvent
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_or_skip() -> RedisBroker:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as error:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"REQUIRE_REDIS=1 but Redis is not reachable at {REDIS_URL}: {error}", pytrace=False)
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {error}")
+    return RedisBroker(REDIS_URL)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def broker(request: pytest.FixtureRequest):
+    return MemoryBroker() if request.param == "memory" else _redis_or_skip()
+
+
+def _publish(broker, message_id: str, *texts: str, start: int = 1) -> None:
+    for offset, text in enumerate(texts):
+        broker.publish(message_id, StreamEvent(start + offset, "delta", text))
+
+
+def test_unknown_reply_reads_as_none(broker) -> None:
+    assert broker.read(f"m-{uuid.uuid4()}", 0, timeout=0.05) is None
+
+
+def test_opened_reply_reads_empty_until_events_arrive(broker) -> None:
+    message_id = f"m-{uuid.uuid4()}"
+    broker.open(message_id)
+    assert list(broker.read(message_id, 0, timeout=0.05)) == []
+
+
+def test_events_resume_after_any_number(broker) -> None:
+    message_id = f"m-{uuid.uuid4()}"
+    broker.open(message_id)
+    _publish(broker, message_id, "a", "b", "c")
+    assert [e.data for e in broker.read(message_id, 0, timeout=0.1)] == ["a", "b", "c"]
+    assert [(e.seq, e.data) for e in broker.read(message_id, 2, timeout=0.1)] == [(3, "c")]
+
+
+def test_reader_wakes_when_an_event_is_published(broker) -> None:
+    message_id = f"m-{uuid.uuid4()}"
+    broker.open(message_id)
+    timer = threading.Timer(0.1, _publish, args=(broker, message_id, "late"))
+    started = time.monotonic()
+    timer.start()
+    events = broker.read(message_id, 0, timeout=5)
+    assert [e.data for e in events] == ["late"]
+    assert time.monotonic() - started < 2
+
+
+def test_stop_requests_are_seen(broker) -> None:
+    message_id = f"m-{uuid.uuid4()}"
+    broker.open(message_id)
+    assert not broker.stop_requested(message_id)
+    broker.request_stop(message_id)
+    assert broker.stop_requested(message_id)
+
+
+def test_closed_reply_stays_readable(broker) -> None:
+    message_id = f"m-{uuid.uuid4()}"
+    broker.open(message_id)
+    _publish(broker, message_id, "x")
+    broker.publish(message_id, StreamEvent(2, "done", "complete"))
+    broker.close(message_id)
+    assert [e.kind for e in broker.read(message_id, 0, timeout=0.1)] == ["delta", "done"]

@@ -1,0 +1,1 @@
+"""Artifacts: deliverables the assistant saves, with their versions and exports."""

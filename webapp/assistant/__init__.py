@@ -1,0 +1,1 @@
+"""What the assistant is told and what it can do: prompts, skills and tools."""

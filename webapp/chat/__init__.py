@@ -1,0 +1,1 @@
+"""The reply engine: runs replies off the request and delivers them to streams."""

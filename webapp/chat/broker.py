@@ -1,0 +1,164 @@
+"""Delivers a reply's events from the runner to any stream that watches it.
+
+In memory for one process; Redis Streams when `REDIS_URL` is set, so that the stream
+can be served by any process or host. Events are numbered from 1 per reply; a reader
+asks for what comes after the last number it has, so a reconnect has no gap and no
+duplicate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+# How long a finished reply's events stay readable for late or reconnecting streams.
+RETAIN_SECONDS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    seq: int
+    kind: str  # "delta", "tool", "done"
+    data: str
+
+
+class Broker(Protocol):
+    def open(self, message_id: str) -> None:
+        """Announce a reply before its first event, so readers wait instead of falling back."""
+        ...
+
+    def publish(self, message_id: str, event: StreamEvent) -> None:
+        """Add the next event; the runner numbers them 1, 2, 3, …"""
+        ...
+
+    def read(self, message_id: str, after: int, timeout: float) -> Sequence[StreamEvent] | None:
+        """Events after `after`, waiting up to `timeout`; None if this broker never saw the reply."""
+        ...
+
+    def request_stop(self, message_id: str) -> None: ...
+
+    def stop_requested(self, message_id: str) -> bool: ...
+
+    def close(self, message_id: str) -> None:
+        """Mark the reply finished; its events expire after RETAIN_SECONDS."""
+        ...
+
+
+class _Channel:
+    __slots__ = ("events", "changed", "stop", "closed_at")
+
+    def __init__(self) -> None:
+        self.events: list[StreamEvent] = []
+        self.changed = threading.Condition()
+        self.stop = False
+        self.closed_at: float | None = None
+
+
+class MemoryBroker:
+    """Channels in this process's memory."""
+
+    def __init__(self) -> None:
+        self._channels: dict[str, _Channel] = {}
+        self._lock = threading.Lock()
+
+    def _channel(self, message_id: str, create: bool) -> _Channel | None:
+        with self._lock:
+            channel = self._channels.get(message_id)
+            if channel is None and create:
+                self._expire_closed()
+                channel = self._channels[message_id] = _Channel()
+            return channel
+
+    def _expire_closed(self) -> None:
+        cutoff = time.monotonic() - RETAIN_SECONDS
+        for key in [k for k, c in self._channels.items() if c.closed_at and c.closed_at < cutoff]:
+            del self._channels[key]
+
+    def publish(self, message_id: str, event: StreamEvent) -> None:
+        channel = self._channel(message_id, create=True)
+        with channel.changed:
+            channel.events.append(event)
+            channel.changed.notify_all()
+
+    def read(self, message_id: str, after: int, timeout: float) -> Sequence[StreamEvent] | None:
+        channel = self._channel(message_id, create=False)
+        if channel is None:
+            return None
+        with channel.changed:
+            if len(channel.events) <= after and channel.closed_at is None:
+                channel.changed.wait(timeout)
+            # Numbers start at 1 and have no holes, so the list index is the number minus one.
+            return channel.events[after:]
+
+    def open(self, message_id: str) -> None:
+        self._channel(message_id, create=True)
+
+    def request_stop(self, message_id: str) -> None:
+        channel = self._channel(message_id, create=False)
+        if channel is not None:
+            channel.stop = True
+
+    def stop_requested(self, message_id: str) -> bool:
+        channel = self._channel(message_id, create=False)
+        return bool(channel and channel.stop)
+
+    def close(self, message_id: str) -> None:
+        channel = self._channel(message_id, create=False)
+        if channel is None:
+            return
+        with channel.changed:
+            channel.closed_at = time.monotonic()
+            channel.changed.notify_all()
+
+
+class RedisBroker:
+    """Redis Streams: entry ids are `0-<seq>`, so a reader resumes with XREAD from `0-<after>`."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+
+    @staticmethod
+    def _key(message_id: str) -> str:
+        return f"ba:reply:{message_id}"
+
+    @staticmethod
+    def _stop_key(message_id: str) -> str:
+        return f"ba:stop:{message_id}"
+
+    def open(self, message_id: str) -> None:
+        # An empty marker entry would shift sequence numbers; a separate key says "seen".
+        self._redis.set(f"ba:open:{message_id}", "1", ex=24 * 3600)
+
+    def publish(self, message_id: str, event: StreamEvent) -> None:
+        self._redis.xadd(self._key(message_id), {"kind": event.kind, "data": event.data}, id=f"0-{event.seq}")
+
+    def read(self, message_id: str, after: int, timeout: float) -> Sequence[StreamEvent] | None:
+        key = self._key(message_id)
+        block_ms = max(1, int(timeout * 1000))
+        response = self._redis.xread({key: f"0-{after}"}, block=block_ms)
+        if not response:
+            return [] if self._redis.exists(f"ba:open:{message_id}", key) else None
+        return [StreamEvent(int(entry_id.split("-")[1]), fields["kind"], fields["data"])
+                for _, entries in response for entry_id, fields in entries]
+
+    def request_stop(self, message_id: str) -> None:
+        self._redis.set(self._stop_key(message_id), "1", ex=3600)
+
+    def stop_requested(self, message_id: str) -> bool:
+        return bool(self._redis.exists(self._stop_key(message_id)))
+
+    def close(self, message_id: str) -> None:
+        key = self._key(message_id)
+        with self._redis.pipeline() as pipe:
+            for name in (key, f"ba:open:{message_id}", self._stop_key(message_id)):
+                pipe.expire(name, RETAIN_SECONDS)
+            pipe.execute()
+
+
+def build_broker(redis_url: str | None) -> MemoryBroker | RedisBroker:
+    return RedisBroker(redis_url) if redis_url else MemoryBroker()

@@ -1,0 +1,232 @@
+"""Posting, stopping, regenerating and editing replies; the rules around them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Message, Thread, utcnow
+from . import usage
+from .broker import Broker
+from .runner import ReplyRunner
+
+MAX_MESSAGE_CHARS = 32_000
+UNDO_SECONDS = 30
+BUDGET_WARNING_SHARE = Decimal("0.8")
+
+
+class ChatError(Exception):
+    """A request the chat cannot take; `status` is the HTTP status that fits it."""
+
+    status = 422
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ReplyInProgress(ChatError):
+    status = 409
+
+
+class BudgetExhausted(ChatError):
+    status = 402
+
+
+class ProviderUnavailable(ChatError):
+    status = 422
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """What the chat rules need from the app's configuration."""
+
+    registry: Any
+    runner: ReplyRunner
+    monthly_budget: Decimal
+    single_process: bool
+    stale_after: timedelta
+
+
+def clean_content(text: str | None) -> str:
+    content = (text or "").strip()
+    if not content:
+        raise ChatError("Write a message first.")
+    if len(content) > MAX_MESSAGE_CHARS:
+        raise ChatError(f"Messages are limited to {MAX_MESSAGE_CHARS:,} characters; this one has {len(content):,}.")
+    return content
+
+
+def budget_state(user_id: str, budget: Decimal) -> tuple[Decimal, Decimal]:
+    """This month's spend and the share of the budget it uses (0 when there is no budget)."""
+    spent = usage.month_spend(user_id)
+    return spent, (spent / budget if budget > 0 else Decimal(0))
+
+
+def visible_messages(thread_id: str) -> sa.Select[tuple[Message]]:
+    return sa.select(Message).where(Message.thread_id == thread_id, Message.deleted_at.is_(None))
+
+
+def streaming_reply(thread: Thread) -> Message | None:
+    return db.session.scalars(
+        visible_messages(thread.id).where(Message.status == "streaming").limit(1)
+    ).first()
+
+
+def is_orphaned(message: Message, settings: ChatSettings) -> bool:
+    """A `streaming` message that nobody is producing any more (its runner died)."""
+    if message.status != "streaming" or settings.runner.is_running(message.id):
+        return False
+    if settings.single_process:
+        return True
+    return utcnow() - message.updated_at > settings.stale_after
+
+
+def reconcile(thread: Thread, settings: ChatSettings) -> None:
+    """Mark replies whose runner died as interrupted, keeping their text."""
+    message = streaming_reply(thread)
+    if message is not None and is_orphaned(message, settings):
+        mark_interrupted(message)
+
+
+def mark_interrupted(message: Message) -> None:
+    message.status = "interrupted"
+    message.error = "The server stopped before this reply finished."
+    db.session.commit()
+
+
+def _check_can_reply(thread: Thread, settings: ChatSettings) -> None:
+    reconcile(thread, settings)
+    if streaming_reply(thread) is not None:
+        raise ReplyInProgress("A reply is still being written. Wait for it to finish or press Stop.")
+    if not settings.registry.is_configured(thread.model_provider):
+        raise ProviderUnavailable(
+            f"The provider \"{thread.model_provider}\" is not configured on this server. "
+            "Pick another provider for this chat.")
+    spent, share = budget_state(thread.user_id, settings.monthly_budget)
+    if settings.monthly_budget > 0 and share >= 1:
+        raise BudgetExhausted(
+            f"You have used this month's budget (${spent:.2f} of ${settings.monthly_budget:.2f}). "
+            "New replies are paused until next month; ask your administrator to raise USER_MONTHLY_BUDGET_USD.")
+
+
+def _new_reply(thread: Thread) -> Message:
+    reply = Message(thread_id=thread.id, role="assistant", status="streaming", content="",
+                    provider=thread.model_provider, model=thread.model_name, created_at=utcnow())
+    db.session.add(reply)
+    return reply
+
+
+def _launch(thread: Thread, reply: Message, settings: ChatSettings) -> None:
+    thread.last_activity_at = utcnow()
+    db.session.commit()
+    settings.runner.submit(reply.id)
+
+
+def post_message(thread: Thread, text: str | None, settings: ChatSettings) -> tuple[Message, Message]:
+    """Save the user's message and start the reply to it."""
+    content = clean_content(text)
+    _check_can_reply(thread, settings)
+    question = Message(thread_id=thread.id, role="user", content=content, created_at=utcnow())
+    db.session.add(question)
+    db.session.flush()
+    reply = _new_reply(thread)
+    _launch(thread, reply, settings)
+    return question, reply
+
+
+def _last_messages(thread: Thread) -> tuple[Message | None, Message | None]:
+    """The last user message and the reply after it, if any."""
+    newest = list(db.session.scalars(
+        visible_messages(thread.id).order_by(Message.created_at.desc()).limit(2)))
+    if newest and newest[0].role == "user":
+        return newest[0], None
+    if len(newest) == 2 and newest[1].role == "user":
+        return newest[1], newest[0]
+    return None, newest[0] if newest else None
+
+
+def regenerate(thread: Thread, settings: ChatSettings) -> Message:
+    """Replace the last reply with a new one (also how a failed reply is retried)."""
+    _check_can_reply(thread, settings)
+    question, answer = _last_messages(thread)
+    if question is None:
+        raise ChatError("There is no message to answer yet.")
+    if answer is not None:
+        db.session.delete(answer)
+    reply = _new_reply(thread)
+    _launch(thread, reply, settings)
+    return reply
+
+
+def edit_last(thread: Thread, text: str | None, settings: ChatSettings) -> tuple[Message, Message]:
+    """Change the last user message and answer it again."""
+    content = clean_content(text)
+    _check_can_reply(thread, settings)
+    question, answer = _last_messages(thread)
+    if question is None:
+        raise ChatError("There is no message of yours to edit.")
+    question.content = content
+    if answer is not None:
+        db.session.delete(answer)
+    reply = _new_reply(thread)
+    _launch(thread, reply, settings)
+    return question, reply
+
+
+def request_stop(message: Message, broker: Broker) -> None:
+    broker.request_stop(message.id)
+
+
+def delete_message(message: Message) -> None:
+    """Hide a message; it can be restored for UNDO_SECONDS."""
+    if message.status == "streaming":
+        raise ReplyInProgress("Stop the reply before deleting it.")
+    message.deleted_at = utcnow()
+    db.session.commit()
+
+
+def undo_delete(message: Message) -> None:
+    if message.deleted_at is None:
+        return
+    if utcnow() - message.deleted_at > timedelta(seconds=UNDO_SECONDS):
+        raise ChatError("It is too late to undo this deletion.")
+    message.deleted_at = None
+    db.session.commit()
+
+
+def purge_deleted(thread_id: str) -> None:
+    """Remove messages whose undo window has passed."""
+    cutoff = utcnow() - timedelta(seconds=UNDO_SECONDS)
+    db.session.execute(sa.delete(Message).where(
+        Message.thread_id == thread_id, Message.deleted_at.is_not(None), Message.deleted_at < cutoff))
+
+
+def change_settings(thread: Thread, *, provider: str, model: str | None, mode: str | None, skill: str | None,
+                    registry: Any, skills: tuple[str, ...]) -> str | None:
+    """Switch the thread's provider, model, mode or skill; history carries over.
+
+    Returns a note for the user when the mode changed under an existing conversation.
+    """
+    if not registry.is_configured(provider):
+        raise ProviderUnavailable(f"The provider \"{provider}\" is not configured on this server.")
+    if thread.thread_type == "ba_assistant" and mode not in (None, "meeting", "refinement"):
+        raise ChatError("Choose the meeting or the refinement mode.")
+    if skill and skill not in skills:
+        raise ChatError("That skill does not exist.")
+    if model and len(model) > 100:
+        raise ChatError("Model names are limited to 100 characters.")
+    note = None
+    had_messages = db.session.scalar(sa.select(sa.exists().where(visible_messages(thread.id).whereclause)))
+    if thread.thread_type == "ba_assistant" and mode != thread.conversation_mode and thread.conversation_mode and had_messages:
+        note = f"Mode changed to {mode or 'none'}; earlier turns were under the {thread.conversation_mode} mode."
+    thread.model_provider, thread.model_name = provider, (model or "").strip() or None
+    if thread.thread_type == "ba_assistant":
+        thread.conversation_mode, thread.skill = mode, skill or None
+    db.session.commit()
+    return note

@@ -1,0 +1,87 @@
+"""The text of a reply's Server-Sent Events stream."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from markupsafe import escape
+
+from .broker import Broker, StreamEvent
+
+HEARTBEAT_SECONDS = 15.0
+POLL_SECONDS = 0.5
+
+
+def sse(data: str, *, event: str | None = None, event_id: int | None = None) -> str:
+    """One event in the wire format; every line of `data` gets its own `data:` field."""
+    lines = [f"id: {event_id}"] if event_id is not None else []
+    if event:
+        lines.append(f"event: {event}")
+    lines.extend(f"data: {line}" for line in data.split("\n"))
+    return "\n".join(lines) + "\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    seq: int
+    text: str
+    streaming: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StreamViews:
+    """What the stream needs from the web layer: HTML for events, and the stored reply."""
+
+    final_bubble: Callable[[], str]
+    activity: Callable[[str], str]
+    replacement: Callable[[str], str]
+    checkpoint: Callable[[], Checkpoint]
+
+
+def _render(event: StreamEvent, views: StreamViews) -> str:
+    if event.kind == "delta":
+        return sse(str(escape(event.data)), event="delta", event_id=event.seq)
+    if event.kind == "tool":
+        return sse(views.activity(event.data), event="tool", event_id=event.seq)
+    return sse(views.final_bubble(), event="done", event_id=event.seq)
+
+
+def relay(broker: Broker, message_id: str, after: int, views: StreamViews,
+          *, heartbeat: float = HEARTBEAT_SECONDS) -> Iterator[str]:
+    """Send what exists after `after`, then each new event, then `done`."""
+    yield "retry: 1000\n\n"
+    while True:
+        events = broker.read(message_id, after, timeout=heartbeat)
+        if events is None:
+            yield from _follow_checkpoints(after, views, heartbeat)
+            return
+        if not events:
+            if not views.checkpoint().streaming:
+                yield sse(views.final_bubble(), event="done")
+                return
+            yield ": ping\n\n"
+        for event in events:
+            after = event.seq
+            yield _render(event, views)
+            if event.kind == "done":
+                return
+
+
+def _follow_checkpoints(after: int, views: StreamViews, heartbeat: float) -> Iterator[str]:
+    """Without the broker's events (another process runs the reply), follow the saved text."""
+    last_write = time.monotonic()
+    while True:
+        point = views.checkpoint()
+        if not point.streaming:
+            yield sse(views.final_bubble(), event="done")
+            return
+        if point.seq > after:
+            after = point.seq
+            last_write = time.monotonic()
+            yield sse(views.replacement(point.text), event="replace", event_id=point.seq)
+        elif time.monotonic() - last_write >= heartbeat:
+            last_write = time.monotonic()
+            yield ": ping\n\n"
+        time.sleep(POLL_SECONDS)

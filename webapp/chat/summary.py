@@ -1,0 +1,70 @@
+"""A running summary of the turns that no longer fit the model's window."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from ..extensions import db
+from ..llm.base import Message as Turn, Provider, ProviderError, TextDelta, Usage
+from ..models import Message, Thread
+from . import usage
+
+log = logging.getLogger(__name__)
+
+SUMMARY_PROMPT = (
+    "You keep the memory of a long business-analysis conversation. Merge the earlier summary (if any) "
+    "and the new turns into one concise summary in Markdown bullet points: decisions, requirements, "
+    "facts from documents (with their sources), open questions, artifacts saved and tasks created. "
+    "Never drop a decision or a requirement. Answer with the summary only."
+)
+
+
+def transcript(messages: Iterable[Message], limit: int = 4000) -> str:
+    """Plain text of messages, for the summariser."""
+    lines = []
+    for message in messages:
+        lines.append(f"{message.role.upper()}: {message.content.strip()[:limit]}")
+        lines.extend(f"[tool {c['name']}: {str(c.get('result', ''))[:500]}]" for c in message.tool_calls or [])
+    return "\n\n".join(lines)
+
+
+def extractive_summary(previous: str | None, messages: Iterable[Message], limit: int = 240) -> str:
+    """A summary made without a model: the start of each turn."""
+    lines = [previous.strip()] if previous else []
+    lines += [f"- {m.role}: {' '.join(m.content.split())[:limit]}" for m in messages if m.content.strip()]
+    return "\n".join(lines)
+
+
+def _summarise_with_model(thread: Thread, new: Sequence[Message], provider: Provider, model: str,
+                          max_tokens: int) -> str:
+    earlier = f"Earlier summary:\n{thread.history_summary}\n\n" if thread.history_summary else ""
+    prompt = f"{earlier}New turns:\n{transcript(new)}"
+    parts, used = [], Usage(0, 0)
+    for event in provider.stream(system=SUMMARY_PROMPT, history=[Turn("user", prompt)], tools=[],
+                                 model=model, max_tokens=max_tokens):
+        if isinstance(event, TextDelta):
+            parts.append(event.text)
+        elif isinstance(event, Usage):
+            used = event
+    usage.record(thread, None, provider.name, model, "summary", used.input_tokens, used.output_tokens)
+    return "".join(parts).strip()
+
+
+def ensure_summary(thread: Thread, dropped: Sequence[Message], provider: Provider, model: str,
+                   *, max_tokens: int) -> str:
+    """Return a summary covering every dropped message, extending the stored one if needed."""
+    through = thread.history_summary_through
+    new = [m for m in dropped if through is None or m.created_at > through]
+    if not new and thread.history_summary:
+        return thread.history_summary
+    summary = ""
+    if provider.name != "offline":
+        try:
+            summary = _summarise_with_model(thread, new, provider, model, max_tokens)
+        except ProviderError as error:
+            log.info("summary not generated", extra={"thread_id": thread.id, "kind": error.kind})
+    thread.history_summary = summary or extractive_summary(thread.history_summary, new)
+    thread.history_summary_through = dropped[-1].created_at
+    db.session.commit()
+    return thread.history_summary

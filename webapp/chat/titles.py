@@ -1,0 +1,79 @@
+"""Short thread titles, made from the conversation until the user names the thread."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..llm.base import Message as Turn, Provider, ProviderError, TextDelta, Usage
+from ..models import Message, Thread
+from . import usage
+
+log = logging.getLogger(__name__)
+
+TITLE_MAX = 60
+# A title is made after the first exchange and refreshed every few exchanges after that.
+REFRESH_EVERY = 4
+TITLE_PROMPT = (
+    "Write a title of at most six words for this conversation. "
+    "Answer with the title only: no quotes, no trailing punctuation."
+)
+
+
+def derive_title(text: str) -> str:
+    """A title taken from the user's own words (no model needed)."""
+    words = " ".join(re.sub(r"[#*_`>\[\]]", " ", text).split())
+    if len(words) <= TITLE_MAX:
+        return words or "New chat"
+    return words[:TITLE_MAX].rsplit(" ", 1)[0] + "…"
+
+
+def _clean(title: str) -> str:
+    title = " ".join(title.strip().strip('"\'').split())
+    return title.rstrip(".")[:TITLE_MAX] or "New chat"
+
+
+def _exchanges(thread: Thread) -> list[Message]:
+    return list(db.session.scalars(
+        sa.select(Message).where(Message.thread_id == thread.id, Message.deleted_at.is_(None))
+        .order_by(Message.created_at).limit(12)
+    ))
+
+
+def _ask_model(thread: Thread, provider: Provider, model: str, messages: list[Message]) -> str:
+    transcript = "\n\n".join(f"{m.role}: {m.content[:1500]}" for m in messages if m.content)
+    text, used = [], Usage(0, 0)
+    for event in provider.stream(system=TITLE_PROMPT, history=[Turn("user", transcript)], tools=[],
+                                 model=model, max_tokens=30):
+        if isinstance(event, TextDelta):
+            text.append(event.text)
+        elif isinstance(event, Usage):
+            used = event
+    usage.record(thread, None, provider.name, model, "title", used.input_tokens, used.output_tokens)
+    return _clean("".join(text))
+
+
+def refresh_title(thread: Thread, provider: Provider, model: str | None) -> None:
+    """Give the thread a title after its first exchange, and refresh it now and then."""
+    if thread.title_locked:
+        return
+    messages = _exchanges(thread)
+    user_turns = sum(1 for m in messages if m.role == "user")
+    if thread.title and (user_turns - 1) % REFRESH_EVERY:
+        return
+    first_user = next((m.content for m in messages if m.role == "user"), "")
+    if provider.name == "offline":
+        title = thread.title or derive_title(first_user)
+    else:
+        try:
+            title = _ask_model(thread, provider, model or provider.default_model, messages)
+        except ProviderError as error:
+            log.info("title not generated", extra={"thread_id": thread.id, "kind": error.kind})
+            title = thread.title or derive_title(first_user)
+    db.session.refresh(thread, ["title_locked"])
+    if not thread.title_locked:
+        thread.title = title
+    db.session.commit()

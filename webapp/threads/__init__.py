@@ -1,0 +1,1 @@
+"""Threads: the chat lists, the thread page, posting a message, and the reply stream."""

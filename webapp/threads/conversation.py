@@ -1,0 +1,236 @@
+"""The thread page: the conversation, posting a message, and the reply's stream."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import (Response, abort, current_app, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
+from flask_login import current_user, login_required
+
+from ..assistant.skills import all_skills
+from ..chat import service as chat
+from ..chat.sse import Checkpoint, StreamViews, relay
+from ..extensions import db
+from ..htmx import is_htmx, render
+from ..models import Message, Thread
+from .blueprint import bp
+from .page import conversation_context, message_cost, thread_page_context
+
+PAGE_SIZE = 50
+
+bp.add_app_template_global(message_cost)
+
+
+def owned_thread_or_404(thread_id: str) -> Thread:
+    return db.first_or_404(sa.select(Thread).where(Thread.id == thread_id, Thread.user_id == current_user.id))
+
+
+def owned_message_or_404(message_id: str) -> Message:
+    return db.first_or_404(
+        sa.select(Message).join(Thread)
+        .where(Message.id == message_id, Thread.user_id == current_user.id)
+    )
+
+
+def chat_settings() -> chat.ChatSettings:
+    config = current_app.config
+    return chat.ChatSettings(
+        registry=current_app.extensions["llm"],
+        runner=current_app.extensions["chat.runner"],
+        monthly_budget=Decimal(str(config["USER_MONTHLY_BUDGET_USD"])),
+        single_process=config["WEB_WORKERS"] == 1,
+        stale_after=timedelta(seconds=config["LLM_READ_TIMEOUT"] + 30),
+    )
+
+
+@bp.get("/threads/<thread_id>")
+@login_required
+def show(thread_id: str) -> str:
+    """Show a thread: the latest messages, the composer and the thread's details."""
+    thread = owned_thread_or_404(thread_id)
+    settings = chat_settings()
+    chat.purge_deleted(thread.id)
+    chat.reconcile(thread, settings)
+    context = thread_page_context(thread, settings, before=request.args.get("before"))
+    return render_template("threads/show.html", **context)
+
+
+@bp.get("/threads/<thread_id>/earlier")
+@login_required
+def earlier(thread_id: str) -> str:
+    """Show the messages before `before` (the "load earlier" button)."""
+    thread = owned_thread_or_404(thread_id)
+    context = conversation_context(thread, before=request.args.get("before"), limit=PAGE_SIZE)
+    return render_template("threads/_earlier.html", thread=thread, **context)
+
+
+def _error_response(thread: Thread, error: chat.ChatError, draft: str) -> Response:
+    if is_htmx():
+        html = render_template("threads/_composer_error.html", message=error.message)
+        response = Response(html, status=error.status)
+        response.headers["HX-Retarget"] = "#composer-error"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    context = thread_page_context(thread, chat_settings())
+    return Response(render_template("threads/show.html", composer_error=error.message, draft=draft, **context),
+                    status=error.status)
+
+
+@bp.post("/threads/<thread_id>/messages")
+@login_required
+def post_message(thread_id: str) -> Response:
+    """Save the user's message and start the reply; answer with both bubbles at once."""
+    thread = owned_thread_or_404(thread_id)
+    text = request.form.get("content", "")
+    try:
+        question, reply = chat.post_message(thread, text, chat_settings())
+    except chat.ChatError as error:
+        return _error_response(thread, error, text)
+    if not is_htmx():
+        return redirect(url_for("threads.show", thread_id=thread.id, _anchor=f"message-{reply.id}"), 303)
+    return Response(render_template("threads/_exchange.html", thread=thread, messages=[question, reply]))
+
+
+@bp.post("/threads/<thread_id>/regenerate")
+@login_required
+def regenerate(thread_id: str) -> Response:
+    """Write the last reply again (also retries a failed or interrupted one)."""
+    thread = owned_thread_or_404(thread_id)
+    try:
+        chat.regenerate(thread, chat_settings())
+    except chat.ChatError as error:
+        return _error_response(thread, error, "")
+    return _conversation_response(thread)
+
+
+@bp.post("/threads/<thread_id>/edit")
+@login_required
+def edit_last(thread_id: str) -> Response:
+    """Change the last message and answer it again."""
+    thread = owned_thread_or_404(thread_id)
+    text = request.form.get("content", "")
+    try:
+        chat.edit_last(thread, text, chat_settings())
+    except chat.ChatError as error:
+        return _error_response(thread, error, text)
+    return _conversation_response(thread)
+
+
+def _conversation_response(thread: Thread) -> Response:
+    if not is_htmx():
+        return redirect(url_for("threads.show", thread_id=thread.id), 303)
+    context = conversation_context(thread, limit=PAGE_SIZE)
+    return Response(render_template("threads/_conversation.html", thread=thread, **context))
+
+
+@bp.post("/messages/<message_id>/stop")
+@login_required
+def stop(message_id: str) -> Response:
+    """Ask the reply to stop; it keeps the text written so far."""
+    message = owned_message_or_404(message_id)
+    chat.request_stop(message, current_app.extensions["chat.broker"])
+    if is_htmx():
+        return Response(status=204)
+    return redirect(url_for("threads.show", thread_id=message.thread_id), 303)
+
+
+@bp.post("/messages/<message_id>/delete")
+@login_required
+def delete_message(message_id: str) -> Response:
+    """Delete a message, with a short window to undo."""
+    message = owned_message_or_404(message_id)
+    try:
+        chat.delete_message(message)
+    except chat.ChatError as error:
+        abort(Response(error.message, status=error.status))
+    if is_htmx():
+        return Response(render_template("threads/_deleted.html", message=message))
+    flash("Message deleted.", "info")
+    return redirect(url_for("threads.show", thread_id=message.thread_id), 303)
+
+
+@bp.post("/messages/<message_id>/undo")
+@login_required
+def undo_delete(message_id: str) -> Response:
+    """Bring back a message deleted moments ago."""
+    message = owned_message_or_404(message_id)
+    try:
+        chat.undo_delete(message)
+    except chat.ChatError as error:
+        abort(Response(error.message, status=409))
+    if is_htmx():
+        context = conversation_context(message.thread, limit=PAGE_SIZE)
+        return Response(render_template("threads/_message.html", message=message, thread=message.thread, **context))
+    return redirect(url_for("threads.show", thread_id=message.thread_id, _anchor=f"message-{message.id}"), 303)
+
+
+def _stream_views(message_id: str, thread_id: str) -> StreamViews:
+    settings = chat_settings()
+
+    def load() -> Message:
+        db.session.expire_all()
+        return db.session.get(Message, message_id)
+
+    def final_bubble() -> str:
+        message = load()
+        context = conversation_context(message.thread, limit=1)
+        html = render_template("threads/_message.html", message=message, thread=message.thread, **context)
+        db.session.close()
+        return html
+
+    def checkpoint() -> Checkpoint:
+        message = load()
+        if chat.is_orphaned(message, settings):
+            chat.mark_interrupted(message)
+        point = Checkpoint(message.stream_seq, message.content, message.status == "streaming")
+        db.session.close()
+        return point
+
+    return StreamViews(
+        final_bubble=final_bubble,
+        activity=lambda text: render_template("threads/_activity.html", activity=text),
+        replacement=lambda text: render_template("threads/_stream_text.html", text=text),
+        checkpoint=checkpoint,
+    )
+
+
+def _resume_point() -> int:
+    values = [request.args.get("after", ""), request.headers.get("Last-Event-ID", "")]
+    return max((int(v) for v in values if v.isdigit()), default=0)
+
+
+@bp.get("/messages/<message_id>/stream")
+@login_required
+def stream(message_id: str) -> Response:
+    """Stream a reply as Server-Sent Events, resuming after the last event the client has."""
+    message = owned_message_or_404(message_id)
+    after, thread_id = _resume_point(), message.thread_id
+    views = _stream_views(message.id, thread_id)
+    db.session.close()
+    events = relay(current_app.extensions["chat.broker"], message_id, after, views)
+    response = Response(stream_with_context(events), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+@bp.post("/threads/<thread_id>/settings")
+@login_required
+def update_settings(thread_id: str) -> Response:
+    """Switch the chat's provider, model, mode or skill; the history carries over."""
+    thread = owned_thread_or_404(thread_id)
+    form = request.form
+    try:
+        note = chat.change_settings(
+            thread, provider=form.get("provider", thread.model_provider), model=form.get("model"),
+            mode=form.get("mode") or None, skill=form.get("skill") or None,
+            registry=current_app.extensions["llm"], skills=tuple(s.slug for s in all_skills()),
+        )
+    except chat.ChatError as error:
+        flash(error.message, "error")
+    else:
+        flash(note or "Chat settings saved.", "info" if note else "success")
+    return redirect(url_for("threads.show", thread_id=thread.id), 303)

@@ -1,0 +1,66 @@
+"""What the thread page shows, gathered in a few queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..assistant.skills import all_skills
+from ..chat import service as chat
+from ..chat.usage import thread_totals
+from ..extensions import db
+from ..llm.base import Usage
+from ..llm.pricing import cost_of
+from ..models import CONVERSATION_MODES, Message, Thread
+
+MODE_LABELS = {"meeting": "Meeting", "refinement": "Refinement"}
+MODE_HINTS = {
+    "meeting": "Discovery questions, one at a time, exploring edge cases.",
+    "refinement": "Improve an existing draft: stories, criteria, a requirements section.",
+}
+
+
+def last_ids(thread_id: str) -> dict[str, str | None]:
+    """The ids of the newest user message and the newest reply, which carry Edit and Regenerate."""
+    newest = db.session.execute(
+        chat.visible_messages(thread_id).with_only_columns(Message.id, Message.role)
+        .order_by(Message.created_at.desc()).limit(2)
+    ).all()
+    roles = {role: message_id for message_id, role in reversed(newest)}
+    return {"last_user_id": roles.get("user"), "last_reply_id": newest[0][0] if newest and newest[0][1] == "assistant" else None}
+
+
+def conversation_context(thread: Thread, *, before: str | None = None, limit: int = 50) -> dict[str, Any]:
+    """The newest `limit` messages (before the message `before`, if given), oldest first."""
+    query = chat.visible_messages(thread.id)
+    if before:
+        anchor = db.session.get(Message, before)
+        if anchor is not None and anchor.thread_id == thread.id:
+            query = query.where(Message.created_at < anchor.created_at)
+    newest = list(db.session.scalars(query.order_by(Message.created_at.desc()).limit(limit + 1)))
+    messages = list(reversed(newest[:limit]))
+    return {"messages": messages, "has_earlier": len(newest) > limit, **last_ids(thread.id)}
+
+
+def message_cost(message: Message) -> Any:
+    return cost_of(message.provider or "", message.model or "", Usage(message.input_tokens, message.output_tokens))
+
+
+def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: str | None = None) -> dict[str, Any]:
+    registry = settings.registry
+    input_tokens, output_tokens, cost = thread_totals(thread.id)
+    spent, share = chat.budget_state(thread.user_id, settings.monthly_budget)
+    return {
+        "thread": thread,
+        "project": thread.project,
+        **conversation_context(thread, before=before),
+        "providers": registry.available(),
+        "provider_configured": registry.is_configured(thread.model_provider),
+        "modes": [(mode, MODE_LABELS[mode], MODE_HINTS[mode]) for mode in CONVERSATION_MODES],
+        "skills": all_skills(),
+        "totals": {"input": input_tokens, "output": output_tokens, "cost": cost},
+        "budget": {"spent": spent, "limit": settings.monthly_budget, "share": share,
+                   "warn": share >= chat.BUDGET_WARNING_SHARE, "exhausted": share >= 1 and settings.monthly_budget > 0},
+        "summarised": bool(thread.history_summary),
+    }
