@@ -6,6 +6,7 @@ engine only ever sees what is defined here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeAlias
@@ -50,6 +51,19 @@ class ToolCall:
     id: str
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, id: str, name: str, raw: str) -> ToolCall:
+        """Build a call from the argument text a model streamed."""
+        if not raw.strip():
+            return cls(id, name, {})
+        try:
+            arguments = json.loads(raw)
+        except ValueError:
+            return cls(id, name, {"_raw": raw})
+        if not isinstance(arguments, dict):
+            return cls(id, name, {"_raw": raw})
+        return cls(id, name, arguments)
 
 
 @dataclass(frozen=True, slots=True)

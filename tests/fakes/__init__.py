@@ -1,0 +1,40 @@
+"""Loopback servers that speak each model provider's streaming protocol.
+
+    with FakeAnthropic() as fake:
+        fake.script(text_reply("Hello", chunks=5))
+        provider = build_registry({"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": fake.url}).get("anthropic")
+        ...
+        assert fake.requests[0].json()["messages"][0]["content"] == "Hi"
+
+OpenAI-style clients take `fake.url + "/v1"` as their base URL.
+"""
+
+from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.gemini import FakeGemini, thought_signature
+from tests.fakes.openai import FakeOpenAI
+from tests.fakes.script import (
+    ErrorReply,
+    ScriptedToolCall,
+    StreamReply,
+    error_reply,
+    text_reply,
+    token_reply,
+    tool_reply,
+)
+from tests.fakes.server import FakeServer, RecordedRequest
+
+__all__ = [
+    "ErrorReply",
+    "FakeAnthropic",
+    "FakeGemini",
+    "FakeOpenAI",
+    "FakeServer",
+    "RecordedRequest",
+    "ScriptedToolCall",
+    "StreamReply",
+    "error_reply",
+    "text_reply",
+    "thought_signature",
+    "token_reply",
+    "tool_reply",
+]

@@ -1,0 +1,95 @@
+"""A fake Anthropic Messages API: server-sent events at /v1/messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.fakes.script import ErrorKind, ErrorReply, StreamReply
+from tests.fakes.server import FakeServer, RecordedRequest, Rendered
+
+_ERROR_TYPES: dict[ErrorKind, str] = {
+    "rate_limit": "rate_limit_error",
+    "auth": "authentication_error",
+    "server": "api_error",
+    "overloaded": "overloaded_error",
+    "unavailable": "api_error",
+    "bad_request": "invalid_request_error",
+}
+
+
+class FakeAnthropic(FakeServer):
+    routes = (r"/v1/messages",)
+
+    def render(self, reply: StreamReply, request: RecordedRequest) -> Rendered:
+        start = {
+            "type": "message_start",
+            "message": {
+                "id": "msg_fake",
+                "type": "message",
+                "role": "assistant",
+                "model": reply.model,
+                "content": [],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {"input_tokens": reply.input_tokens, "output_tokens": 1},
+            },
+        }
+        return Rendered(
+            preamble=[_event("message_start", start), _event("ping", {"type": "ping"})],
+            content=_content(reply),
+            ending=[
+                _event(
+                    "message_delta",
+                    {
+                        "type": "message_delta",
+                        "delta": {"stop_reason": reply.stop, "stop_sequence": None},
+                        "usage": {"output_tokens": reply.output_tokens},
+                    },
+                ),
+                _event("message_stop", {"type": "message_stop"}),
+            ],
+        )
+
+    def render_stream_error(self, reply: StreamReply) -> bytes:
+        body = {"type": "error", "error": {"type": _ERROR_TYPES[reply.error], "message": "Overloaded"}}
+        return _event("error", body)
+
+    def error_body(self, reply: ErrorReply) -> dict[str, Any]:
+        return {"type": "error", "error": {"type": _ERROR_TYPES[reply.kind], "message": reply.message}}
+
+
+def _content(reply: StreamReply) -> list[bytes]:
+    events: list[bytes] = []
+    index = 0
+    if reply.text_chunks:
+        events.append(_block_start(index, {"type": "text", "text": ""}))
+        events.extend(
+            _delta(index, {"type": "text_delta", "text": text}) for text in reply.text_chunks
+        )
+        events.append(_block_stop(index))
+        index += 1
+    for call in reply.tool_calls:
+        events.append(_block_start(index, {"type": "tool_use", "id": call.id, "name": call.name, "input": {}}))
+        events.extend(
+            _delta(index, {"type": "input_json_delta", "partial_json": piece}) for piece in call.argument_chunks
+        )
+        events.append(_block_stop(index))
+        index += 1
+    return events
+
+
+def _block_start(index: int, block: dict[str, Any]) -> bytes:
+    return _event("content_block_start", {"type": "content_block_start", "index": index, "content_block": block})
+
+
+def _delta(index: int, delta: dict[str, Any]) -> bytes:
+    return _event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
+
+
+def _block_stop(index: int) -> bytes:
+    return _event("content_block_stop", {"type": "content_block_stop", "index": index})
+
+
+def _event(name: str, data: dict[str, Any]) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()

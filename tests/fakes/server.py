@@ -1,0 +1,208 @@
+"""A scripted streaming HTTP server on 127.0.0.1, the base of every fake provider."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.script import ErrorReply, Scripted, StreamReply
+
+# A pause between the pieces of one event, so they leave as separate TCP segments.
+_PIECE_PAUSE = 0.002
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Rendered:
+    """A stream reply in wire form, split so that cuts can be applied."""
+
+    preamble: list[bytes] = field(default_factory=list)
+    content: list[bytes] = field(default_factory=list)
+    ending: list[bytes] = field(default_factory=list)
+
+
+class FakeServer:
+    """Serve scripted replies, one per request, and record every request.
+
+    Subclasses say which paths they answer and how a neutral reply looks in
+    their provider's wire protocol.
+    """
+
+    routes: tuple[str, ...] = ()
+    stream_content_type = "text/event-stream"
+
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self._replies: deque[Scripted] = deque()
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- public API -------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "use the fake as a context manager"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def script(self, *replies: Scripted) -> None:
+        """Queue replies; each request takes the next one."""
+        with self._lock:
+            self._replies.extend(replies)
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._replies)
+
+    def __enter__(self) -> FakeServer:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.daemon_threads = True
+        server.block_on_close = False
+        server.fake = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    # -- for subclasses ---------------------------------------------------
+
+    def render(self, reply: StreamReply, request: RecordedRequest) -> Rendered:
+        raise NotImplementedError
+
+    def render_stream_error(self, reply: StreamReply) -> bytes:
+        raise NotImplementedError
+
+    def error_body(self, reply: ErrorReply) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # -- serving ----------------------------------------------------------
+
+    def _next_reply(self) -> Scripted | None:
+        with self._lock:
+            return self._replies.popleft() if self._replies else None
+
+    def _answer(self, handler: _Handler, request: RecordedRequest) -> None:
+        if not any(re.fullmatch(route, request.path) for route in self.routes):
+            _send_json(handler, 404, {"error": f"no route for {request.path}"})
+            return
+        reply = self._next_reply()
+        if reply is None:
+            _send_json(handler, 500, {"error": "the fake has no scripted reply left"})
+        elif isinstance(reply, ErrorReply):
+            _send_json(handler, reply.status, self.error_body(reply), reply.headers)
+        else:
+            self._stream(handler, reply, request)
+
+    def _stream(self, handler: _Handler, reply: StreamReply, request: RecordedRequest) -> None:
+        time.sleep(reply.headers_delay)
+        handler.send_response(200)
+        handler.send_header("Content-Type", self.stream_content_type)
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.send_header("Cache-Control", "no-cache")
+        handler.end_headers()
+        handler.wfile.flush()
+        time.sleep(reply.first_byte_delay)
+        for index, event in enumerate(self._events(reply, request)):
+            if index and reply.delay:
+                time.sleep(reply.delay)
+            _write_event(handler, event, reply.wire_chunk_bytes)
+        if reply.ending == "break":
+            _break_body(handler)
+        else:
+            handler.wfile.write(b"0\r\n\r\n")
+
+    def _events(self, reply: StreamReply, request: RecordedRequest) -> list[bytes]:
+        rendered = self.render(reply, request)
+        events = list(rendered.preamble)
+        if reply.error_after is not None:
+            return [*events, *rendered.content[: reply.error_after], self.render_stream_error(reply)]
+        if reply.ending != "complete":
+            limit = len(rendered.content) if reply.cut_after is None else reply.cut_after
+            return [*events, *rendered.content[:limit]]
+        return [*events, *rendered.content, *rendered.ending]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        parts = urlsplit(self.path)
+        request = RecordedRequest(
+            method="POST",
+            path=parts.path,
+            query=parse_qs(parts.query),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        fake: FakeServer = self.server.fake  # type: ignore[attr-defined]
+        with fake._lock:
+            fake.requests.append(request)
+        try:
+            fake._answer(self, request)
+        except OSError:
+            # The client went away (a timeout or a closed stream); nothing to tell it.
+            self.close_connection = True
+
+
+def _send_json(handler: _Handler, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def _write_event(handler: _Handler, event: bytes, piece_size: int | None) -> None:
+    if not piece_size:
+        handler.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+        return
+    for start in range(0, len(event), piece_size):
+        piece = event[start : start + piece_size]
+        handler.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        time.sleep(_PIECE_PAUSE)
+
+
+def _break_body(handler: _Handler) -> None:
+    # Promise a chunk, send part of it, and hang up: a connection lost mid-body.
+    handler.wfile.write(b"400\r\npartial")
+    handler.close_connection = True
+    handler.connection.shutdown(socket.SHUT_RDWR)

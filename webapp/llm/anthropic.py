@@ -1,0 +1,222 @@
+"""Anthropic Messages API, streamed, through the `anthropic` SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from webapp.llm import failures, models
+from webapp.llm.base import (
+    ErrorKind,
+    Event,
+    Finished,
+    FinishReason,
+    Message,
+    ProviderError,
+    TextDelta,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
+from webapp.llm.connection import ConnectionSettings, LazyClient
+
+if TYPE_CHECKING:
+    import anthropic
+
+_FINISH: dict[str | None, FinishReason] = {
+    "end_turn": "end_turn",
+    "stop_sequence": "end_turn",
+    "tool_use": "tool_use",
+    "max_tokens": "max_tokens",
+    "model_context_window_exceeded": "max_tokens",
+}
+
+# `error.type` of an error event, which can arrive inside a 200 stream.
+_KIND_BY_ERROR_TYPE: dict[str, ErrorKind] = {
+    "overloaded_error": "unavailable",
+    "api_error": "unavailable",
+    "timeout_error": "unavailable",
+    "rate_limit_error": "rate_limit",
+    "authentication_error": "auth",
+    "permission_error": "auth",
+    "invalid_request_error": "bad_request",
+    "request_too_large": "bad_request",
+    "not_found_error": "bad_request",
+}
+
+
+class AnthropicProvider:
+    name = "anthropic"
+    display_name = "Anthropic"
+
+    def __init__(self, settings: ConnectionSettings, *, default_model: str) -> None:
+        self.default_model = default_model
+        self._settings = settings
+        self._client: LazyClient[anthropic.Anthropic] = LazyClient(self._build_client)
+
+    @property
+    def client(self) -> anthropic.Anthropic:
+        return self._client.get()
+
+    def context_window(self, model: str | None) -> int:
+        return models.context_window(self.name, model or self.default_model)
+
+    def stream(
+        self,
+        *,
+        system: str,
+        history: Sequence[Message],
+        tools: Sequence[ToolSpec],
+        model: str | None,
+        max_tokens: int,
+    ) -> Iterator[Event]:
+        request = _request(system, history, tools, model or self.default_model, max_tokens)
+        reply = _Reply()
+        try:
+            with self.client.messages.create(**request) as events:
+                for sdk_event in events:
+                    reply.started = True
+                    event = reply.feed(sdk_event)
+                    if event is not None:
+                        yield event
+        except Exception as exc:
+            if not reply.stopped:
+                raise self._failure(exc, started=reply.started) from exc
+        yield from reply.finish(self.display_name)
+
+    def _build_client(self) -> anthropic.Anthropic:
+        import anthropic
+        import httpx2
+
+        s = self._settings
+        return anthropic.Anthropic(
+            api_key=s.api_key,
+            base_url=s.base_url,
+            timeout=httpx2.Timeout(s.read_timeout, connect=s.connect_timeout),
+            max_retries=s.max_retries,
+        )
+
+    def _failure(self, exc: Exception, *, started: bool) -> ProviderError:
+        import anthropic
+
+        if isinstance(exc, anthropic.APIStatusError):
+            kind = _KIND_BY_ERROR_TYPE.get(str(exc.type))
+            if kind is None:
+                # An unnamed error inside a 200 stream is the service failing mid-reply.
+                kind = "unavailable" if exc.status_code < 400 else failures.kind_for_status(exc.status_code)
+            return ProviderError(kind=kind, provider=self.display_name, detail=exc.message)
+        mapped = failures.transport_failure(self.display_name, exc, started=started)
+        return mapped or failures.unexpected_failure(self.display_name, exc)
+
+
+class _Reply:
+    """Assemble one streamed message into neutral events."""
+
+    def __init__(self) -> None:
+        self.started = False
+        self.stopped = False
+        self.stop_reason: str | None = None
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.tools: dict[int, tuple[str, str, list[str]]] = {}
+
+    def feed(self, event: Any) -> Event | None:
+        kind = event.type
+        if kind == "content_block_delta":
+            return self._delta(event)
+        if kind == "content_block_start":
+            block = event.content_block
+            if block.type == "tool_use":
+                self.tools[event.index] = (block.id, block.name, [])
+        elif kind == "content_block_stop":
+            return self._tool_call(event.index)
+        elif kind == "message_start":
+            self._count_input(event.message.usage)
+        elif kind == "message_delta":
+            self.stop_reason = event.delta.stop_reason
+            self._count_delta(event.usage)
+        elif kind == "message_stop":
+            self.stopped = True
+        return None
+
+    def finish(self, provider: str) -> Iterator[Event]:
+        if not self.stopped:
+            raise failures.incomplete(provider)
+        yield Usage(self.input_tokens, self.output_tokens)
+        yield Finished(_FINISH.get(self.stop_reason, "other"))
+
+    def _delta(self, event: Any) -> Event | None:
+        delta = event.delta
+        if delta.type == "text_delta":
+            return TextDelta(delta.text) if delta.text else None
+        if delta.type == "input_json_delta" and event.index in self.tools:
+            self.tools[event.index][2].append(delta.partial_json)
+        return None
+
+    def _tool_call(self, index: int) -> ToolCall | None:
+        if index not in self.tools:
+            return None
+        call_id, name, parts = self.tools.pop(index)
+        return ToolCall.from_json(call_id, name, "".join(parts))
+
+    def _count_input(self, usage: Any) -> None:
+        # Cached prompt tokens are still prompt tokens for the context budget.
+        self.input_tokens = (
+            (usage.input_tokens or 0)
+            + (usage.cache_creation_input_tokens or 0)
+            + (usage.cache_read_input_tokens or 0)
+        )
+        self.output_tokens = usage.output_tokens or 0
+
+    def _count_delta(self, usage: Any) -> None:
+        # message_delta counts are running totals, so they replace, not add.
+        if usage.input_tokens is not None:
+            self._count_input(usage)
+        self.output_tokens = usage.output_tokens
+
+
+def _request(
+    system: str, history: Sequence[Message], tools: Sequence[ToolSpec], model: str, max_tokens: int
+) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "model": model,
+        "max_tokens": max_tokens,
+        "messages": [m for m in map(_message, history) if m["content"]],
+        "stream": True,
+    }
+    if system:
+        request["system"] = system
+    if tools:
+        request["tools"] = [
+            {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools
+        ]
+    return request
+
+
+def _message(message: Message) -> dict[str, Any]:
+    if message.role == "assistant":
+        return {"role": "assistant", "content": _assistant_blocks(message)}
+    if not message.tool_results:
+        return {"role": "user", "content": message.text}
+    # Tool results must come first in the user turn that answers the calls.
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "tool_result",
+            "tool_use_id": r.tool_call_id,
+            "content": r.content,
+            "is_error": r.is_error,
+        }
+        for r in message.tool_results
+    ]
+    if message.text:
+        blocks.append({"type": "text", "text": message.text})
+    return {"role": "user", "content": blocks}
+
+
+def _assistant_blocks(message: Message) -> list[dict[str, Any]]:
+    # The API rejects empty text blocks.
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": message.text}] if message.text else []
+    blocks.extend(
+        {"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in message.tool_calls
+    )
+    return blocks

@@ -1,0 +1,47 @@
+"""How an adapter reaches its provider, and the one SDK client it keeps."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    """Where and how to call one provider.
+
+    `max_retries` is handed to the SDK, which only retries before the first
+    byte of a reply; adapters never retry on their own.
+    """
+
+    api_key: str
+    base_url: str | None = None
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+    max_retries: int = 2
+
+
+class LazyClient(Generic[T]):
+    """Build an SDK client on first use and share it between threads.
+
+    SDK clients hold a connection pool, so one per provider configuration is
+    both cheaper and kinder to the provider than one per reply.
+    """
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._client: T | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        client = self._client
+        if client is not None:
+            return client
+        with self._lock:
+            if self._client is None:
+                self._client = self._build()
+            return self._client

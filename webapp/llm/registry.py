@@ -1,0 +1,167 @@
+"""Which providers this installation can use, built once from its settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from webapp.llm import models
+from webapp.llm.base import Provider
+from webapp.llm.connection import ConnectionSettings
+
+# Providers in the order the app offers them; offline is always last.
+PROVIDER_NAMES: tuple[str, ...] = ("anthropic", "openai", "gemini", "deepseek", "openai_compatible", "offline")
+
+_PREFIX: dict[str, str] = {
+    "anthropic": "ANTHROPIC",
+    "openai": "OPENAI",
+    "gemini": "GEMINI",
+    "deepseek": "DEEPSEEK",
+    "openai_compatible": "OPENAI_COMPATIBLE",
+}
+
+_DEFAULT_BASE_URLS: dict[str, str] = {
+    "openai": "https://api.openai.com/v1",
+    "deepseek": "https://api.deepseek.com",
+}
+
+# Local servers ignore the key, but the SDK insists on one; never fall back
+# to OPENAI_API_KEY, which would hand a real key to an arbitrary server.
+_PLACEHOLDER_KEY = "not-needed"
+
+
+class UnknownProvider(LookupError):
+    """Raised for a provider name that does not exist or is not configured."""
+
+    def __init__(self, name: str) -> None:
+        if name in _PREFIX:
+            setting = "OPENAI_COMPATIBLE_BASE_URL" if name == "openai_compatible" else f"{_PREFIX[name]}_API_KEY"
+            message = f"Provider {name!r} is not configured; set {setting} to use it."
+        else:
+            message = f"Unknown provider {name!r}; known providers are {', '.join(PROVIDER_NAMES)}."
+        super().__init__(message)
+        self.name = name
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderInfo:
+    name: str
+    display_name: str
+    model: str
+
+
+class ProviderRegistry:
+    """The configured providers, each holding its own long-lived SDK client."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._providers: dict[str, Provider] = {}
+        for name in PROVIDER_NAMES:
+            if _is_configured(name, config):
+                self._providers[name] = _BUILDERS[name](config)
+
+    def available(self) -> list[ProviderInfo]:
+        return [ProviderInfo(p.name, p.display_name, p.default_model) for p in self._providers.values()]
+
+    def is_configured(self, name: str) -> bool:
+        return name in self._providers
+
+    def get(self, name: str) -> Provider:
+        try:
+            return self._providers[name]
+        except KeyError:
+            raise UnknownProvider(name) from None
+
+
+def build_registry(config: Mapping[str, Any]) -> ProviderRegistry:
+    """Build the registry for an app; call once and keep it."""
+    return ProviderRegistry(config)
+
+
+def _is_configured(name: str, config: Mapping[str, Any]) -> bool:
+    if name == "offline":
+        return True
+    if name == "openai_compatible":
+        return bool(config.get("OPENAI_COMPATIBLE_BASE_URL"))
+    return bool(config.get(f"{_PREFIX[name]}_API_KEY"))
+
+
+def _settings(name: str, config: Mapping[str, Any]) -> ConnectionSettings:
+    prefix = _PREFIX[name]
+    return ConnectionSettings(
+        api_key=config.get(f"{prefix}_API_KEY") or _PLACEHOLDER_KEY,
+        base_url=config.get(f"{prefix}_BASE_URL") or _DEFAULT_BASE_URLS.get(name),
+        connect_timeout=float(config.get("LLM_CONNECT_TIMEOUT", 10)),
+        read_timeout=float(config.get("LLM_READ_TIMEOUT", 120)),
+        max_retries=int(config.get("LLM_MAX_RETRIES", 2)),
+    )
+
+
+def _model(name: str, config: Mapping[str, Any]) -> str:
+    return config.get(f"{_PREFIX[name]}_MODEL") or models.DEFAULT_MODELS[name]
+
+
+def _anthropic(config: Mapping[str, Any]) -> Provider:
+    from webapp.llm.anthropic import AnthropicProvider
+
+    return AnthropicProvider(_settings("anthropic", config), default_model=_model("anthropic", config))
+
+
+def _gemini(config: Mapping[str, Any]) -> Provider:
+    from webapp.llm.gemini import GeminiProvider
+
+    return GeminiProvider(_settings("gemini", config), default_model=_model("gemini", config))
+
+
+def _openai(config: Mapping[str, Any]) -> Provider:
+    from webapp.llm.openai_compat import OpenAICompatibleProvider
+
+    return OpenAICompatibleProvider(
+        _settings("openai", config),
+        name="openai",
+        display_name="OpenAI",
+        default_model=_model("openai", config),
+        # Current OpenAI models reject the older `max_tokens`.
+        max_tokens_param="max_completion_tokens",
+    )
+
+
+def _deepseek(config: Mapping[str, Any]) -> Provider:
+    from webapp.llm.openai_compat import OpenAICompatibleProvider
+
+    return OpenAICompatibleProvider(
+        _settings("deepseek", config),
+        name="deepseek",
+        display_name="DeepSeek",
+        default_model=_model("deepseek", config),
+        # V4 models think by default; replies with tool calls would then have
+        # to carry the reasoning back, which the neutral history does not keep.
+        extra_body={"thinking": {"type": "disabled"}},
+    )
+
+
+def _openai_compatible(config: Mapping[str, Any]) -> Provider:
+    from webapp.llm.openai_compat import OpenAICompatibleProvider
+
+    return OpenAICompatibleProvider(
+        _settings("openai_compatible", config),
+        name="openai_compatible",
+        display_name="OpenAI-compatible server",
+        default_model=_model("openai_compatible", config),
+    )
+
+
+def _offline(config: Mapping[str, Any]) -> Provider:
+    from webapp.llm.offline import OfflineProvider
+
+    return OfflineProvider()
+
+
+_BUILDERS: dict[str, Callable[[Mapping[str, Any]], Provider]] = {
+    "anthropic": _anthropic,
+    "gemini": _gemini,
+    "openai": _openai,
+    "deepseek": _deepseek,
+    "openai_compatible": _openai_compatible,
+    "offline": _offline,
+}
