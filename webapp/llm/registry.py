@@ -31,12 +31,19 @@ _DEFAULT_BASE_URLS: dict[str, str] = {
 _PLACEHOLDER_KEY = "not-needed"
 
 
+def _setting(name: str) -> str:
+    """The setting that turns a provider on."""
+    if name == "offline":
+        return ""
+    return "OPENAI_COMPATIBLE_BASE_URL" if name == "openai_compatible" else f"{_PREFIX[name]}_API_KEY"
+
+
 class UnknownProvider(LookupError):
     """Raised for a provider name that does not exist or is not configured."""
 
     def __init__(self, name: str) -> None:
         if name in _PREFIX:
-            setting = "OPENAI_COMPATIBLE_BASE_URL" if name == "openai_compatible" else f"{_PREFIX[name]}_API_KEY"
+            setting = _setting(name)
             message = f"Provider {name!r} is not configured; set {setting} to use it."
         else:
             message = f"Unknown provider {name!r}; known providers are {', '.join(PROVIDER_NAMES)}."
@@ -44,11 +51,32 @@ class UnknownProvider(LookupError):
         self.name = name
 
 
+DISPLAY_NAMES: dict[str, str] = {
+    "anthropic": "Anthropic",
+    "openai": "OpenAI",
+    "gemini": "Gemini",
+    "deepseek": "DeepSeek",
+    "openai_compatible": "OpenAI-compatible server",
+    "offline": "Offline",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderInfo:
     name: str
     display_name: str
     model: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderStatus:
+    """A provider as the settings page shows it: never its key, only whether it is set."""
+
+    name: str
+    display_name: str
+    configured: bool
+    setting: str
+    model: str | None
 
 
 class ProviderRegistry:
@@ -62,6 +90,14 @@ class ProviderRegistry:
 
     def available(self) -> list[ProviderInfo]:
         return [ProviderInfo(p.name, p.display_name, p.default_model) for p in self._providers.values()]
+
+    def describe(self) -> list[ProviderStatus]:
+        """Every provider this app knows, configured or not."""
+        return [
+            ProviderStatus(name, DISPLAY_NAMES[name], name in self._providers, _setting(name),
+                           self._providers[name].default_model if name in self._providers else None)
+            for name in PROVIDER_NAMES
+        ]
 
     def is_configured(self, name: str) -> bool:
         return name in self._providers

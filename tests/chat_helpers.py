@@ -1,0 +1,79 @@
+"""Helpers for tests that hold conversations: threads, waiting for replies, reading streams."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from webapp.extensions import db
+from webapp.models import Message, Thread
+
+
+@dataclass(frozen=True)
+class SSEEvent:
+    id: int | None
+    event: str | None
+    data: str
+
+
+def make_thread(app: Flask, user_id: str, **fields: object) -> str:
+    with app.app_context():
+        thread = Thread(user_id=user_id, model_provider=fields.pop("model_provider", "offline"), **fields)
+        db.session.add(thread)
+        db.session.commit()
+        return thread.id
+
+
+def wait_for_reply(app: Flask, message_id: str, timeout: float = 15.0) -> Message:
+    """Poll until the reply is no longer streaming; return it (detached)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.app_context():
+            message = db.session.get(Message, message_id)
+            if message.status != "streaming":
+                db.session.expunge(message)
+                return message
+        if time.monotonic() > deadline:
+            raise AssertionError(f"reply {message_id} still streaming after {timeout}s")
+        time.sleep(0.02)
+
+
+def messages_of(app: Flask, thread_id: str) -> list[Message]:
+    with app.app_context():
+        found = list(db.session.scalars(
+            sa.select(Message).where(Message.thread_id == thread_id).order_by(Message.created_at)))
+        for message in found:
+            db.session.expunge(message)
+        return found
+
+
+def reply_id_from(html: str) -> str:
+    ids = re.findall(r'id="message-([0-9a-f-]{36})"', html)
+    assert ids, "no message bubble in the response"
+    return ids[-1]
+
+
+def parse_sse(body: str) -> list[SSEEvent]:
+    events = []
+    for block in body.split("\n\n"):
+        fields: dict[str, list[str]] = {}
+        for line in block.split("\n"):
+            if not line or line.startswith(":"):
+                continue
+            name, _, value = line.partition(":")
+            fields.setdefault(name, []).append(value[1:] if value.startswith(" ") else value)
+        if "data" in fields:
+            raw_id = fields.get("id", [None])[0]
+            events.append(SSEEvent(int(raw_id) if raw_id else None, fields.get("event", [None])[0], "\n".join(fields["data"])))
+    return events
+
+
+def read_stream(client: FlaskClient, message_id: str, after: int = 0, headers: dict | None = None) -> list[SSEEvent]:
+    response = client.get(f"/messages/{message_id}/stream?after={after}", headers=headers or {})
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    return parse_sse(response.get_data(as_text=True))

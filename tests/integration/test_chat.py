@@ -1,0 +1,325 @@
+"""A conversation through HTTP: posting, streaming, stopping, retrying, and never losing text."""
+
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+from typing import Any, Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from webapp.extensions import db
+from webapp.models import Message, Task, Thread, TokenUsage, User, utcnow
+
+from ..chat_helpers import make_thread, messages_of, read_stream, reply_id_from, wait_for_reply
+from ..conftest import other_client
+from ..fakes.anthropic import FakeAnthropic
+from ..fakes.script import error_reply, text_reply, token_reply, tool_reply
+
+HX = {"HX-Request": "true", "HX-Target": "messages"}
+
+
+@pytest.fixture(scope="module")
+def anthropic() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as fake:
+        yield fake
+
+
+@pytest.fixture
+def app_config(anthropic: FakeAnthropic) -> dict[str, Any]:
+    return {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": anthropic.url, "LLM_MAX_RETRIES": 0}
+
+
+@pytest.fixture
+def thread_id(app: Flask, user: User) -> str:
+    return make_thread(app, user.id, model_provider="anthropic", conversation_mode="meeting")
+
+
+def post(client: FlaskClient, thread_id: str, content: str, headers: dict | None = None):
+    return client.post(f"/threads/{thread_id}/messages", data={"content": content}, headers=headers or HX)
+
+
+def test_offline_reply_streams_and_is_saved(app: Flask, client: FlaskClient, user: User) -> None:
+    thread_id = make_thread(app, user.id)
+    response = post(client, thread_id, "What is in scope for phase one?")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "What is in scope for phase one?" in html and "sse-connect" in html and 'sse-close="done"' in html
+    reply_id = reply_id_from(html)
+    events = read_stream(client, reply_id)
+    deltas = "".join(e.data for e in events if e.event == "delta")
+    assert "No language model is configured" in deltas
+    assert events[-1].event == "done" and "No language model is configured" in events[-1].data
+    reply = wait_for_reply(app, reply_id)
+    assert reply.status == "complete" and "No language model is configured" in reply.content
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert "What is in scope for phase one" in page and "sse-connect" not in page
+
+
+def test_first_exchange_gives_the_thread_a_title_and_records_usage(app: Flask, client: FlaskClient, thread_id: str,
+                                                                    anthropic: FakeAnthropic) -> None:
+    anthropic.script(text_reply("Hello there, let us start.", chunks=4, input_tokens=120, output_tokens=9),
+                     text_reply("Kick-off scope discussion", input_tokens=50, output_tokens=5))
+    reply_id = reply_id_from(post(client, thread_id, "Let's plan the kick-off").get_data(as_text=True))
+    assert wait_for_reply(app, reply_id).content == "Hello there, let us start."
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with app.app_context():
+            title = db.session.get(Thread, thread_id).title
+        if title:
+            break
+        time.sleep(0.02)
+    assert title == "Kick-off scope discussion"
+    with app.app_context():
+        rows = db.session.execute(sa.select(TokenUsage.purpose, TokenUsage.input_tokens, TokenUsage.output_tokens)
+                                  .order_by(TokenUsage.purpose)).all()
+    assert [tuple(r) for r in rows] == [("chat", 120, 9), ("title", 50, 5)]
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert "120 in / 9 out" in page and "Kick-off scope discussion" in page
+
+
+def test_reconnecting_stream_resumes_without_gap_or_duplicate(app: Flask, client: FlaskClient, thread_id: str,
+                                                             anthropic: FakeAnthropic) -> None:
+    anthropic.script(token_reply(30, delay=0.01), text_reply("title"))
+    reply_id = reply_id_from(post(client, thread_id, "Go").get_data(as_text=True))
+    wait_for_reply(app, reply_id)
+    first = read_stream(client, reply_id, after=0)
+    deltas = [e for e in first if e.event == "delta"]
+    cut = deltas[11].id
+    resumed = read_stream(client, reply_id, after=cut)
+    again = [e for e in resumed if e.event == "delta"]
+    assert [e.id for e in again] == [e.id for e in deltas if e.id > cut]
+    assert "".join(e.data for e in deltas[:12]) + "".join(e.data for e in again) == "".join(f"word{i} " for i in range(30))
+    by_header = read_stream(client, reply_id, after=0, headers={"Last-Event-ID": str(cut)})
+    assert [e.id for e in by_header if e.event == "delta"] == [e.id for e in again]
+
+
+def test_reload_mid_reply_shows_saved_text_and_continues(app: Flask, client: FlaskClient, thread_id: str,
+                                                        anthropic: FakeAnthropic) -> None:
+    anthropic.script(token_reply(40, delay=0.03), text_reply("title"))
+    reply_id = reply_id_from(post(client, thread_id, "Go").get_data(as_text=True))
+    time.sleep(0.7)
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert "sse-connect" in page and "word0 word1" in page
+    after = int(page.split(f"/messages/{reply_id}/stream?after=")[1].split('"')[0])
+    assert after > 0
+    events = read_stream(client, reply_id, after=after)
+    with app.app_context():
+        saved = db.session.get(Message, reply_id)
+    full = "".join(f"word{i} " for i in range(40))
+    assert saved.status == "complete" and saved.content == full
+    streamed_after = "".join(e.data for e in events if e.event == "delta")
+    assert full.endswith(streamed_after) and len(streamed_after) < len(full)
+
+
+def test_stop_keeps_the_text_and_marks_it_stopped(app: Flask, client: FlaskClient, thread_id: str,
+                                                 anthropic: FakeAnthropic) -> None:
+    anthropic.script(token_reply(400, delay=0.02))
+    reply_id = reply_id_from(post(client, thread_id, "Write a lot").get_data(as_text=True))
+    time.sleep(0.4)
+    stopped_at = time.monotonic()
+    assert client.post(f"/messages/{reply_id}/stop", headers=HX).status_code == 204
+    reply = wait_for_reply(app, reply_id, timeout=5)
+    assert time.monotonic() - stopped_at < 1.0
+    assert reply.status == "stopped" and reply.content.startswith("word0 word1")
+    assert "Stopped" in client.get(f"/threads/{thread_id}").get_data(as_text=True)
+
+
+def test_posting_while_a_reply_streams_is_refused(app: Flask, client: FlaskClient, thread_id: str,
+                                                 anthropic: FakeAnthropic) -> None:
+    anthropic.script(token_reply(100, delay=0.02))
+    reply_id = reply_id_from(post(client, thread_id, "First").get_data(as_text=True))
+    second = post(client, thread_id, "Second")
+    assert second.status_code == 409
+    assert "A reply is still being written" in second.get_data(as_text=True)
+    client.post(f"/messages/{reply_id}/stop", headers=HX)
+    wait_for_reply(app, reply_id)
+    assert [m.content for m in messages_of(app, thread_id) if m.role == "user"] == ["First"]
+
+
+@pytest.mark.parametrize("content, error", [
+    ("   \n ", "Write a message first."),
+    ("x" * 32_001, "Messages are limited to 32,000 characters"),
+])
+def test_bad_messages_get_an_inline_error_and_nothing_is_saved(app: Flask, client: FlaskClient, thread_id: str,
+                                                              content: str, error: str) -> None:
+    response = post(client, thread_id, content)
+    assert response.status_code == 422 and error in response.get_data(as_text=True)
+    assert response.headers["HX-Retarget"] == "#composer-error"
+    plain = post(client, thread_id, content, headers={})
+    assert plain.status_code == 422 and error in plain.get_data(as_text=True) and "<html" in plain.get_data(as_text=True)
+    assert messages_of(app, thread_id) == []
+
+
+def test_provider_error_before_text_is_explained(app: Flask, client: FlaskClient, thread_id: str,
+                                                anthropic: FakeAnthropic) -> None:
+    anthropic.script(error_reply(429))
+    reply_id = reply_id_from(post(client, thread_id, "Hi").get_data(as_text=True))
+    reply = wait_for_reply(app, reply_id)
+    assert reply.status == "error" and "rate limiting this key" in reply.error
+    events = read_stream(client, reply_id)
+    assert events[-1].event == "done" and "rate limiting this key" in events[-1].data and "Retry" in events[-1].data
+
+
+def test_cut_stream_keeps_the_partial_text_as_interrupted(app: Flask, client: FlaskClient, thread_id: str,
+                                                         anthropic: FakeAnthropic) -> None:
+    anthropic.script(text_reply("Partial answer that never ends", chunks=6, ending="break", cut_after=3))
+    reply_id = reply_id_from(post(client, thread_id, "Hi").get_data(as_text=True))
+    reply = wait_for_reply(app, reply_id)
+    assert reply.status == "interrupted" and reply.content.startswith("Partial")
+    assert "cut off" in reply.error
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert "Interrupted" in page and "Retry" in page
+
+
+def test_retry_after_an_error_replaces_the_failed_reply(app: Flask, client: FlaskClient, thread_id: str,
+                                                       anthropic: FakeAnthropic) -> None:
+    anthropic.script(error_reply(500), text_reply("Second time lucky"), text_reply("title"))
+    failed = reply_id_from(post(client, thread_id, "Hi").get_data(as_text=True))
+    assert wait_for_reply(app, failed).status == "error"
+    html = client.post(f"/threads/{thread_id}/regenerate", headers={"HX-Request": "true"}).get_data(as_text=True)
+    new_id = reply_id_from(html)
+    assert new_id != failed and wait_for_reply(app, new_id).content == "Second time lucky"
+    assert [m.role for m in messages_of(app, thread_id)] == ["user", "assistant"]
+
+
+def test_edit_last_message_answers_again(app: Flask, client: FlaskClient, thread_id: str,
+                                        anthropic: FakeAnthropic) -> None:
+    anthropic.script(text_reply("About cats"), text_reply("title"), text_reply("About dogs"))
+    first = reply_id_from(post(client, thread_id, "Tell me about cats").get_data(as_text=True))
+    wait_for_reply(app, first)
+    response = client.post(f"/threads/{thread_id}/edit", data={"content": "Tell me about dogs"})
+    assert response.status_code == 303
+    messages = messages_of(app, thread_id)
+    assert [m.content for m in messages if m.role == "user"] == ["Tell me about dogs"]
+    assert wait_for_reply(app, messages[-1].id).content == "About dogs"
+    sent = str(anthropic.requests[-1].json()["messages"])
+    assert "Tell me about dogs" in sent and "Tell me about cats" not in sent
+
+
+def test_a_dead_runner_shows_the_reply_as_interrupted(app: Flask, client: FlaskClient, thread_id: str) -> None:
+    with app.app_context():
+        db.session.add_all([
+            Message(thread_id=thread_id, role="user", content="Hi", created_at=utcnow()),
+            Message(id="dead-reply", thread_id=thread_id, role="assistant", status="streaming",
+                    content="Half of an answ", stream_seq=4, created_at=utcnow()),
+        ])
+        db.session.commit()
+    events = read_stream(client, "dead-reply", after=4)
+    assert [e.event for e in events] == ["done"] and "Interrupted" in events[0].data
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert "Half of an answ" in page and "Interrupted" in page and "Retry" in page
+
+
+def test_stream_of_a_finished_message_ends_at_once(app: Flask, client: FlaskClient, thread_id: str) -> None:
+    with app.app_context():
+        db.session.add(Message(id="old", thread_id=thread_id, role="assistant", content="Done **before**", created_at=utcnow()))
+        db.session.commit()
+    events = read_stream(client, "old")
+    assert [e.event for e in events] == ["done"] and "<strong>before</strong>" in events[0].data
+
+
+def test_unconfigured_provider_is_a_clear_error(app: Flask, client: FlaskClient, user: User) -> None:
+    thread_id = make_thread(app, user.id, model_provider="gemini")
+    response = post(client, thread_id, "Hi")
+    assert response.status_code == 422
+    assert "not configured on this server" in response.get_data(as_text=True)
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert "Pick another provider" in page and '<option value="offline"' in page
+    client.post(f"/threads/{thread_id}/settings", data={"provider": "offline", "mode": "meeting"})
+    assert post(client, thread_id, "Hi").status_code == 200
+
+
+def test_spent_budget_refuses_new_replies(app: Flask, client: FlaskClient, user: User, thread_id: str) -> None:
+    with app.app_context():
+        db.session.add(TokenUsage(user_id=user.id, provider="anthropic", model="m", purpose="chat",
+                                  input_tokens=1, output_tokens=1, cost=Decimal("50.00")))
+        db.session.commit()
+    response = post(client, thread_id, "Hi")
+    assert response.status_code == 402 and "this month's budget" in response.get_data(as_text=True)
+    assert messages_of(app, thread_id) == []
+
+
+def test_tool_calls_run_and_show_their_activity(app: Flask, client: FlaskClient, user: User, thread_id: str,
+                                               anthropic: FakeAnthropic) -> None:
+    anthropic.script(
+        tool_reply("create_task", {"title": "Send the minutes", "priority": "high"}, text="Noting that. "),
+        text_reply("Added it to your tasks."),
+        text_reply("title"),
+    )
+    reply_id = reply_id_from(post(client, thread_id, "Remind me to send the minutes").get_data(as_text=True))
+    events = read_stream(client, reply_id)
+    assert any(e.event == "tool" and "Added task" in e.data and "Send the minutes" in e.data for e in events)
+    reply = wait_for_reply(app, reply_id)
+    assert reply.content == "Noting that. Added it to your tasks."
+    assert reply.tool_calls[0]["name"] == "create_task" and reply.tool_calls[0]["offset"] == len("Noting that. ")
+    with app.app_context():
+        task = db.session.scalar(sa.select(Task))
+        assert task.title == "Send the minutes" and task.user_id == user.id and task.thread_id == thread_id
+    second_turn = anthropic.requests[-2].json()["messages"]
+    assert second_turn[-1]["content"][0]["type"] == "tool_result"
+    assert "Send the minutes" in client.get(f"/threads/{thread_id}").get_data(as_text=True)
+
+
+def test_html_in_messages_is_shown_as_text(app: Flask, client: FlaskClient, thread_id: str,
+                                          anthropic: FakeAnthropic) -> None:
+    anthropic.script(text_reply('Look <script>alert(1)</script> ![x](https://evil.example/p.png?d=secret) [ok](javascript:alert(2))'),
+                     text_reply("title"))
+    reply_id = reply_id_from(post(client, thread_id, "<img src=x onerror=alert(1)>").get_data(as_text=True))
+    wait_for_reply(app, reply_id)
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script>alert(1)" not in page and "evil.example/p.png" in page and "<img" not in page.split('id="messages"')[1]
+    assert "javascript:alert" not in page
+
+
+def test_other_users_cannot_see_or_touch_a_thread(app: Flask, client: FlaskClient, thread_id: str,
+                                                  anthropic: FakeAnthropic) -> None:
+    anthropic.script(text_reply("Private"), text_reply("title"))
+    reply_id = reply_id_from(post(client, thread_id, "Secret plan").get_data(as_text=True))
+    wait_for_reply(app, reply_id)
+    intruder = other_client(app)
+    for method, url in [("get", f"/threads/{thread_id}"), ("post", f"/threads/{thread_id}/messages"),
+                        ("get", f"/messages/{reply_id}/stream"), ("post", f"/messages/{reply_id}/stop"),
+                        ("post", f"/threads/{thread_id}/regenerate"), ("post", f"/messages/{reply_id}/delete")]:
+        response = getattr(intruder, method)(url, data={"content": "x"} if method == "post" else None)
+        assert response.status_code == 404, url
+        assert "Secret plan" not in response.get_data(as_text=True)
+
+
+def test_delete_and_undo_a_message(app: Flask, client: FlaskClient, thread_id: str, anthropic: FakeAnthropic) -> None:
+    anthropic.script(text_reply("An answer"), text_reply("title"))
+    reply_id = reply_id_from(post(client, thread_id, "Question").get_data(as_text=True))
+    wait_for_reply(app, reply_id)
+    deleted = client.post(f"/messages/{reply_id}/delete", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Message deleted." in deleted and "Undo" in deleted
+    assert "An answer" not in client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    restored = client.post(f"/messages/{reply_id}/undo", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "An answer" in restored
+    assert "An answer" in client.get(f"/threads/{thread_id}").get_data(as_text=True)
+
+
+class TestWithRedisBroker:
+    @pytest.fixture
+    def app_config(self, anthropic: FakeAnthropic) -> dict[str, Any]:
+        from ..unit.chat.test_broker import REDIS_URL, _redis_or_skip
+
+        _redis_or_skip()
+        return {"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": anthropic.url, "LLM_MAX_RETRIES": 0,
+                "REDIS_URL": REDIS_URL}
+
+    def test_reply_streams_through_redis(self, app: Flask, client: FlaskClient, thread_id: str,
+                                         anthropic: FakeAnthropic) -> None:
+        from webapp.chat.broker import RedisBroker
+
+        assert isinstance(app.extensions["chat.broker"], RedisBroker)
+        anthropic.script(token_reply(20, delay=0.005), text_reply("title"))
+        reply_id = reply_id_from(post(client, thread_id, "Go").get_data(as_text=True))
+        events = read_stream(client, reply_id)
+        assert "".join(e.data for e in events if e.event == "delta") == "".join(f"word{i} " for i in range(20))
+        assert [e.id for e in events if e.event == "delta"] == list(range(1, 21))
+        assert events[-1].event == "done"
