@@ -62,9 +62,11 @@ def configure_extensions(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .home.routes import bp as home_bp
+    from .tasks.routes import bp as tasks_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(tasks_bp)
 
 
 def configure_templates(app: Flask) -> None:

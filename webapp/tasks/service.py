@@ -68,6 +68,14 @@ class TaskDeleted(TaskNotFound):
     message = "This task was deleted."
 
 
+class ProjectNotFound(TaskError):
+    """This user has no such project."""
+
+    def __init__(self, project_id: str) -> None:
+        super().__init__("That project does not exist.")
+        self.project_id = project_id
+
+
 class UndoExpired(TaskError):
     """The task was deleted too long ago to be restored."""
 
@@ -159,6 +167,9 @@ def _validated(user_id: str, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 # Reading
 
+_URL_DEFAULTS = {"status": "all", "q": "", "sort": "created"}
+
+
 @dataclass(frozen=True)
 class TaskQuery:
     """Which tasks to list, and in what order."""
@@ -189,11 +200,10 @@ class TaskQuery:
             sort=sort if sort in SORTS else "created",
         )
 
-    def args(self, **extra: Any) -> dict[str, Any]:
-        """The URL parameters for this query (defaults left out), plus `extra`."""
-        args = {"status": self.status, "project": self.project_id, "q": self.text, "sort": self.sort}
-        defaults = {"status": "all", "project": None, "q": "", "sort": "created"}
-        return {key: value for key, value in args.items() if value != defaults[key]} | extra
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """The URL parameters for this query with `changes` applied, defaults left out."""
+        args = {"status": self.status, "project": self.project_id, "q": self.text, "sort": self.sort} | changes
+        return {key: value for key, value in args.items() if value not in (None, _URL_DEFAULTS.get(key))}
 
 
 @dataclass(frozen=True)
@@ -303,6 +313,34 @@ def project_choices(user_id: str) -> list[tuple[str, str]]:
     """(id, name) of the user's projects, by name, for a task's project field."""
     statement = sa.select(Project.id, Project.name).where(Project.user_id == user_id).order_by(Project.name)
     return [(row.id, row.name) for row in db.session.execute(statement)]
+
+
+@dataclass(frozen=True)
+class TaskBoard:
+    """What the Tasks page shows: a page of tasks, the counts, and what can still be undone."""
+
+    tasks: TaskPage
+    pending: int
+    completed: int
+    recently_deleted: list[Task]
+    project: Project | None = None
+
+
+def task_board(user_id: str, query: TaskQuery, *, page: int = 1) -> TaskBoard:
+    """The Tasks page for `query`; ProjectNotFound if it names a project that is not the user's."""
+    project = None
+    if query.project_id:
+        project = find_project(user_id, query.project_id)
+        if project is None:
+            raise ProjectNotFound(query.project_id)
+    pending, completed = counts(user_id, query.project_id)
+    return TaskBoard(
+        tasks=list_tasks(user_id, query, page=page),
+        pending=pending,
+        completed=completed,
+        recently_deleted=recently_deleted(user_id, query.project_id),
+        project=project,
+    )
 
 
 # Writing
