@@ -314,12 +314,19 @@ class Task(db.Model):
     completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     due_date: Mapped[Optional[date]]
     priority: Mapped[str] = mapped_column(sa.String(10), default="medium")
+    # Set when deleted; the row stays for a while so the deletion can be undone.
+    deleted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = _created_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(back_populates="tasks")
     project: Mapped[Optional[Project]] = relationship()
     thread: Mapped[Optional[Thread]] = relationship()
+
+    @property
+    def is_overdue(self) -> bool:
+        """Pending and due before today (UTC)."""
+        return not self.completed and self.due_date is not None and self.due_date < utcnow().date()
 
     def __repr__(self) -> str:
         return f"<Task {self.title!r}>"

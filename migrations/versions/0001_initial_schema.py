@@ -179,6 +179,7 @@ def upgrade():
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('due_date', sa.Date(), nullable=True),
     sa.Column('priority', sa.String(length=10), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("priority IN ('low', 'medium', 'high')", name=op.f('ck_tasks_priority')),

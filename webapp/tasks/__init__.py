@@ -1,0 +1,1 @@
+"""The user's to-do list."""
