@@ -61,10 +61,14 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
+    from .documents.routes import bp as documents_bp
     from .home.routes import bp as home_bp
+    from .projects.routes import bp as projects_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(projects_bp)
+    app.register_blueprint(documents_bp)
 
 
 def configure_templates(app: Flask) -> None:
