@@ -78,13 +78,17 @@ def configure_chat(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
+    from .documents.routes import bp as documents_bp
     from .home.routes import bp as home_bp
+    from .projects.routes import bp as projects_bp
     from .tasks.routes import bp as tasks_bp
     from .threads import conversation  # noqa: F401  (attaches its views to the blueprint)
     from .threads.blueprint import bp as threads_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(projects_bp)
+    app.register_blueprint(documents_bp)
     app.register_blueprint(threads_bp)
     app.register_blueprint(tasks_bp)
 

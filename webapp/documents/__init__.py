@@ -1,0 +1,1 @@
+"""Documents: upload, parsing, passages and full-text search."""

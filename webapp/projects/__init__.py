@@ -1,0 +1,1 @@
+"""Projects: the engagements that hold documents and chats."""
