@@ -62,9 +62,12 @@ def configure_extensions(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .home.routes import bp as home_bp
+    from .threads import conversation, routes  # noqa: F401  (their views attach to the blueprint)
+    from .threads.blueprint import bp as threads_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(threads_bp)
 
 
 def configure_templates(app: Flask) -> None:
