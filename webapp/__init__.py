@@ -82,7 +82,7 @@ def configure_blueprints(app: Flask) -> None:
     from .home.routes import bp as home_bp
     from .projects.routes import bp as projects_bp
     from .tasks.routes import bp as tasks_bp
-    from .threads import conversation  # noqa: F401  (attaches its views to the blueprint)
+    from .threads import conversation, routes  # noqa: F401  (their views attach to the blueprint)
     from .threads.blueprint import bp as threads_bp
 
     app.register_blueprint(home_bp)

@@ -1,1 +1,1 @@
-"""Threads: the chat lists, the thread page, posting a message, and the reply stream."""
+"""Chat threads: the lists, search and export (routes.py) and the conversation (conversation.py)."""
