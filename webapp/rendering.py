@@ -44,7 +44,7 @@ def _highlight(code: str, language: str, attrs: str) -> str:
     return highlight(code, lexer, _FORMATTER)
 
 
-def _image_as_link(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+def _image_as_link(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     # A remote image would load as soon as the reply renders and could carry data out
     # in its URL; a link only goes anywhere when the reader clicks it.
     token = tokens[idx]

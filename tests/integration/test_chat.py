@@ -40,7 +40,8 @@ def thread_id(app: Flask, user: User) -> str:
 
 
 def post(client: FlaskClient, thread_id: str, content: str, headers: dict | None = None):
-    return client.post(f"/threads/{thread_id}/messages", data={"content": content}, headers=headers or HX)
+    return client.post(f"/threads/{thread_id}/messages", data={"content": content},
+                       headers=HX if headers is None else headers)
 
 
 def test_offline_reply_streams_and_is_saved(app: Flask, client: FlaskClient, user: User) -> None:
@@ -240,7 +241,7 @@ def test_spent_budget_refuses_new_replies(app: Flask, client: FlaskClient, user:
                                   input_tokens=1, output_tokens=1, cost=Decimal("50.00")))
         db.session.commit()
     response = post(client, thread_id, "Hi")
-    assert response.status_code == 402 and "this month's budget" in response.get_data(as_text=True)
+    assert response.status_code == 402 and "budget ($50.00 of $50.00)" in response.get_data(as_text=True)
     assert messages_of(app, thread_id) == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from ..models import THEMES
@@ -29,7 +30,7 @@ class LoginForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     display_name = StringField("Display name", validators=[DataRequired(), Length(max=80)])
-    theme = SelectField("Theme", choices=[(theme, theme.title()) for theme in THEMES])
+    theme = SelectField("Theme", choices=[SelectChoice(theme, theme.title()) for theme in THEMES])
     default_provider = SelectField("Default provider for new chats", choices=[])
 
 

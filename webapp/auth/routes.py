@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import limiter
 from ..htmx import render
@@ -73,9 +74,10 @@ def logout() -> Response:
     return redirect(url_for("auth.login"), 303)
 
 
-def _provider_choices() -> list[tuple[str, str]]:
+def _provider_choices() -> list[SelectChoice]:
     registry = current_app.extensions["llm"]
-    return [("", "Server default")] + [(info.name, info.display_name) for info in registry.available()]
+    return [SelectChoice("", "Server default")] + [
+        SelectChoice(info.name, info.display_name) for info in registry.available()]
 
 
 @bp.route("/settings", methods=["GET"])
