@@ -20,6 +20,7 @@ from ..models import ARTIFACT_TYPES, TASK_PRIORITIES, Document, Thread
 from ..tasks import service as tasks
 
 SEARCH_LIMIT = 5
+LIST_LIMIT = 50
 PASSAGE_CHARS = 1200
 
 
@@ -145,8 +146,8 @@ def _create_task(arguments: dict[str, Any], ctx: ToolContext) -> tuple[dict[str,
 
 
 def _list_tasks(arguments: dict[str, Any], ctx: ToolContext) -> tuple[dict[str, Any], str]:
-    found = tasks.list_tasks(ctx.user_id, status=arguments.get("status") or "all",
-                             text=arguments.get("text") or None, limit=50)
+    query = tasks.TaskQuery(status=arguments.get("status") or "all", text=arguments.get("text") or "")
+    found = tasks.list_tasks(ctx.user_id, query, per_page=LIST_LIMIT).tasks
     return {"tasks": [_task_summary(task) for task in found]}, f"Listed tasks ({len(found)})"
 
 
