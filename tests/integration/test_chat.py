@@ -23,7 +23,7 @@ from ..fakes.script import error_reply, text_reply, token_reply, tool_reply
 HX = {"HX-Request": "true", "HX-Target": "messages"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def anthropic() -> Iterator[FakeAnthropic]:
     with FakeAnthropic() as fake:
         yield fake
@@ -261,7 +261,7 @@ def test_tool_calls_run_and_show_their_activity(app: Flask, client: FlaskClient,
     with app.app_context():
         task = db.session.scalar(sa.select(Task))
         assert task.title == "Send the minutes" and task.user_id == user.id and task.thread_id == thread_id
-    second_turn = anthropic.requests[-2].json()["messages"]
+    second_turn = anthropic.requests[1].json()["messages"]
     assert second_turn[-1]["content"][0]["type"] == "tool_result"
     assert "Send the minutes" in client.get(f"/threads/{thread_id}").get_data(as_text=True)
 
