@@ -27,7 +27,9 @@ _MARKERS = re.compile(f"([{_OPEN}{_CLOSE}])")
 _WORDS = re.compile(r"\w+")
 # A literal (not a bound parameter), so PostgreSQL matches the GIN index on to_tsvector('english', content).
 _CONFIG = sa.literal_column("'english'")
-_HEADLINE_OPTIONS = f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=30, MinWords=12, MaxFragments=2"
+_HEADLINE_OPTIONS = (
+    f'StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
+)
 
 
 @dataclass(frozen=True)
