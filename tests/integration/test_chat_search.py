@@ -109,3 +109,13 @@ def test_fts_syntax_in_queries_never_errors(app: Flask, client: FlaskClient, use
     add_message(app, add_thread(app, user.id, title="Risk log"), "the risk register needs an owner")
     page = _search(client, query)
     assert "Search chats" in page and str(escape(query[:50])) in page
+
+
+def test_search_leaves_the_planner_settings_as_they_were(app: Flask, user: User) -> None:
+    from webapp.threads.search import search_messages
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL planner setting")
+        search_messages(user.id, "anything")
+        assert db.session.scalar(sa.text("SHOW enable_seqscan")) == "on"

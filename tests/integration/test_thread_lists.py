@@ -13,15 +13,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from webapp.extensions import db
-from webapp.models import Message, Project, User
+from webapp.models import Message, Project, Thread, User
 
 from ..conftest import other_client
 from .thread_data import (
     START, add_message, add_project, add_thread, add_threads, counting_queries, get_thread, threads_of,
 )
-
-ROW = {"HX-Request": "true"}
-
 
 def _text(response) -> str:
     return response.get_data(as_text=True)
@@ -206,8 +203,6 @@ class TestChatsPage:
         ids = add_threads(app, user.id, 26)
         more_url = _load_more_url(_text(client.get("/chats")))
         with app.app_context():
-            from webapp.models import Thread
-
             db.session.get(Thread, ids[3]).last_activity_at = START + timedelta(days=30)
             db.session.commit()
         assert _titles(_text(client.get(more_url, headers=_hx("chat-more")))) == ["Chat 0"]
