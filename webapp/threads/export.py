@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
@@ -23,7 +24,8 @@ def iso_utc(moment: datetime | None) -> str | None:
 
 def filename(thread: Thread, extension: str) -> str:
     """A download name from the title and the thread's start date, ASCII only."""
-    slug = _NOT_SLUG.sub("-", (thread.title or "chat").lower()).strip("-")[:60].strip("-") or "chat"
+    ascii_title = unicodedata.normalize("NFKD", thread.title or "").encode("ascii", "ignore").decode()
+    slug = _NOT_SLUG.sub("-", ascii_title.lower()).strip("-")[:60].strip("-") or "chat"
     return f"{slug}-{thread.created_at:%Y-%m-%d}.{extension}"
 
 

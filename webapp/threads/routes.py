@@ -30,9 +30,9 @@ def chats() -> Response:
     filters = _list_filters()
     if filters.project and filters.project != service.NO_PROJECT:
         get_owned_project_or_404(filters.project)
+    projects = service.project_options(current_user.id)
     return _render_list(
-        "threads/chats.html", "ba_assistant", filters,
-        projects=service.project_options(current_user.id), form=_new_chat_form(),
+        "threads/chats.html", "ba_assistant", filters, projects=projects, form=_new_chat_form(projects=projects)
     )
 
 
@@ -136,12 +136,14 @@ def _create(form: NewChatForm, new: service.NewThread) -> Thread | None:
         return None
 
 
-def _new_chat_form(project_id: str = "") -> NewChatForm:
+def _new_chat_form(project_id: str = "", *, projects: list[tuple[str, str]] | None = None) -> NewChatForm:
     providers = _provider_choices()
     default = service.choose_provider("", configured=[name for name, _ in providers], **_defaults())
     form = NewChatForm(project_id=project_id, provider=default)
     form.provider.choices = choices(providers)
-    form.project_id.choices = choices([("", "No project"), *service.project_options(current_user.id)])
+    if projects is None:
+        projects = service.project_options(current_user.id)
+    form.project_id.choices = choices([("", "No project"), *projects])
     return form
 
 

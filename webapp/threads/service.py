@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from ..extensions import db
 from ..models import CONVERSATION_MODES, Message, Project, Thread, User, utcnow
@@ -288,6 +289,8 @@ def _rows_query(user_id: str) -> sa.Select[Any]:
         sa.select(Thread, Project.name)
         .outerjoin(Project, Thread.project_id == Project.id)
         .where(Thread.user_id == user_id)
+        # A long conversation's summary can be large, and no list shows it.
+        .options(orm.defer(Thread.history_summary))
     )
 
 
