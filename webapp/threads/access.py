@@ -6,7 +6,7 @@ from flask import abort
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import Project, Thread
+from ..models import Message, Project, Thread
 
 
 def get_owned_or_404(thread_id: str) -> Thread:
@@ -23,3 +23,11 @@ def get_owned_project_or_404(project_id: str) -> Project:
     if project is None or project.user_id != current_user.id:
         abort(404)
     return project
+
+
+def get_owned_message_or_404(message_id: str) -> Message:
+    """Return a message in one of the current user's threads, or abort with 404."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.thread.user_id != current_user.id:
+        abort(404)
+    return message

@@ -5,34 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-import sqlalchemy as sa
 from flask import (Response, abort, current_app, flash, redirect, render_template, request,
                    stream_with_context, url_for)
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from ..assistant.skills import all_skills
 from ..chat import service as chat
 from ..chat.sse import Checkpoint, StreamViews, relay
 from ..extensions import db
-from ..htmx import is_htmx, render
+from ..htmx import is_htmx
 from ..models import Message, Thread
+from .access import get_owned_message_or_404, get_owned_or_404
 from .blueprint import bp
 from .page import conversation_context, message_cost, thread_page_context
 
 PAGE_SIZE = 50
 
 bp.add_app_template_global(message_cost)
-
-
-def owned_thread_or_404(thread_id: str) -> Thread:
-    return db.first_or_404(sa.select(Thread).where(Thread.id == thread_id, Thread.user_id == current_user.id))
-
-
-def owned_message_or_404(message_id: str) -> Message:
-    return db.first_or_404(
-        sa.select(Message).join(Thread)
-        .where(Message.id == message_id, Thread.user_id == current_user.id)
-    )
 
 
 def chat_settings() -> chat.ChatSettings:
@@ -50,7 +39,7 @@ def chat_settings() -> chat.ChatSettings:
 @login_required
 def show(thread_id: str) -> str:
     """Show a thread: the latest messages, the composer and the thread's details."""
-    thread = owned_thread_or_404(thread_id)
+    thread = get_owned_or_404(thread_id)
     settings = chat_settings()
     chat.purge_deleted(thread.id)
     chat.reconcile(thread, settings)
@@ -62,7 +51,7 @@ def show(thread_id: str) -> str:
 @login_required
 def earlier(thread_id: str) -> str:
     """Show the messages before `before` (the "load earlier" button)."""
-    thread = owned_thread_or_404(thread_id)
+    thread = get_owned_or_404(thread_id)
     context = conversation_context(thread, before=request.args.get("before"), limit=PAGE_SIZE)
     return render_template("threads/_earlier.html", thread=thread, **context)
 
@@ -83,7 +72,7 @@ def _error_response(thread: Thread, error: chat.ChatError, draft: str) -> Respon
 @login_required
 def post_message(thread_id: str) -> Response:
     """Save the user's message and start the reply; answer with both bubbles at once."""
-    thread = owned_thread_or_404(thread_id)
+    thread = get_owned_or_404(thread_id)
     text = request.form.get("content", "")
     try:
         question, reply = chat.post_message(thread, text, chat_settings())
@@ -98,7 +87,7 @@ def post_message(thread_id: str) -> Response:
 @login_required
 def regenerate(thread_id: str) -> Response:
     """Write the last reply again (also retries a failed or interrupted one)."""
-    thread = owned_thread_or_404(thread_id)
+    thread = get_owned_or_404(thread_id)
     try:
         chat.regenerate(thread, chat_settings())
     except chat.ChatError as error:
@@ -110,7 +99,7 @@ def regenerate(thread_id: str) -> Response:
 @login_required
 def edit_last(thread_id: str) -> Response:
     """Change the last message and answer it again."""
-    thread = owned_thread_or_404(thread_id)
+    thread = get_owned_or_404(thread_id)
     text = request.form.get("content", "")
     try:
         chat.edit_last(thread, text, chat_settings())
@@ -130,7 +119,7 @@ def _conversation_response(thread: Thread) -> Response:
 @login_required
 def stop(message_id: str) -> Response:
     """Ask the reply to stop; it keeps the text written so far."""
-    message = owned_message_or_404(message_id)
+    message = get_owned_message_or_404(message_id)
     chat.request_stop(message, current_app.extensions["chat.broker"])
     if is_htmx():
         return Response(status=204)
@@ -141,7 +130,7 @@ def stop(message_id: str) -> Response:
 @login_required
 def delete_message(message_id: str) -> Response:
     """Delete a message, with a short window to undo."""
-    message = owned_message_or_404(message_id)
+    message = get_owned_message_or_404(message_id)
     try:
         chat.delete_message(message)
     except chat.ChatError as error:
@@ -156,7 +145,7 @@ def delete_message(message_id: str) -> Response:
 @login_required
 def undo_delete(message_id: str) -> Response:
     """Bring back a message deleted moments ago."""
-    message = owned_message_or_404(message_id)
+    message = get_owned_message_or_404(message_id)
     try:
         chat.undo_delete(message)
     except chat.ChatError as error:
@@ -206,7 +195,7 @@ def _resume_point() -> int:
 @login_required
 def stream(message_id: str) -> Response:
     """Stream a reply as Server-Sent Events, resuming after the last event the client has."""
-    message = owned_message_or_404(message_id)
+    message = get_owned_message_or_404(message_id)
     after, thread_id = _resume_point(), message.thread_id
     views = _stream_views(message.id, thread_id)
     db.session.close()
@@ -221,7 +210,7 @@ def stream(message_id: str) -> Response:
 @login_required
 def update_settings(thread_id: str) -> Response:
     """Switch the chat's provider, model, mode or skill; the history carries over."""
-    thread = owned_thread_or_404(thread_id)
+    thread = get_owned_or_404(thread_id)
     form = request.form
     try:
         note = chat.change_settings(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 
 from ..assistant.skills import all_skills
 from ..chat import service as chat
