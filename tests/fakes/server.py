@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -16,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from tests.fakes.script import ErrorReply, Scripted, StreamReply
 
 # A pause between the pieces of one event, so they leave as separate TCP segments.
-_PIECE_PAUSE = 0.002
+_PIECE_PAUSE = 0.0005
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class FakeServer:
         self.requests: list[RecordedRequest] = []
         self._replies: deque[Scripted] = deque()
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # -- public API -------------------------------------------------------
@@ -76,10 +77,8 @@ class FakeServer:
             return len(self._replies)
 
     def __enter__(self) -> FakeServer:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        server.fake = self  # type: ignore[attr-defined]
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.fake = self
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -150,6 +149,18 @@ class FakeServer:
         return [*events, *rendered.content, *rendered.ending]
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    fake: FakeServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients hang up mid-reply on purpose in these tests (timeouts, cuts).
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -170,7 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
         )
-        fake: FakeServer = self.server.fake  # type: ignore[attr-defined]
+        fake = self.server.fake  # type: ignore[attr-defined]
         with fake._lock:
             fake.requests.append(request)
         try:
