@@ -116,10 +116,11 @@ def _fake_in_child(fake_class: type[FakeServer], tokens: int, count: int) -> Ite
         child.join(timeout=10)
 
 
-def _measure(events: Iterable[Any], is_text: Callable[[Any], bool], started: float) -> Run:
+def _measure(open_stream: Callable[[], Iterable[Any]], is_text: Callable[[Any], bool]) -> Run:
     first = 0.0
     texts = 0
-    for event in events:
+    started = time.perf_counter()
+    for event in open_stream():
         if is_text(event):
             if not texts:
                 first = time.perf_counter() - started
@@ -137,12 +138,20 @@ def _bench_row(row: Row, runs: int, tokens: int) -> tuple[list[Run], list[Run]]:
         history = [Message("user", QUESTION)]
         bare: list[Run] = []
         adapter: list[Run] = []
+        def run_bare() -> Run:
+            return _measure(lambda: row.bare(client, model), row.is_text)
+
+        def run_adapter() -> Run:
+            return _measure(
+                lambda: provider.stream(system=SYSTEM, history=history, tools=(), model=None, max_tokens=1024),
+                lambda e: isinstance(e, TextDelta),
+            )
+
         for i in range(runs + WARMUP):
-            started = time.perf_counter()
-            bare_run = _measure(row.bare(client, model), row.is_text, started)
-            started = time.perf_counter()
-            events = provider.stream(system=SYSTEM, history=history, tools=(), model=None, max_tokens=1024)
-            adapter_run = _measure(events, lambda e: isinstance(e, TextDelta), started)
+            # Alternate which goes first, so neither always inherits a warm connection or a GC pause.
+            first, second = (run_bare, run_adapter) if i % 2 else (run_adapter, run_bare)
+            a, b = first(), second()
+            bare_run, adapter_run = (a, b) if first is run_bare else (b, a)
             if i >= WARMUP:
                 bare.append(bare_run)
                 adapter.append(adapter_run)

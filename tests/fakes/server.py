@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import socket
@@ -9,6 +10,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,10 +36,14 @@ class RecordedRequest:
 
 @dataclass
 class Rendered:
-    """A stream reply in wire form, split so that cuts can be applied."""
+    """A stream reply in wire form, split so that cuts can be applied.
+
+    `content` may be a generator, so that a long reply starts flowing before
+    all of it is rendered.
+    """
 
     preamble: list[bytes] = field(default_factory=list)
-    content: list[bytes] = field(default_factory=list)
+    content: Iterable[bytes] = ()
     ending: list[bytes] = field(default_factory=list)
 
 
@@ -138,15 +144,17 @@ class FakeServer:
         else:
             handler.wfile.write(b"0\r\n\r\n")
 
-    def _events(self, reply: StreamReply, request: RecordedRequest) -> list[bytes]:
+    def _events(self, reply: StreamReply, request: RecordedRequest) -> Iterator[bytes]:
         rendered = self.render(reply, request)
-        events = list(rendered.preamble)
+        yield from rendered.preamble
         if reply.error_after is not None:
-            return [*events, *rendered.content[: reply.error_after], self.render_stream_error(reply)]
-        if reply.ending != "complete":
-            limit = len(rendered.content) if reply.cut_after is None else reply.cut_after
-            return [*events, *rendered.content[:limit]]
-        return [*events, *rendered.content, *rendered.ending]
+            yield from itertools.islice(rendered.content, reply.error_after)
+            yield self.render_stream_error(reply)
+        elif reply.ending != "complete":
+            yield from itertools.islice(rendered.content, reply.cut_after)
+        else:
+            yield from rendered.content
+            yield from rendered.ending
 
 
 class _Server(ThreadingHTTPServer):

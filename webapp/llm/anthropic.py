@@ -58,6 +58,9 @@ class AnthropicProvider:
     def client(self) -> anthropic.Anthropic:
         return self._client.get()
 
+    def close(self) -> None:
+        self._client.close()
+
     def context_window(self, model: str | None) -> int:
         return models.context_window(self.name, model or self.default_model)
 

@@ -47,6 +47,9 @@ class GeminiProvider:
     def client(self) -> genai.Client:
         return self._client.get()
 
+    def close(self) -> None:
+        self._client.close()
+
     def context_window(self, model: str | None) -> int:
         return models.context_window(self.name, model or self.default_model)
 

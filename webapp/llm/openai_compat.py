@@ -59,6 +59,9 @@ class OpenAICompatibleProvider:
     def client(self) -> openai.OpenAI:
         return self._client.get()
 
+    def close(self) -> None:
+        self._client.close()
+
     def context_window(self, model: str | None) -> int:
         return models.context_window(self.name, model or self.default_model)
 

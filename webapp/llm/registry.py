@@ -66,6 +66,13 @@ class ProviderRegistry:
     def is_configured(self, name: str) -> bool:
         return name in self._providers
 
+    def close(self) -> None:
+        """Release every SDK client's connections (at app shutdown, or after a test)."""
+        for provider in self._providers.values():
+            close = getattr(provider, "close", None)
+            if close is not None:
+                close()
+
     def get(self, name: str) -> Provider:
         try:
             return self._providers[name]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,7 @@ import pytest
 
 from tests.fakes import FakeAnthropic, FakeGemini, FakeOpenAI, FakeServer
 from webapp.llm.base import Event, Message, Provider, ProviderError, ToolSpec
-from webapp.llm.registry import build_registry
+from webapp.llm.registry import ProviderRegistry, build_registry
 
 _HERE = Path(__file__).parent
 
@@ -43,6 +43,14 @@ CASES = (
     Case("openai_compatible", FakeOpenAI, "/v1"),
 )
 
+CASE = {case.name: case for case in CASES}
+
+
+def only(name: str) -> pytest.MarkDecorator:
+    """Run a test for one provider's case only."""
+    return pytest.mark.parametrize("case", [CASE[name]], indirect=True, ids=[name])
+
+
 SEARCH = ToolSpec(
     name="search_documents",
     description="Search the user's documents.",
@@ -50,6 +58,21 @@ SEARCH = ToolSpec(
 )
 
 MakeProvider = Callable[..., Provider]
+Build = Callable[[Mapping[str, Any]], ProviderRegistry]
+
+
+@pytest.fixture
+def build() -> Iterator[Build]:
+    """Build registries that are closed after the test, so no pooled socket outlives it."""
+    registries: list[ProviderRegistry] = []
+
+    def make(config: Mapping[str, Any]) -> ProviderRegistry:
+        registries.append(build_registry(config))
+        return registries[-1]
+
+    yield make
+    for registry in registries:
+        registry.close()
 
 
 @pytest.fixture(params=CASES, ids=lambda case: case.name)
@@ -64,7 +87,7 @@ def fake(case: Case) -> Iterator[FakeServer]:
 
 
 @pytest.fixture
-def make_provider(case: Case, fake: FakeServer) -> MakeProvider:
+def make_provider(case: Case, fake: FakeServer, build: Build) -> MakeProvider:
     """Build the case's provider against the fake; keyword arguments override settings."""
 
     def make(**overrides: Any) -> Provider:
@@ -74,7 +97,7 @@ def make_provider(case: Case, fake: FakeServer) -> MakeProvider:
             "LLM_MAX_RETRIES": 0,
             **overrides,
         }
-        return build_registry(config).get(case.name)
+        return build(config).get(case.name)
 
     return make
 

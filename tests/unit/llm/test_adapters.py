@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from tests.fakes import FakeServer, error_reply, text_reply, thought_signature, tool_reply
-from tests.unit.llm.conftest import SEARCH, Case, MakeProvider, ask, ask_until_error
+from tests.unit.llm.conftest import SEARCH, Build, Case, MakeProvider, ask, ask_until_error, only
 from webapp.llm.base import Finished, Message, Provider, TextDelta, ToolCall, ToolResult, Usage
-from webapp.llm.registry import build_registry
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -33,7 +32,7 @@ def test_streams_text_then_usage_then_finished(provider: Provider, fake: FakeSer
     assert events[-1] == Finished("end_turn")
 
 
-def test_sends_system_prompt_and_user_text(provider: Provider, fake: FakeServer, case: Case) -> None:
+def test_sends_system_prompt_and_user_text(provider: Provider, fake: FakeServer) -> None:
     fake.script(text_reply("ok"))
 
     ask(provider, HELLO, system="You help business analysts.")
@@ -101,10 +100,8 @@ def test_second_turn_carries_the_tool_result(provider: Provider, fake: FakeServe
     assert sent_result == {"id": "call_7", "content": '{"results": ["Users log in with SSO."]}'}
 
 
-def test_gemini_returns_the_thought_signature(make_provider: MakeProvider, fake: FakeServer, case: Case) -> None:
-    if case.name != "gemini":
-        pytest.skip("thought signatures are Gemini's")
-    provider = make_provider()
+@only("gemini")
+def test_gemini_returns_the_thought_signature(provider: Provider, fake: FakeServer) -> None:
     fake.script(tool_reply("search_documents", {"query": "login"}, call_id="call_7"), text_reply("ok"))
     call = next(e for e in ask(provider, HELLO, tools=(SEARCH,)) if isinstance(e, ToolCall))
 
@@ -128,9 +125,8 @@ def test_http_errors_map_to_kinds(provider: Provider, fake: FakeServer, status: 
     assert error.provider == provider.display_name
 
 
-def test_anthropic_overloaded_529_is_unavailable(provider: Provider, fake: FakeServer, case: Case) -> None:
-    if case.name != "anthropic":
-        pytest.skip("529 is Anthropic's overload status")
+@only("anthropic")
+def test_anthropic_overloaded_529_is_unavailable(provider: Provider, fake: FakeServer) -> None:
     fake.script(error_reply(529))
 
     _, error = ask_until_error(provider, HELLO)
@@ -139,9 +135,8 @@ def test_anthropic_overloaded_529_is_unavailable(provider: Provider, fake: FakeS
     assert error.user_message() == "Anthropic is unavailable right now; try again shortly."
 
 
-def test_gemini_bad_key_400_is_auth(provider: Provider, fake: FakeServer, case: Case) -> None:
-    if case.name != "gemini":
-        pytest.skip("Gemini answers a bad key with 400")
+@only("gemini")
+def test_gemini_bad_key_400_is_auth(provider: Provider, fake: FakeServer) -> None:
     fake.script(error_reply(400, "auth", message="API key not valid. Please pass a valid API key."))
 
     _, error = ask_until_error(provider, HELLO)
@@ -191,12 +186,12 @@ def test_slow_first_byte_hits_the_read_timeout(make_provider: MakeProvider, fake
     assert (events, error.kind) == ([], "unavailable")
 
 
-def test_unreachable_server_is_unavailable(case: Case) -> None:
+def test_unreachable_server_is_unavailable(case: Case, build: Build) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = {f"{case.prefix}_API_KEY": "k", f"{case.prefix}_BASE_URL": f"http://127.0.0.1:{port}", "LLM_MAX_RETRIES": 0}
-    provider = build_registry(config).get(case.name)
+    provider = build(config).get(case.name)
 
     _, error = ask_until_error(provider, HELLO)
 
@@ -250,3 +245,13 @@ TURN_READERS = {
     "deepseek": _openai_turn,
     "openai_compatible": _openai_turn,
 }
+
+
+def test_stopping_early_releases_the_connection(provider: Provider, fake: FakeServer) -> None:
+    fake.script(text_reply("one two three four", chunks=4, delay=0.05), text_reply("next reply"))
+    events = provider.stream(system="", history=[HELLO], tools=(), model=None, max_tokens=256)
+
+    assert isinstance(next(events), TextDelta)
+    events.close()
+
+    assert texts(ask(provider, HELLO)) == "next reply"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes import FakeAnthropic, FakeOpenAI, text_reply
-from tests.unit.llm.conftest import ask
+from tests.unit.llm.conftest import Build, ask
 from webapp.llm.base import Message
 from webapp.llm.registry import ProviderInfo, UnknownProvider, build_registry
 
@@ -63,8 +63,8 @@ def test_unknown_provider_is_a_clear_lookup_error() -> None:
     assert failure.value.name == "skynet"
 
 
-def test_a_provider_and_its_client_are_built_once() -> None:
-    registry = build_registry(ALL_KEYS)
+def test_a_provider_and_its_client_are_built_once(build: Build) -> None:
+    registry = build(ALL_KEYS)
 
     for name in ("anthropic", "openai", "gemini", "deepseek", "openai_compatible"):
         first, second = registry.get(name), registry.get(name)
@@ -72,10 +72,10 @@ def test_a_provider_and_its_client_are_built_once() -> None:
         assert first.client is second.client  # type: ignore[attr-defined]
 
 
-def test_the_client_is_reused_across_replies() -> None:
+def test_the_client_is_reused_across_replies(build: Build) -> None:
     with FakeAnthropic() as fake:
         fake.script(text_reply("one"), text_reply("two"))
-        registry = build_registry({"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": fake.url})
+        registry = build({"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": fake.url})
         provider = registry.get("anthropic")
         ask(provider, Message("user", "a"))
         client = provider.client  # type: ignore[attr-defined]
@@ -85,20 +85,20 @@ def test_the_client_is_reused_across_replies() -> None:
         assert len(fake.requests) == 2
 
 
-def test_a_local_server_never_receives_the_openai_key() -> None:
+def test_a_local_server_never_receives_the_openai_key(build: Build) -> None:
     with FakeOpenAI() as fake:
         fake.script(text_reply("local"))
         config = {"OPENAI_API_KEY": "sk-real-secret", "OPENAI_COMPATIBLE_BASE_URL": fake.url + "/v1"}
-        ask(build_registry(config).get("openai_compatible"), Message("user", "hi"))
+        ask(build(config).get("openai_compatible"), Message("user", "hi"))
 
         assert fake.requests[0].headers["authorization"] == "Bearer not-needed"
 
 
-def test_openai_uses_max_completion_tokens_and_deepseek_turns_thinking_off() -> None:
+def test_openai_uses_max_completion_tokens_and_deepseek_turns_thinking_off(build: Build) -> None:
     with FakeOpenAI() as fake:
         fake.script(text_reply("a"), text_reply("b"))
         config = {"OPENAI_API_KEY": "o", "OPENAI_BASE_URL": fake.url + "/v1", "DEEPSEEK_API_KEY": "d", "DEEPSEEK_BASE_URL": fake.url}
-        registry = build_registry(config)
+        registry = build(config)
         ask(registry.get("openai"), Message("user", "hi"))
         ask(registry.get("deepseek"), Message("user", "hi"))
 
