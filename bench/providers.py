@@ -46,6 +46,9 @@ class Row:
 class Run:
     first_event: float
     events_per_second: float
+    # This process's CPU time per text event: the SDK's parsing plus, for the
+    # adapter, its translation; free of the scheduling noise in wall time.
+    cpu_per_event: float
 
 
 def _bare_anthropic(client: Any, model: str) -> Iterator[Any]:
@@ -119,6 +122,7 @@ def _fake_in_child(fake_class: type[FakeServer], tokens: int, count: int) -> Ite
 def _measure(open_stream: Callable[[], Iterable[Any]], is_text: Callable[[Any], bool]) -> Run:
     first = 0.0
     texts = 0
+    cpu_started = time.process_time()
     started = time.perf_counter()
     for event in open_stream():
         if is_text(event):
@@ -126,7 +130,8 @@ def _measure(open_stream: Callable[[], Iterable[Any]], is_text: Callable[[Any], 
                 first = time.perf_counter() - started
             texts += 1
     elapsed = time.perf_counter() - started
-    return Run(first_event=first, events_per_second=texts / elapsed)
+    cpu = time.process_time() - cpu_started
+    return Run(first_event=first, events_per_second=texts / elapsed, cpu_per_event=cpu / texts)
 
 
 def _bench_row(row: Row, runs: int, tokens: int) -> tuple[list[Run], list[Run]]:
@@ -164,10 +169,12 @@ def _p95(values: list[float]) -> float:
 
 def _print_table(results: list[tuple[str, list[Run], list[Run]]], runs: int, tokens: int) -> None:
     header = (
-        f"{'provider':<10} {'bare 1st med':>12} {'bare 1st p95':>12} {'adpt 1st med':>12} {'adpt 1st p95':>12}"
-        f" {'Δ 1st med':>10} {'bare ev/s':>10} {'adpt ev/s':>10} {'adpt/bare':>9}"
+        f"{'provider':<10} {'1st bare':>14} {'1st adapter':>14} {'Δ1st':>6}"
+        f" {'ev/s bare':>9} {'ev/s adpt':>9} {'ratio':>6} {'CPU µs/ev bare':>14} {'adpt':>5} {'Δ':>6}"
     )
-    print(f"\n{tokens}-token reply, no pacing, {runs} runs per variant (after {WARMUP} warm-up); times in ms\n")
+    print(f"\n{tokens}-token reply, no pacing, {runs} runs per variant after {WARMUP} warm-up.")
+    print("1st = ms to the first text event, median / p95; ev/s = text events per second, median;")
+    print("CPU µs/ev = this process's CPU time per text event, median (SDK parsing + adapter).\n")
     print(header)
     print("-" * len(header))
     for name, bare, adapter in results:
@@ -175,12 +182,18 @@ def _print_table(results: list[tuple[str, list[Run], list[Run]]], runs: int, tok
         adapter_first = [r.first_event * 1000 for r in adapter]
         bare_rate = statistics.median(r.events_per_second for r in bare)
         adapter_rate = statistics.median(r.events_per_second for r in adapter)
+        bare_cpu = statistics.median(r.cpu_per_event for r in bare) * 1e6
+        adapter_cpu = statistics.median(r.cpu_per_event for r in adapter) * 1e6
         delta = statistics.median(adapter_first) - statistics.median(bare_first)
         print(
-            f"{name:<10} {statistics.median(bare_first):>12.2f} {_p95(bare_first):>12.2f}"
-            f" {statistics.median(adapter_first):>12.2f} {_p95(adapter_first):>12.2f}"
-            f" {delta:>+10.2f} {bare_rate:>10.0f} {adapter_rate:>10.0f} {adapter_rate / bare_rate:>9.1%}"
+            f"{name:<10} {_spread(bare_first):>14} {_spread(adapter_first):>14} {delta:>+6.2f}"
+            f" {bare_rate:>9.0f} {adapter_rate:>9.0f} {adapter_rate / bare_rate:>6.1%}"
+            f" {bare_cpu:>14.1f} {adapter_cpu:>5.1f} {adapter_cpu / bare_cpu - 1:>+6.1%}"
         )
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} / {_p95(values):.2f}"
 
 
 def main() -> None:
