@@ -9,7 +9,7 @@
 OpenAI-style clients take `fake.url + "/v1"` as their base URL.
 """
 
-from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.anthropic import FakeAnthropic, thinking_signature
 from tests.fakes.gemini import FakeGemini, thought_signature
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.script import (
@@ -34,6 +34,7 @@ __all__ = [
     "StreamReply",
     "error_reply",
     "text_reply",
+    "thinking_signature",
     "thought_signature",
     "token_reply",
     "tool_reply",

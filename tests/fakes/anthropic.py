@@ -60,8 +60,19 @@ class FakeAnthropic(FakeServer):
         return {"type": "error", "error": {"type": _ERROR_TYPES[reply.kind], "message": reply.message}}
 
 
+def thinking_signature(thinking: str) -> str:
+    """The signature the fake gives a thinking block, to check it comes back intact."""
+    return f"sig:{len(thinking)}"
+
+
 def _content(reply: StreamReply) -> Iterator[bytes]:
     index = 0
+    if reply.thinking:
+        yield _block_start(index, {"type": "thinking", "thinking": "", "signature": ""})
+        yield _delta(index, {"type": "thinking_delta", "thinking": reply.thinking})
+        yield _delta(index, {"type": "signature_delta", "signature": thinking_signature(reply.thinking)})
+        yield _block_stop(index)
+        index += 1
     if reply.text_chunks:
         yield _block_start(index, {"type": "text", "text": ""})
         for text in reply.text_chunks:

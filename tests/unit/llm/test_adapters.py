@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes import FakeServer, error_reply, text_reply, thought_signature, tool_reply
+from tests.fakes import FakeServer, error_reply, text_reply, thinking_signature, thought_signature, tool_reply
 from tests.unit.llm.conftest import SEARCH, Build, Case, MakeProvider, ask, ask_until_error, only
 from webapp.llm.base import Finished, Message, Provider, TextDelta, ToolCall, ToolResult, Usage
 
@@ -109,6 +109,20 @@ def test_gemini_returns_the_thought_signature(provider: Provider, fake: FakeServ
 
     part = fake.requests[1].json()["contents"][1]["parts"][0]
     assert base64.b64decode(part["thoughtSignature"]) == thought_signature("call_7")
+
+
+@only("anthropic")
+def test_anthropic_thinking_goes_back_with_its_tool_call(provider: Provider, fake: FakeServer) -> None:
+    thinking = "The user wants the login story; search for it."
+    fake.script(tool_reply("search_documents", {"query": "login"}, call_id="toolu_1", thinking=thinking), text_reply("ok"))
+    call = next(e for e in ask(provider, HELLO, tools=(SEARCH,)) if isinstance(e, ToolCall))
+
+    ask(provider, HELLO, Message("assistant", tool_calls=(call,)), Message("user", tool_results=(ToolResult(call.id, call.name, "none"),)))
+
+    assistant, answer = fake.requests[1].json()["messages"][1:]
+    assert assistant["content"][0] == {"type": "thinking", "thinking": thinking, "signature": thinking_signature(thinking)}
+    assert assistant["content"][1]["id"] == "toolu_1"
+    assert answer["content"][0]["tool_use_id"] == "toolu_1"
 
 
 @pytest.mark.parametrize(
