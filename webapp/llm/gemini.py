@@ -62,7 +62,8 @@ class GeminiProvider:
         model: str | None,
         max_tokens: int,
     ) -> Iterator[Event]:
-        contents = [_content(m) for m in history]
+        # Gemini rejects a turn without parts, such as an empty assistant reply.
+        contents = [c for c in map(_content, history) if c["parts"]]
         config = _config(system, tools, max_tokens)
         reply = _Reply()
         try:

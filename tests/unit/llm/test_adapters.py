@@ -269,3 +269,12 @@ def test_stopping_early_releases_the_connection(provider: Provider, fake: FakeSe
     events.close()
 
     assert texts(ask(provider, HELLO)) == "next reply"
+
+
+def test_empty_assistant_turns_are_left_out(provider: Provider, fake: FakeServer) -> None:
+    fake.script(text_reply("ok"))
+
+    ask(provider, HELLO, Message("assistant", ""), Message("user", "Still there?"))
+
+    body = json.dumps(fake.requests[0].json())
+    assert "Hello there" in body and "Still there?" in body

@@ -116,3 +116,11 @@ def test_context_windows_are_sensible() -> None:
     assert registry.get("anthropic").context_window("claude-haiku-4-5") == 200_000
     assert registry.get("openai_compatible").context_window(None) == 8_192
     assert all(registry.get(i.name).context_window(None) > 4_000 for i in registry.available())
+
+
+def test_unset_numeric_settings_fall_back_to_defaults(build: Build) -> None:
+    registry = build({"OPENAI_API_KEY": "o", "LLM_READ_TIMEOUT": None, "LLM_MAX_RETRIES": "", "LLM_CONNECT_TIMEOUT": "5"})
+
+    timeout = registry.get("openai").client.timeout  # type: ignore[attr-defined]
+    assert (timeout.read, timeout.connect) == (120, 5)
+    assert registry.get("openai").client.max_retries == 2  # type: ignore[attr-defined]
