@@ -6,10 +6,16 @@
         ...
         assert fake.requests[0].json()["messages"][0]["content"] == "Hi"
 
-OpenAI-style clients take `fake.url + "/v1"` as their base URL.
+OpenAI-style clients take `fake.url + "/v1"` as their base URL. Replies are
+neutral (`text_reply`, `token_reply(500, delay=0.02)`, `tool_reply`,
+`error_reply(429)`) and each fake speaks them in its own wire format; options
+cut a stream (`ending="close"|"break"`, `cut_after=`), send an error event
+mid-stream (`error_after=`), delay headers or the first byte, or split every
+event into `wire_chunk_bytes`-sized TCP writes. Close registries you build
+(`registry.close()`) so no pooled socket outlives a test.
 """
 
-from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.anthropic import FakeAnthropic, thinking_signature
 from tests.fakes.gemini import FakeGemini, thought_signature
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.script import (
@@ -34,6 +40,7 @@ __all__ = [
     "StreamReply",
     "error_reply",
     "text_reply",
+    "thinking_signature",
     "thought_signature",
     "token_reply",
     "tool_reply",

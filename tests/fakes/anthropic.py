@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from tests.fakes.script import ErrorKind, ErrorReply, StreamReply
@@ -59,24 +60,31 @@ class FakeAnthropic(FakeServer):
         return {"type": "error", "error": {"type": _ERROR_TYPES[reply.kind], "message": reply.message}}
 
 
-def _content(reply: StreamReply) -> list[bytes]:
-    events: list[bytes] = []
+def thinking_signature(thinking: str) -> str:
+    """The signature the fake gives a thinking block, to check it comes back intact."""
+    return f"sig:{len(thinking)}"
+
+
+def _content(reply: StreamReply) -> Iterator[bytes]:
     index = 0
+    if reply.thinking:
+        yield _block_start(index, {"type": "thinking", "thinking": "", "signature": ""})
+        yield _delta(index, {"type": "thinking_delta", "thinking": reply.thinking})
+        yield _delta(index, {"type": "signature_delta", "signature": thinking_signature(reply.thinking)})
+        yield _block_stop(index)
+        index += 1
     if reply.text_chunks:
-        events.append(_block_start(index, {"type": "text", "text": ""}))
-        events.extend(
-            _delta(index, {"type": "text_delta", "text": text}) for text in reply.text_chunks
-        )
-        events.append(_block_stop(index))
+        yield _block_start(index, {"type": "text", "text": ""})
+        for text in reply.text_chunks:
+            yield _delta(index, {"type": "text_delta", "text": text})
+        yield _block_stop(index)
         index += 1
     for call in reply.tool_calls:
-        events.append(_block_start(index, {"type": "tool_use", "id": call.id, "name": call.name, "input": {}}))
-        events.extend(
-            _delta(index, {"type": "input_json_delta", "partial_json": piece}) for piece in call.argument_chunks
-        )
-        events.append(_block_stop(index))
+        yield _block_start(index, {"type": "tool_use", "id": call.id, "name": call.name, "input": {}})
+        for piece in call.argument_chunks:
+            yield _delta(index, {"type": "input_json_delta", "partial_json": piece})
+        yield _block_stop(index)
         index += 1
-    return events
 
 
 def _block_start(index: int, block: dict[str, Any]) -> bytes:

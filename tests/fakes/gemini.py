@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from tests.fakes.script import ErrorKind, ErrorReply, StreamReply
@@ -58,15 +59,15 @@ class FakeGemini(FakeServer):
         return {"error": error}
 
 
-def _content(reply: StreamReply) -> list[bytes]:
-    events = [_candidate({"text": text}, reply) for text in reply.text_chunks]
+def _content(reply: StreamReply) -> Iterator[bytes]:
+    for text in reply.text_chunks:
+        yield _candidate({"text": text}, reply)
     for call in reply.tool_calls:
         part = {
             "functionCall": {"id": call.id, "name": call.name, "args": call.arguments},
             "thoughtSignature": base64.b64encode(thought_signature(call.id)).decode(),
         }
-        events.append(_candidate(part, reply))
-    return events
+        yield _candidate(part, reply)
 
 
 def _candidate(part: dict[str, Any], reply: StreamReply) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from tests.fakes.script import ErrorKind, ErrorReply, StreamReply
@@ -51,16 +52,14 @@ class FakeOpenAI(FakeServer):
         return {"error": {"message": reply.message, "type": kind, "param": None, "code": code}}
 
 
-def _content(reply: StreamReply, chunk: Any) -> list[bytes]:
-    events = [chunk([_choice({"content": text})]) for text in reply.text_chunks]
+def _content(reply: StreamReply, chunk: Any) -> Iterator[bytes]:
+    for text in reply.text_chunks:
+        yield chunk([_choice({"content": text})])
     for index, call in enumerate(reply.tool_calls):
         opening = {"index": index, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
-        events.append(chunk([_choice({"tool_calls": [opening]})]))
-        events.extend(
-            chunk([_choice({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})])
-            for piece in call.argument_chunks
-        )
-    return events
+        yield chunk([_choice({"tool_calls": [opening]})])
+        for piece in call.argument_chunks:
+            yield chunk([_choice({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})])
 
 
 def _chunker(model: str) -> Any:

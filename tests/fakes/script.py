@@ -39,6 +39,8 @@ class StreamReply:
 
     text_chunks: tuple[str, ...] = ()
     tool_calls: tuple[ScriptedToolCall, ...] = ()
+    # Streamed as a signed thinking block first by fakes whose protocol has them.
+    thinking: str = ""
     stop: Stop = "end_turn"
     input_tokens: int = 11
     output_tokens: int = 7

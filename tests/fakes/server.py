@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from tests.fakes.script import ErrorReply, Scripted, StreamReply
 
 # A pause between the pieces of one event, so they leave as separate TCP segments.
-_PIECE_PAUSE = 0.002
+_PIECE_PAUSE = 0.0005
 
 
 @dataclass(frozen=True)
@@ -33,10 +36,14 @@ class RecordedRequest:
 
 @dataclass
 class Rendered:
-    """A stream reply in wire form, split so that cuts can be applied."""
+    """A stream reply in wire form, split so that cuts can be applied.
+
+    `content` may be a generator, so that a long reply starts flowing before
+    all of it is rendered.
+    """
 
     preamble: list[bytes] = field(default_factory=list)
-    content: list[bytes] = field(default_factory=list)
+    content: Iterable[bytes] = ()
     ending: list[bytes] = field(default_factory=list)
 
 
@@ -54,7 +61,7 @@ class FakeServer:
         self.requests: list[RecordedRequest] = []
         self._replies: deque[Scripted] = deque()
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # -- public API -------------------------------------------------------
@@ -76,10 +83,8 @@ class FakeServer:
             return len(self._replies)
 
     def __enter__(self) -> FakeServer:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        server.fake = self  # type: ignore[attr-defined]
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.fake = self
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -139,15 +144,29 @@ class FakeServer:
         else:
             handler.wfile.write(b"0\r\n\r\n")
 
-    def _events(self, reply: StreamReply, request: RecordedRequest) -> list[bytes]:
+    def _events(self, reply: StreamReply, request: RecordedRequest) -> Iterator[bytes]:
         rendered = self.render(reply, request)
-        events = list(rendered.preamble)
+        yield from rendered.preamble
         if reply.error_after is not None:
-            return [*events, *rendered.content[: reply.error_after], self.render_stream_error(reply)]
-        if reply.ending != "complete":
-            limit = len(rendered.content) if reply.cut_after is None else reply.cut_after
-            return [*events, *rendered.content[:limit]]
-        return [*events, *rendered.content, *rendered.ending]
+            yield from itertools.islice(rendered.content, reply.error_after)
+            yield self.render_stream_error(reply)
+        elif reply.ending != "complete":
+            yield from itertools.islice(rendered.content, reply.cut_after)
+        else:
+            yield from rendered.content
+            yield from rendered.ending
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    fake: FakeServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients hang up mid-reply on purpose in these tests (timeouts, cuts).
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -170,7 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
         )
-        fake: FakeServer = self.server.fake  # type: ignore[attr-defined]
+        fake = self.server.fake  # type: ignore[attr-defined]
         with fake._lock:
             fake.requests.append(request)
         try:

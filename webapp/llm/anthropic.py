@@ -1,7 +1,16 @@
-"""Anthropic Messages API, streamed, through the `anthropic` SDK."""
+"""Anthropic Messages API, streamed, through the `anthropic` SDK.
+
+Claude may think before it calls a tool, and the API wants those thinking
+blocks back, signature intact, with the tool call they led to. They ride
+inside the first ToolCall id of the message (`<tool id>#think:<base64 JSON>`),
+which the engine treats as opaque, as the Gemini adapter does with its
+thought signatures.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +40,8 @@ _FINISH: dict[str | None, FinishReason] = {
     "model_context_window_exceeded": "max_tokens",
 }
 
+_THINKING_MARK = "#think:"
+
 # `error.type` of an error event, which can arrive inside a 200 stream.
 _KIND_BY_ERROR_TYPE: dict[str, ErrorKind] = {
     "overloaded_error": "unavailable",
@@ -57,6 +68,9 @@ class AnthropicProvider:
     @property
     def client(self) -> anthropic.Anthropic:
         return self._client.get()
+
+    def close(self) -> None:
+        self._client.close()
 
     def context_window(self, model: str | None) -> int:
         return models.context_window(self.name, model or self.default_model)
@@ -119,17 +133,17 @@ class _Reply:
         self.input_tokens = 0
         self.output_tokens = 0
         self.tools: dict[int, tuple[str, str, list[str]]] = {}
+        self.thinking: dict[int, dict[str, str]] = {}
+        self.thought: list[dict[str, str]] = []
 
     def feed(self, event: Any) -> Event | None:
         kind = event.type
         if kind == "content_block_delta":
             return self._delta(event)
         if kind == "content_block_start":
-            block = event.content_block
-            if block.type == "tool_use":
-                self.tools[event.index] = (block.id, block.name, [])
+            self._start_block(event.index, event.content_block)
         elif kind == "content_block_stop":
-            return self._tool_call(event.index)
+            return self._stop_block(event.index)
         elif kind == "message_start":
             self._count_input(event.message.usage)
         elif kind == "message_delta":
@@ -145,18 +159,36 @@ class _Reply:
         yield Usage(self.input_tokens, self.output_tokens)
         yield Finished(_FINISH.get(self.stop_reason, "other"))
 
+    def _start_block(self, index: int, block: Any) -> None:
+        if block.type == "tool_use":
+            self.tools[index] = (block.id, block.name, [])
+        elif block.type == "thinking":
+            self.thinking[index] = {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
+        elif block.type == "redacted_thinking":
+            self.thinking[index] = {"type": "redacted_thinking", "data": block.data}
+
     def _delta(self, event: Any) -> Event | None:
         delta = event.delta
         if delta.type == "text_delta":
             return TextDelta(delta.text) if delta.text else None
         if delta.type == "input_json_delta" and event.index in self.tools:
             self.tools[event.index][2].append(delta.partial_json)
+        elif delta.type == "thinking_delta" and event.index in self.thinking:
+            self.thinking[event.index]["thinking"] += delta.thinking
+        elif delta.type == "signature_delta" and event.index in self.thinking:
+            self.thinking[event.index]["signature"] = delta.signature
         return None
 
-    def _tool_call(self, index: int) -> ToolCall | None:
+    def _stop_block(self, index: int) -> ToolCall | None:
+        if index in self.thinking:
+            self.thought.append(self.thinking.pop(index))
+            return None
         if index not in self.tools:
             return None
         call_id, name, parts = self.tools.pop(index)
+        if self.thought:
+            call_id += _THINKING_MARK + _encode(self.thought)
+            self.thought = []
         return ToolCall.from_json(call_id, name, "".join(parts))
 
     def _count_input(self, usage: Any) -> None:
@@ -202,7 +234,7 @@ def _message(message: Message) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {
             "type": "tool_result",
-            "tool_use_id": r.tool_call_id,
+            "tool_use_id": r.tool_call_id.partition(_THINKING_MARK)[0],
             "content": r.content,
             "is_error": r.is_error,
         }
@@ -214,9 +246,20 @@ def _message(message: Message) -> dict[str, Any]:
 
 
 def _assistant_blocks(message: Message) -> list[dict[str, Any]]:
-    # The API rejects empty text blocks.
-    blocks: list[dict[str, Any]] = [{"type": "text", "text": message.text}] if message.text else []
-    blocks.extend(
-        {"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in message.tool_calls
-    )
-    return blocks
+    thinking: list[dict[str, Any]] = []
+    uses: list[dict[str, Any]] = []
+    for call in message.tool_calls:
+        call_id, _, thought = call.id.partition(_THINKING_MARK)
+        thinking.extend(_decode(thought) if thought else ())
+        uses.append({"type": "tool_use", "id": call_id, "name": call.name, "input": call.arguments})
+    # Thinking leads the turn; the API rejects empty text blocks.
+    text = [{"type": "text", "text": message.text}] if message.text else []
+    return [*thinking, *text, *uses]
+
+
+def _encode(blocks: list[dict[str, str]]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(blocks).encode()).decode("ascii")
+
+
+def _decode(text: str) -> list[dict[str, Any]]:
+    return json.loads(base64.urlsafe_b64decode(text))

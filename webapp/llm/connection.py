@@ -5,9 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-T = TypeVar("T")
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+T = TypeVar("T", bound=Closable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +50,10 @@ class LazyClient(Generic[T]):
             if self._client is None:
                 self._client = self._build()
             return self._client
+
+    def close(self) -> None:
+        """Close the client's connections; the next `get` builds a fresh one."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()

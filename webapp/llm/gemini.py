@@ -47,6 +47,9 @@ class GeminiProvider:
     def client(self) -> genai.Client:
         return self._client.get()
 
+    def close(self) -> None:
+        self._client.close()
+
     def context_window(self, model: str | None) -> int:
         return models.context_window(self.name, model or self.default_model)
 
@@ -59,7 +62,8 @@ class GeminiProvider:
         model: str | None,
         max_tokens: int,
     ) -> Iterator[Event]:
-        contents = [_content(m) for m in history]
+        # Gemini rejects a turn without parts, such as an empty assistant reply.
+        contents = [c for c in map(_content, history) if c["parts"]]
         config = _config(system, tools, max_tokens)
         reply = _Reply()
         try:

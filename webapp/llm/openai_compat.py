@@ -59,6 +59,9 @@ class OpenAICompatibleProvider:
     def client(self) -> openai.OpenAI:
         return self._client.get()
 
+    def close(self) -> None:
+        self._client.close()
+
     def context_window(self, model: str | None) -> int:
         return models.context_window(self.name, model or self.default_model)
 
@@ -186,7 +189,8 @@ class _Reply:
 
 def _messages(message: Message) -> list[dict[str, Any]]:
     if message.role == "assistant":
-        return [_assistant(message)]
+        # An assistant turn with neither text nor calls is not valid on the wire.
+        return [_assistant(message)] if message.text or message.tool_calls else []
     # One `tool` message per result, answering the calls of the turn before.
     out: list[dict[str, Any]] = [
         {"role": "tool", "tool_call_id": r.tool_call_id, "content": _result_text(r.content, r.is_error)}

@@ -102,6 +102,13 @@ class ProviderRegistry:
     def is_configured(self, name: str) -> bool:
         return name in self._providers
 
+    def close(self) -> None:
+        """Release every SDK client's connections (at app shutdown, or after a test)."""
+        for provider in self._providers.values():
+            close = getattr(provider, "close", None)
+            if close is not None:
+                close()
+
     def get(self, name: str) -> Provider:
         try:
             return self._providers[name]
@@ -127,10 +134,16 @@ def _settings(name: str, config: Mapping[str, Any]) -> ConnectionSettings:
     return ConnectionSettings(
         api_key=config.get(f"{prefix}_API_KEY") or _PLACEHOLDER_KEY,
         base_url=config.get(f"{prefix}_BASE_URL") or _DEFAULT_BASE_URLS.get(name),
-        connect_timeout=float(config.get("LLM_CONNECT_TIMEOUT", 10)),
-        read_timeout=float(config.get("LLM_READ_TIMEOUT", 120)),
-        max_retries=int(config.get("LLM_MAX_RETRIES", 2)),
+        connect_timeout=float(_setting_or(config, "LLM_CONNECT_TIMEOUT", 10)),
+        read_timeout=float(_setting_or(config, "LLM_READ_TIMEOUT", 120)),
+        max_retries=int(_setting_or(config, "LLM_MAX_RETRIES", 2)),
     )
+
+
+def _setting_or(config: Mapping[str, Any], key: str, default: float) -> Any:
+    # Settings read from an unset environment variable arrive as None or "".
+    value = config.get(key)
+    return default if value is None or value == "" else value
 
 
 def _model(name: str, config: Mapping[str, Any]) -> str:
