@@ -71,6 +71,7 @@ def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
     app = make_app(database_url, **app_config)
     yield app
     app.extensions["chat.runner"].shutdown()
+    app.extensions["llm"].close()
     with app.app_context():
         db.session.remove()
         _empty_all_tables()

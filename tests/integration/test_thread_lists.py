@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -35,24 +34,6 @@ def _load_more_url(page: str) -> str | None:
 
 def _hx(target: str) -> dict[str, str]:
     return {"HX-Request": "true", "HX-Target": target}
-
-
-@dataclass(frozen=True)
-class Info:
-    name: str
-    display_name: str
-    model: str | None = None
-
-
-class FakeRegistry:
-    def __init__(self, *infos: Info) -> None:
-        self._infos = infos
-
-    def available(self) -> list[Info]:
-        return list(self._infos)
-
-    def is_configured(self, name: str) -> bool:
-        return any(info.name == name for info in self._infos)
 
 
 def _set_default_provider(app: Flask, user: User, provider: str) -> None:
@@ -134,17 +115,16 @@ class TestStartingChats:
         assert fragment.status_code == 422 and message in _text(fragment) and "<html" not in _text(fragment)
         assert threads_of(app, user.id) == []
 
+    @pytest.mark.parametrize("app_config", [{"ANTHROPIC_API_KEY": "configured"}])
     def test_users_default_provider_is_preselected_and_used(self, app: Flask, client: FlaskClient, user: User) -> None:
-        app.extensions["llm"] = FakeRegistry(Info("offline", "Offline"), Info("anthropic", "Anthropic"))
         _set_default_provider(app, user, "anthropic")
         assert '<option selected value="anthropic">Anthropic</option>' in _text(client.get("/chats/new"))
         response = client.post("/chats", data={})
         assert get_thread(app, response.headers["Location"].removeprefix("/threads/")).model_provider == "anthropic"
         assert "Anthropic" in _text(client.get("/chats"))
 
+    @pytest.mark.parametrize("app_config", [{"GEMINI_API_KEY": "configured", "DEFAULT_PROVIDER": "gemini"}])
     def test_unconfigured_default_falls_back_to_the_servers(self, app: Flask, client: FlaskClient, user: User) -> None:
-        app.extensions["llm"] = FakeRegistry(Info("offline", "Offline"), Info("gemini", "Gemini"))
-        app.config["DEFAULT_PROVIDER"] = "gemini"
         _set_default_provider(app, user, "anthropic")
         response = client.post("/assistant")
         assert get_thread(app, response.headers["Location"].removeprefix("/threads/")).model_provider == "gemini"
