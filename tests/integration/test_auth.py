@@ -162,6 +162,26 @@ class TestSettings:
         page = client.get("/settings").get_data(as_text=True)
         assert "Offline" in page and "Configured" in page and "ANTHROPIC_API_KEY" in page
 
+    def test_settings_show_this_months_usage_against_the_budget(self, app: Flask, client: FlaskClient, user: User) -> None:
+        from decimal import Decimal
+
+        from webapp.models import Thread, TokenUsage
+
+        with app.app_context():
+            thread = Thread(user_id=user.id, model_provider="anthropic", title="Budget review")
+            db.session.add(thread)
+            db.session.flush()
+            db.session.add_all([
+                TokenUsage(user_id=user.id, thread_id=thread.id, provider="anthropic", model="m", purpose="chat",
+                           input_tokens=1000, output_tokens=200, cost=Decimal("41.50")),
+                TokenUsage(user_id=user.id, thread_id=thread.id, provider="anthropic", model="m", purpose="title",
+                           input_tokens=10, output_tokens=2, cost=Decimal("0.50")),
+            ])
+            db.session.commit()
+        page = client.get("/settings").get_data(as_text=True)
+        assert "$42.00 of your $50.00 monthly budget (84.0%)" in page
+        assert "Budget review" in page and "1010" in page and "budget-warn" in page
+
     def test_unknown_theme_is_a_form_error(self, client: FlaskClient, user: User) -> None:
         response = client.post("/settings/profile", data={"display_name": "Ana", "theme": "neon", "default_provider": ""})
         assert response.status_code == 422

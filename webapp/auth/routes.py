@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -9,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from ..chat.usage import month_usage
 from ..extensions import limiter
 from ..htmx import render
 from . import service
@@ -91,9 +93,11 @@ def settings() -> str:
 
 def _render_settings(*, profile: ProfileForm, password: PasswordForm, status: int = 200) -> Response:
     registry = current_app.extensions["llm"]
+    budget = Decimal(str(current_app.config["USER_MONTHLY_BUDGET_USD"]))
     return render(
         "auth/settings.html", "auth/_settings_forms.html", target="settings-forms", status=status,
         profile=profile, password=password, providers=registry.describe(),
+        usage=month_usage(current_user.id, budget),
     )
 
 

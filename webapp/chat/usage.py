@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -49,3 +50,44 @@ def thread_totals(thread_id: str) -> tuple[int, int, Decimal]:
         .where(TokenUsage.thread_id == thread_id)
     ).one()
     return int(row[0]), int(row[1]), Decimal(str(row[2]))
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSpend:
+    thread_id: str | None
+    title: str | None
+    input_tokens: int
+    output_tokens: int
+    cost: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MonthUsage:
+    spent: Decimal
+    budget: Decimal
+    input_tokens: int
+    output_tokens: int
+    threads: list[ThreadSpend]
+
+    @property
+    def share(self) -> Decimal:
+        return self.spent / self.budget if self.budget > 0 else Decimal(0)
+
+
+def month_usage(user_id: str, budget: Decimal, *, top: int = 10) -> MonthUsage:
+    """This month's tokens and cost, in total and for the threads that cost most."""
+    rows = db.session.execute(
+        sa.select(TokenUsage.thread_id, Thread.title,
+                  sa.func.sum(TokenUsage.input_tokens), sa.func.sum(TokenUsage.output_tokens),
+                  sa.func.sum(TokenUsage.cost))
+        .outerjoin(Thread, Thread.id == TokenUsage.thread_id)
+        .where(TokenUsage.user_id == user_id, TokenUsage.created_at >= month_start())
+        .group_by(TokenUsage.thread_id, Thread.title)
+        .order_by(sa.func.sum(TokenUsage.cost).desc(), sa.func.sum(TokenUsage.output_tokens).desc())
+    ).all()
+    threads = [ThreadSpend(r[0], r[1], int(r[2]), int(r[3]), Decimal(str(r[4]))) for r in rows]
+    return MonthUsage(
+        spent=sum((t.cost for t in threads), Decimal(0)), budget=budget,
+        input_tokens=sum(t.input_tokens for t in threads), output_tokens=sum(t.output_tokens for t in threads),
+        threads=threads[:top],
+    )
