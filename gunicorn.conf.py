@@ -8,7 +8,7 @@ workers = int(os.environ.get("WEB_WORKERS", "1"))
 worker_class = "gthread"
 # Every open reply stream holds a thread for its lifetime.
 threads = int(os.environ.get("WEB_THREADS", "128"))
-timeout = 0 if worker_class == "gthread" else 30
+timeout = 30
 graceful_timeout = 20
 keepalive = 5
 accesslog = None

@@ -13,6 +13,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 from pygments import highlight
+
+from .llm.registry import DISPLAY_NAMES
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
@@ -105,6 +107,11 @@ def split_choices(text: str) -> tuple[str, list[str]]:
     return _CHOICES.sub(collect, text), choices[:6]
 
 
+def provider_name(name: str | None) -> str:
+    """A provider's display name, for stored names too (a provider may have been unconfigured since)."""
+    return DISPLAY_NAMES.get(name or "", name or "")
+
+
 def humanize_bytes(size: int | None) -> str:
     if size is None:
         return ""
@@ -163,6 +170,7 @@ def init_templates(app: Flask) -> None:
         isodate=isodate,
         usd=usd,
         split_choices=split_choices,
+        provider_name=provider_name,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -206,7 +206,7 @@ class TestChatsPage:
         add_thread(app, user.id, title="Cloud", model_provider="anthropic")
         page = _text(client.get("/chats?provider=anthropic"))
         assert _titles(page) == ["Cloud"]
-        assert '<option value="anthropic" selected>anthropic</option>' in page
+        assert '<option value="anthropic" selected>Anthropic</option>' in page
 
     def test_title_search_as_you_type_returns_the_list_fragment(self, app: Flask, client: FlaskClient, user: User) -> None:
         add_thread(app, user.id, title="Sprint 12 refinement")
@@ -316,7 +316,7 @@ class TestProjectChats:
                 "threads/_project_chats.html", project=project, chat_sort="newest",
                 project_chats=service.project_threads(user.id, project_id),
             )
-        assert "Included" in html_text and "offline" in html_text
+        assert "Included" in html_text and "Offline" in html_text
 
 
 class TestRowActions:

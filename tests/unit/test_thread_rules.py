@@ -10,19 +10,6 @@ from webapp.threads import export, service
 from webapp.threads.search import fts5_query, highlight
 
 
-class Registry:
-    def __init__(self, *names: str) -> None:
-        self._names = names
-
-    def available(self) -> list[object]:
-        return [type("Info", (), {"name": name, "display_name": name.title()})() for name in self._names]
-
-
-def test_provider_choices_fall_back_to_offline_without_a_registry() -> None:
-    assert service.provider_choices(None) == [("offline", "Offline")]
-    assert service.provider_choices(Registry("offline", "gemini")) == [("offline", "Offline"), ("gemini", "Gemini")]
-
-
 @pytest.mark.parametrize(
     ("requested", "user_default", "fallback", "expected"),
     [
@@ -85,3 +72,13 @@ def test_export_timestamps_and_filenames() -> None:
     assert export.filename(thread, "md") == "unicode-q3-plan-2025-03-01.md"
     thread.title = "日本語"
     assert export.filename(thread, "json") == "chat-2025-03-01.json"
+
+
+def test_provider_choices_list_the_configured_providers_offline_last() -> None:
+    from webapp.llm.registry import build_registry
+
+    registry = build_registry({"GEMINI_API_KEY": "set"})
+    try:
+        assert service.provider_choices(registry) == [("gemini", "Gemini"), ("offline", "Offline")]
+    finally:
+        registry.close()

@@ -20,7 +20,6 @@ def index() -> str:
         "home/index.html",
         projects=threads.recent_projects(current_user.id),
         chats=threads.recent_threads(current_user.id, limit=RECENT_CHATS),
-        provider_labels=dict(threads.provider_choices(current_app.extensions.get("llm"))),
         # Project pages live in their own feature; link to them once they are there.
         project_pages="projects.show" in current_app.view_functions,
     )

@@ -52,7 +52,7 @@ def project_chats(project_id: str) -> Response:
     sort = sort if sort in service.PROJECT_SORTS else "newest"
     return render(
         "threads/project_chats.html", "threads/_project_chats.html", target="project-chats",
-        project=project, chat_sort=sort, provider_labels=dict(_provider_choices()),
+        project=project, chat_sort=sort,
         project_chats=service.project_threads(current_user.id, project.id, sort=sort),
     )
 
@@ -66,7 +66,7 @@ def _render_list(page: str, thread_type: str, filters: service.ListFilters, **co
         page, "threads/_thread_rows.html" if more else "threads/_thread_list.html",
         target="chat-more" if more else "chat-list",
         result=result, filters=filters, list_endpoint=LIST_ENDPOINTS[thread_type],
-        provider_labels=dict(_provider_choices()), back_url=request.full_path.rstrip("?"),
+        back_url=request.full_path.rstrip("?"),
         used_providers=service.used_providers(current_user.id, thread_type=thread_type), **context,
     )
 
@@ -148,7 +148,7 @@ def _new_chat_form(project_id: str = "", *, projects: list[tuple[str, str]] | No
 
 
 def _provider_choices() -> list[tuple[str, str]]:
-    return service.provider_choices(current_app.extensions.get("llm"))
+    return service.provider_choices(current_app.extensions["llm"])
 
 
 def _defaults() -> dict[str, Any]:
@@ -271,7 +271,7 @@ def _after_change(thread: Thread, next_url: str | None, message: str) -> Respons
 def _row_response(thread: Thread, back_url: str | None) -> Response:
     html = render_template(
         "threads/_thread_row.html", row=service.thread_row(thread),
-        provider_labels=dict(_provider_choices()), back_url=back_url,
+        back_url=back_url,
     )
     response = make_response(html)
     response.vary.add("HX-Target")

@@ -17,7 +17,6 @@ PROJECT_LIST_LIMIT = 50
 TITLE_MAX = 200
 MODEL_MAX = 100
 # Used until a provider registry is installed: the offline provider needs no key.
-FALLBACK_PROVIDERS = (("offline", "Offline"),)
 # The project filter's value for chats that belong to no project.
 NO_PROJECT = "none"
 PROJECT_SORTS = ("newest", "oldest", "title")
@@ -110,10 +109,8 @@ class ListFilters:
 # Providers
 
 
-def provider_choices(registry: ProviderRegistry | None) -> list[tuple[str, str]]:
+def provider_choices(registry: ProviderRegistry) -> list[tuple[str, str]]:
     """(name, display name) of each configured provider."""
-    if registry is None:
-        return list(FALLBACK_PROVIDERS)
     return [(info.name, info.display_name) for info in registry.available()]
 
 
