@@ -49,7 +49,9 @@ def xlsx(sheets: dict[str, list[list[object]]]) -> bytes:
         sheet = workbook.create_sheet(title)
         for number, row in enumerate(rows, start=1):
             for column, value in enumerate(row or [], start=1):
-                sheet.cell(row=number, column=column, value=value)
+                cell = sheet.cell(row=number, column=column, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # text, even when it starts with "="
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

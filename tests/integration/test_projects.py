@@ -10,6 +10,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from webapp.extensions import db
 from webapp.models import Document, DocumentChunk, Project, Thread, User, utcnow
@@ -23,9 +25,22 @@ def create_project(client: FlaskClient, name: str = "Acme CRM", **fields: str) -
     return response.headers["Location"].rsplit("/", 1)[1]
 
 
+def post_files(client: FlaskClient, url: str, files: list[tuple[bytes, str]], headers: dict[str, str] | None = None,
+               **fields: str):
+    """Post a multipart form encoded in memory.
+
+    The test client would spool a large body to a temporary file that stays open when the
+    app refuses to read it (a 413), which the warnings-as-errors setting turns into a failure.
+    """
+    values = MultiDict([("files", FileStorage(io.BytesIO(content), name)) for content, name in files])
+    values.update(fields)
+    boundary, body = encode_multipart(values)
+    content_type = f"multipart/form-data; boundary={boundary}"
+    return client.post(url, data=body, headers=headers or {}, content_type=content_type)
+
+
 def upload(client: FlaskClient, project_id: str, *files: tuple[bytes, str]):
-    data = {"files": [(io.BytesIO(content), name) for content, name in files]}
-    return client.post(f"/projects/{project_id}/documents", data=data, content_type="multipart/form-data")
+    return post_files(client, f"/projects/{project_id}/documents", list(files))
 
 
 def add_thread(app: Flask, user: User, project_id: str | None, title: str, **fields: object) -> str:

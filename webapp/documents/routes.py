@@ -144,14 +144,14 @@ def show(document_id: str) -> str:
 def download(document_id: str) -> Response:
     """Send the file exactly as it was uploaded."""
     document = get_owned_or_404(document_id)
-    mimetype = document.content_type
-    encoding = (document.meta or {}).get("encoding")
-    if mimetype.startswith("text/") and encoding:
-        mimetype = f"{mimetype}; charset={encoding}"
     response = send_file(
-        io.BytesIO(document.original), mimetype=mimetype, as_attachment=True, download_name=document.filename,
-        etag=document.sha256, max_age=0,
+        io.BytesIO(document.original), mimetype=document.content_type, as_attachment=True,
+        download_name=document.filename, etag=document.sha256, max_age=0,
     )
+    # The original bytes keep their own encoding; say which, rather than Werkzeug's default UTF-8.
+    encoding = (document.meta or {}).get("encoding")
+    if document.content_type.startswith("text/"):
+        response.headers["Content-Type"] = f"{document.content_type}; charset={encoding or 'utf-8'}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -170,7 +170,7 @@ def download_table(document_id: str, file_format: str) -> Response:
         index = request.args.get("sheet", 0, type=int)
         if not 0 <= index < len(views):
             abort(404)
-        data, mimetype = tables.to_csv(views[index]), "text/csv; charset=utf-8"
+        data, mimetype = tables.to_csv(views[index]), "text/csv"
         stem = f"{stem} - {views[index].name}" if len(views) > 1 and views[index].name else stem
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=f"{stem} (parsed).{file_format}")
 
