@@ -74,6 +74,7 @@ def test_htmx_upload_answers_with_per_file_results_and_the_new_list(client: Flas
     assert response.status_code == 200 and "<html" not in html
     assert "Stored" in html and "empty.txt" in html and "The file is empty." in html
     assert '<div id="document-list" hx-swap-oob="true">' in html and ">notes.txt</a>" in html
+    assert response.headers["HX-Trigger"] == "documents-changed"  # the project's header refreshes its counts
 
 
 def test_upload_without_files_asks_for_one(client: FlaskClient, project_id: str) -> None:

@@ -22,6 +22,8 @@ bp = Blueprint("documents", __name__)
 
 # A page with more passages than this would stall the browser; the rest stays downloadable.
 MAX_PASSAGES_SHOWN = 2000
+# Told to the page after an upload or a delete, so counts elsewhere on it can refresh themselves.
+DOCUMENTS_CHANGED = "documents-changed"
 _KINDS_BY_CONTENT_TYPE = {content_type: kind for kind, content_type in CONTENT_TYPES.items()}
 
 
@@ -91,6 +93,7 @@ def _upload_response(outcomes: list[service.UploadOutcome], back: str, *, docume
         html = render_template("documents/_upload_results.html", outcomes=outcomes, documents=documents, refresh_list=True)
         response = make_response(html, 200 if outcomes else 422)
         response.vary.add("HX-Target")
+        response.headers["HX-Trigger"] = DOCUMENTS_CHANGED
         return response
     if not outcomes:
         flash("Choose at least one file to upload.", "error")
@@ -190,7 +193,9 @@ def delete(document_id: str) -> Response:
     service.delete_document(document)
     if targets("document-list"):
         documents = service.list_documents(user_id=current_user.id, project_id=project_id, thread_id=thread_id)
-        return render("documents/_list.html", "documents/_list.html", target="document-list", documents=documents)
+        response = make_response(render_template("documents/_list.html", documents=documents))
+        response.headers["HX-Trigger"] = DOCUMENTS_CHANGED
+        return response
     flash(f"“{name}” deleted.", "success")
     back = url_for("projects.show", project_id=project_id) if project_id else url_for("home.index")
     return redirect_client(back)
