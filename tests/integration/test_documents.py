@@ -16,7 +16,7 @@ from webapp.extensions import db
 from webapp.models import Document, DocumentChunk, Project, User
 
 from .. import samples
-from ..conftest import other_client
+from ..conftest import PASSWORD, csrf_token_from, other_client
 from .test_projects import add_thread, create_project, post_files, upload
 
 HTMX_UPLOAD = {"HX-Request": "true", "HX-Target": "upload-results"}
@@ -287,3 +287,25 @@ def test_upload_bumps_the_projects_activity(app: Flask, client: FlaskClient, pro
     upload(client, project_id, (b"new", "n.txt"))
     with app.app_context():
         assert db.session.get(Project, project_id).last_activity_at > before
+
+
+class TestSizeLimitWithCsrf:
+    """The CSRF check reads the form before any view runs; a refused body must still explain itself."""
+
+    @pytest.fixture
+    def app_config(self) -> dict[str, Any]:
+        return {"MAX_UPLOAD_MB": 1, "MAX_CONTENT_LENGTH": 2 * 1024 * 1024, "WTF_CSRF_ENABLED": True}
+
+    def test_request_over_the_limit_gets_the_upload_message(self, app: Flask, client: FlaskClient) -> None:
+        token = csrf_token_from(client.get("/register").get_data(as_text=True))
+        client.post("/register", data={
+            "email": "ana@example.com", "display_name": "Ana", "password": PASSWORD, "confirm": PASSWORD, "csrf_token": token,
+        })
+        response = client.post("/projects", data={"name": "Limits", "csrf_token": token})
+        project_id = response.headers["Location"].rsplit("/", 1)[1]
+        response = post_files(
+            client, f"/projects/{project_id}/documents", [(b"x" * (3 << 20), "huge.txt")],
+            {"X-CSRFToken": token, "HX-Request": "true", "HX-Target": "upload-results"},
+        )
+        assert response.status_code == 413 and "Upload refused: too large." in response.get_data(as_text=True)
+        assert _counts(app) == (0, 0)
