@@ -21,8 +21,8 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-# The full-text tables and indexes are made by hand in the migrations (FTS5 on SQLite,
-# GIN expression indexes on PostgreSQL); the models do not describe them.
+# The full-text tables, columns and indexes are made by hand in the migrations (FTS5 on SQLite,
+# a stored tsvector column and GIN indexes on PostgreSQL); the models do not describe them.
 FULL_TEXT_MARKER = "_fts"
 
 

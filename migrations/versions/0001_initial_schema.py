@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 # SQLite: FTS5 tables over the real tables ("external content"), kept in step by triggers.
-# PostgreSQL: GIN indexes on the tsvector expression the search queries use.
+# PostgreSQL: a stored tsvector column with a GIN index for passages, a GIN expression index for messages.
 SQLITE_FTS = [
     """CREATE VIRTUAL TABLE document_chunks_fts USING fts5(
         text, content='document_chunks', content_rowid='id',
@@ -43,10 +43,17 @@ SQLITE_FTS_DROP = [
     "DROP TRIGGER IF EXISTS document_chunks_fts_ai", "DROP TABLE IF EXISTS document_chunks_fts",
 ]
 POSTGRES_FTS = [
-    "CREATE INDEX ix_document_chunks_fts ON document_chunks USING gin (to_tsvector('english', text))",
+    # Stored, not only indexed: ranking reads the vector of every match, and re-parsing the text
+    # for each one made a broad search over 50 MB of passages take 0.3-0.7 s instead of ~15 ms.
+    """ALTER TABLE document_chunks ADD COLUMN text_fts tsvector
+        GENERATED ALWAYS AS (to_tsvector('english', text)) STORED""",
+    "CREATE INDEX ix_document_chunks_fts ON document_chunks USING gin (text_fts)",
     "CREATE INDEX ix_messages_fts ON messages USING gin (to_tsvector('english', content))",
 ]
-POSTGRES_FTS_DROP = ["DROP INDEX IF EXISTS ix_messages_fts", "DROP INDEX IF EXISTS ix_document_chunks_fts"]
+POSTGRES_FTS_DROP = [
+    "DROP INDEX IF EXISTS ix_messages_fts", "DROP INDEX IF EXISTS ix_document_chunks_fts",
+    "ALTER TABLE document_chunks DROP COLUMN IF EXISTS text_fts",
+]
 
 
 def _full_text(sqlite: list[str], postgresql: list[str]) -> None:

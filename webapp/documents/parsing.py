@@ -184,15 +184,40 @@ def decode_text(data: bytes, encoding: str) -> str:
 
 
 def _guess_encoding(data: bytes) -> str | None:
-    matches = charset_normalizer.from_bytes(data[:1_000_000])
-    best = matches.best()
-    if best is None:
-        return None
+    wide = _utf16_without_bom(data[:4096])
+    if wide:
+        return wide
+    # Without NUL bytes in every other place it is not UTF-16, whatever a short sample suggests.
+    matches = [m for m in charset_normalizer.from_bytes(data[:1_000_000]) if not m.encoding.startswith("utf_16")
+               and not m.encoding.startswith("utf_32")]
+    if not matches:
+        return "cp1252" if _looks_like_cp1252_text(data[:1_000_000]) else None
+    best = min(matches, key=lambda match: (match.chaos, -match.coherence))
     # Western European text fits several code pages equally well; cp1252 is by far the most common.
     for match in matches:
         if match.encoding == "cp1252" and match.chaos <= best.chaos and match.coherence >= best.coherence:
             return "cp1252"
     return best.encoding
+
+
+def _looks_like_cp1252_text(sample: bytes) -> bool:
+    try:
+        text = sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return len(_CONTROL_CHARACTERS.findall(text)) <= len(text) // 100
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    half = len(sample) // 2
+    if half < 2:
+        return None
+    even_nuls, odd_nuls = sample[0::2].count(0), sample[1::2].count(0)
+    if odd_nuls > half * 0.3 and even_nuls < half * 0.05:
+        return "utf-16-le"
+    if even_nuls > half * 0.3 and odd_nuls < half * 0.05:
+        return "utf-16-be"
+    return None
 
 
 def _clean(text: str) -> str:
@@ -302,7 +327,8 @@ def build_table(name: str | None, rows: Iterable[tuple[int, list[str]]]) -> Tabl
         body.append((number, cells))
     width = max([len(columns)] + [len(cells) for _, cells in body])
     columns += [f"Column {index}" for index in range(len(columns) + 1, width + 1)]
-    return Table(name, columns, body)
+    padded = [(number, cells + [""] * (width - len(cells))) for number, cells in body]
+    return Table(name, columns, padded)
 
 
 def parse_csv(data: bytes) -> ParsedDocument:

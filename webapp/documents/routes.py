@@ -22,6 +22,8 @@ bp = Blueprint("documents", __name__)
 
 # A page with more passages than this would stall the browser; the rest stays downloadable.
 MAX_PASSAGES_SHOWN = 2000
+# Told to the page after an upload or a delete, so counts elsewhere on it can refresh themselves.
+DOCUMENTS_CHANGED = "documents-changed"
 _KINDS_BY_CONTENT_TYPE = {content_type: kind for kind, content_type in CONTENT_TYPES.items()}
 
 
@@ -91,6 +93,7 @@ def _upload_response(outcomes: list[service.UploadOutcome], back: str, *, docume
         html = render_template("documents/_upload_results.html", outcomes=outcomes, documents=documents, refresh_list=True)
         response = make_response(html, 200 if outcomes else 422)
         response.vary.add("HX-Target")
+        response.headers["HX-Trigger"] = DOCUMENTS_CHANGED
         return response
     if not outcomes:
         flash("Choose at least one file to upload.", "error")
@@ -144,14 +147,14 @@ def show(document_id: str) -> str:
 def download(document_id: str) -> Response:
     """Send the file exactly as it was uploaded."""
     document = get_owned_or_404(document_id)
-    mimetype = document.content_type
-    encoding = (document.meta or {}).get("encoding")
-    if mimetype.startswith("text/") and encoding:
-        mimetype = f"{mimetype}; charset={encoding}"
     response = send_file(
-        io.BytesIO(document.original), mimetype=mimetype, as_attachment=True, download_name=document.filename,
-        etag=document.sha256, max_age=0,
+        io.BytesIO(document.original), mimetype=document.content_type, as_attachment=True,
+        download_name=document.filename, etag=document.sha256, max_age=0,
     )
+    # The original bytes keep their own encoding; say which, rather than Werkzeug's default UTF-8.
+    encoding = (document.meta or {}).get("encoding")
+    if document.content_type.startswith("text/"):
+        response.headers["Content-Type"] = f"{document.content_type}; charset={encoding or 'utf-8'}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -170,7 +173,7 @@ def download_table(document_id: str, file_format: str) -> Response:
         index = request.args.get("sheet", 0, type=int)
         if not 0 <= index < len(views):
             abort(404)
-        data, mimetype = tables.to_csv(views[index]), "text/csv; charset=utf-8"
+        data, mimetype = tables.to_csv(views[index]), "text/csv"
         stem = f"{stem} - {views[index].name}" if len(views) > 1 and views[index].name else stem
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=f"{stem} (parsed).{file_format}")
 
@@ -190,7 +193,9 @@ def delete(document_id: str) -> Response:
     service.delete_document(document)
     if targets("document-list"):
         documents = service.list_documents(user_id=current_user.id, project_id=project_id, thread_id=thread_id)
-        return render("documents/_list.html", "documents/_list.html", target="document-list", documents=documents)
+        response = make_response(render_template("documents/_list.html", documents=documents))
+        response.headers["HX-Trigger"] = DOCUMENTS_CHANGED
+        return response
     flash(f"“{name}” deleted.", "success")
     back = url_for("projects.show", project_id=project_id) if project_id else url_for("home.index")
     return redirect_client(back)

@@ -1,8 +1,9 @@
 """Full-text search over document passages: the only code that knows the SQL dialect.
 
-SQLite uses the FTS5 table `document_chunks_fts` (bm25 and snippet); PostgreSQL uses the GIN
-index on `to_tsvector('english', text)` (ts_rank and ts_headline). Both kept in step with the
-chunks inside the same transaction: triggers on SQLite, the expression index on PostgreSQL.
+SQLite uses the FTS5 table `document_chunks_fts` (bm25 and snippet); PostgreSQL uses the stored
+column `text_fts = to_tsvector('english', text)` and its GIN index (ts_rank and ts_headline).
+Both follow the passages inside the same transaction: triggers on SQLite, a generated column on
+PostgreSQL. Neither is described by the models; the migration makes them.
 """
 
 from __future__ import annotations
@@ -118,11 +119,11 @@ WITH q AS (SELECT websearch_to_tsquery('english', :query) AS query)
 SELECT best.id, best.score,
        ts_headline('english', c.text, q.query, :headline_options) AS snippet
 FROM (
-    SELECT c.id, ts_rank(to_tsvector('english', c.text), q.query) AS score
+    SELECT c.id, ts_rank(c.text_fts, q.query) AS score
     FROM document_chunks AS c
     JOIN documents AS d ON d.id = c.document_id
     CROSS JOIN q
-    WHERE to_tsvector('english', c.text) @@ q.query AND {scope}
+    WHERE c.text_fts @@ q.query AND {scope}
     ORDER BY score DESC, c.id
     LIMIT :limit
 ) AS best
