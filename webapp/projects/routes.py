@@ -9,12 +9,14 @@ from werkzeug.wrappers import Response
 from ..documents import service as documents
 from ..htmx import redirect_client, render, targets
 from ..models import Project
+from ..tasks import service as tasks
+from ..threads import service as threads
 from . import service
 from .forms import ProjectForm
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
-TABS = ("documents", "chats", "artifacts")
+TABS = ("documents", "chats", "tasks", "artifacts")
 
 
 @bp.before_request
@@ -83,7 +85,12 @@ def _page_context(project: Project, tab: str) -> dict[str, object]:
         context["documents"] = documents.list_documents(user_id=current_user.id, project_id=project.id)
         context["max_upload_mb"] = current_app.config["MAX_UPLOAD_MB"]
     elif tab == "chats":
-        context["threads"] = service.list_threads(project)
+        context["chat_sort"] = "newest"
+        context["project_chats"] = threads.project_threads(current_user.id, project.id)
+    elif tab == "tasks":
+        context["task_page"] = tasks.list_tasks(current_user.id, tasks.TaskQuery(project_id=project.id))
+        context["task_counts"] = tasks.counts(current_user.id, project.id)
+        context["deleted"] = tasks.recently_deleted(current_user.id, project.id)
     else:
         context["artifacts"] = service.list_artifacts(project)
     return context

@@ -120,10 +120,6 @@ def delete_project(project: Project) -> None:
     db.session.commit()
 
 
-def list_threads(project: Project) -> list[Thread]:
-    return list(db.session.scalars(project.threads.select().order_by(Thread.last_activity_at.desc())))
-
-
 def list_artifacts(project: Project) -> list[Artifact]:
     """The latest version of each artifact made in the project's chats."""
     return list(
