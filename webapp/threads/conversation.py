@@ -43,7 +43,8 @@ def show(thread_id: str) -> str:
     settings = chat_settings()
     chat.purge_deleted(thread.id)
     chat.reconcile(thread, settings)
-    context = thread_page_context(thread, settings, before=request.args.get("before"))
+    context = thread_page_context(thread, settings, before=request.args.get("before"),
+                                  max_upload_mb=current_app.config["MAX_UPLOAD_MB"])
     return render_template("threads/show.html", **context)
 
 
@@ -63,7 +64,7 @@ def _error_response(thread: Thread, error: chat.ChatError, draft: str) -> Respon
         response.headers["HX-Retarget"] = "#composer-error"
         response.headers["HX-Reswap"] = "innerHTML"
         return response
-    context = thread_page_context(thread, chat_settings())
+    context = thread_page_context(thread, chat_settings(), max_upload_mb=current_app.config["MAX_UPLOAD_MB"])
     return Response(render_template("threads/show.html", composer_error=error.message, draft=draft, **context),
                     status=error.status)
 

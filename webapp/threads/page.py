@@ -8,6 +8,7 @@ from typing import Any
 from ..assistant.skills import all_skills
 from ..chat import service as chat
 from ..chat.usage import thread_totals
+from ..documents.service import list_documents
 from ..extensions import db
 from ..llm.base import Usage
 from ..llm.pricing import cost_of
@@ -46,7 +47,8 @@ def message_cost(message: Message) -> Any:
     return cost_of(message.provider or "", message.model or "", Usage(message.input_tokens, message.output_tokens))
 
 
-def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: str | None = None) -> dict[str, Any]:
+def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: str | None = None,
+                        max_upload_mb: int = 25) -> dict[str, Any]:
     registry = settings.registry
     input_tokens, output_tokens, cost = thread_totals(thread.id)
     spent, share = chat.budget_state(thread.user_id, settings.monthly_budget)
@@ -62,4 +64,7 @@ def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: 
         "budget": {"spent": spent, "limit": settings.monthly_budget, "share": share,
                    "warn": share >= chat.BUDGET_WARNING_SHARE, "exhausted": share >= 1 and settings.monthly_budget > 0},
         "summarised": bool(thread.history_summary),
+        "documents": (list_documents(user_id=thread.user_id, thread_id=thread.id)
+                      if thread.thread_type == "assistant" else []),
+        "max_upload_mb": max_upload_mb,
     }
