@@ -323,3 +323,14 @@ class TestWithRedisBroker:
         assert "".join(e.data for e in events if e.event == "delta") == "".join(f"word{i} " for i in range(20))
         assert [e.id for e in events if e.event == "delta"] == list(range(1, 21))
         assert events[-1].event == "done"
+
+
+def test_deleting_a_thread_mid_reply_is_clean(app: Flask, client: FlaskClient, thread_id: str,
+                                             anthropic: FakeAnthropic) -> None:
+    anthropic.script(token_reply(200, delay=0.01))
+    reply_id_from(post(client, thread_id, "Go").get_data(as_text=True))
+    time.sleep(0.3)
+    assert client.post(f"/threads/{thread_id}/delete").status_code == 303
+    app.extensions["chat.runner"].shutdown()
+    assert messages_of(app, thread_id) == []
+    assert client.get(f"/threads/{thread_id}").status_code == 404

@@ -12,6 +12,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
 from ..assistant.tools import ToolContext, run_tool, tools_for
 from ..extensions import db
 from ..llm.base import Finished, Message as Turn, Provider, ProviderError, TextDelta, ToolCall, Usage
@@ -177,9 +180,18 @@ def generate_reply(message_id: str, *, registry: Any, broker: Broker) -> None:
         log.exception("reply failed", extra={"message_id": message_id})
         db.session.rollback()
         message = db.session.get(Message, message_id)
+        if message is None:  # the thread was deleted while the reply ran
+            broker.close(message_id)
+            return
         writer.message = message
         status, message.error = "error", "Something went wrong while writing this reply. Try again."
-    _finish(writer, status, totals, provider)
+    try:
+        _finish(writer, status, totals, provider)
+    except (StaleDataError, sa.exc.IntegrityError):
+        # The thread was deleted while the reply ran: nothing is left to finish.
+        db.session.rollback()
+        broker.close(message_id)
+        return
     if status == "complete" and provider is not None:
         refresh_title(thread, provider, message.model)
 
