@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from webapp.llm import failures, models
+from webapp.llm import failures
 from webapp.llm.base import (
     ErrorKind,
     Event,
@@ -27,7 +27,7 @@ from webapp.llm.base import (
     ToolSpec,
     Usage,
 )
-from webapp.llm.connection import ConnectionSettings, LazyClient
+from webapp.llm.connection import SDKProvider
 
 if TYPE_CHECKING:
     import anthropic
@@ -56,24 +56,9 @@ _KIND_BY_ERROR_TYPE: dict[str, ErrorKind] = {
 }
 
 
-class AnthropicProvider:
+class AnthropicProvider(SDKProvider["anthropic.Anthropic"]):
     name = "anthropic"
     display_name = "Anthropic"
-
-    def __init__(self, settings: ConnectionSettings, *, default_model: str) -> None:
-        self.default_model = default_model
-        self._settings = settings
-        self._client: LazyClient[anthropic.Anthropic] = LazyClient(self._build_client)
-
-    @property
-    def client(self) -> anthropic.Anthropic:
-        return self._client.get()
-
-    def close(self) -> None:
-        self._client.close()
-
-    def context_window(self, model: str | None) -> int:
-        return models.context_window(self.name, model or self.default_model)
 
     def stream(
         self,

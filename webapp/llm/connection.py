@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from webapp.llm import models
+
 
 class Closable(Protocol):
     def close(self) -> None: ...
@@ -57,3 +59,28 @@ class LazyClient(Generic[T]):
             client, self._client = self._client, None
         if client is not None:
             client.close()
+
+
+class SDKProvider(Generic[T]):
+    """What every SDK-backed adapter shares: its settings, one lazily built client, its model facts."""
+
+    name: str
+    display_name: str
+
+    def __init__(self, settings: ConnectionSettings, *, default_model: str) -> None:
+        self.default_model = default_model
+        self._settings = settings
+        self._client: LazyClient[T] = LazyClient(self._build_client)
+
+    @property
+    def client(self) -> T:
+        return self._client.get()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def context_window(self, model: str | None) -> int:
+        return models.context_window(self.name, model or self.default_model)
+
+    def _build_client(self) -> T:
+        raise NotImplementedError

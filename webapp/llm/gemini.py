@@ -12,7 +12,7 @@ import base64
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from webapp.llm import failures, models
+from webapp.llm import failures
 from webapp.llm.base import (
     Event,
     Finished,
@@ -25,7 +25,7 @@ from webapp.llm.base import (
     ToolSpec,
     Usage,
 )
-from webapp.llm.connection import ConnectionSettings, LazyClient
+from webapp.llm.connection import SDKProvider
 
 if TYPE_CHECKING:
     import httpx2
@@ -34,24 +34,9 @@ if TYPE_CHECKING:
 _SIGNATURE_MARK = "#sig:"
 
 
-class GeminiProvider:
+class GeminiProvider(SDKProvider["genai.Client"]):
     name = "gemini"
     display_name = "Gemini"
-
-    def __init__(self, settings: ConnectionSettings, *, default_model: str) -> None:
-        self.default_model = default_model
-        self._settings = settings
-        self._client: LazyClient[genai.Client] = LazyClient(self._build_client)
-
-    @property
-    def client(self) -> genai.Client:
-        return self._client.get()
-
-    def close(self) -> None:
-        self._client.close()
-
-    def context_window(self, model: str | None) -> int:
-        return models.context_window(self.name, model or self.default_model)
 
     def stream(
         self,

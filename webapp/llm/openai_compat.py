@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from webapp.llm import failures, models
+from webapp.llm import failures
 from webapp.llm.base import (
     Event,
     Finished,
@@ -23,7 +23,7 @@ from webapp.llm.base import (
     ToolSpec,
     Usage,
 )
-from webapp.llm.connection import ConnectionSettings, LazyClient
+from webapp.llm.connection import ConnectionSettings, SDKProvider
 
 if TYPE_CHECKING:
     import openai
@@ -36,7 +36,7 @@ _FINISH: dict[str | None, FinishReason] = {
 }
 
 
-class OpenAICompatibleProvider:
+class OpenAICompatibleProvider(SDKProvider["openai.OpenAI"]):
     def __init__(
         self,
         settings: ConnectionSettings,
@@ -49,21 +49,9 @@ class OpenAICompatibleProvider:
     ) -> None:
         self.name = name
         self.display_name = display_name
-        self.default_model = default_model
-        self._settings = settings
         self._max_tokens_param = max_tokens_param
         self._extra_body = dict(extra_body) if extra_body else None
-        self._client: LazyClient[openai.OpenAI] = LazyClient(self._build_client)
-
-    @property
-    def client(self) -> openai.OpenAI:
-        return self._client.get()
-
-    def close(self) -> None:
-        self._client.close()
-
-    def context_window(self, model: str | None) -> int:
-        return models.context_window(self.name, model or self.default_model)
+        super().__init__(settings, default_model=default_model)
 
     def stream(
         self,
