@@ -78,6 +78,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // Side panels start folded on narrow screens, where they would push the conversation down.
+    if (window.matchMedia("(max-width: 1000px)").matches) {
+      document.querySelectorAll("details[data-collapse-narrow]").forEach(function (d) { d.open = false; });
+    }
     restoreDraft();
     if (document.getElementById("messages") && !location.hash) scrollToEnd();
   });
