@@ -13,3 +13,5 @@ graceful_timeout = 20
 keepalive = 5
 accesslog = None
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Several instances may run side by side (tests, benchmarks); nothing here uses the control socket.
+control_socket_disable = True
