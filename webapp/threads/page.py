@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 
+from ..artifacts.service import thread_artifacts
 from ..assistant.skills import all_skills
 from ..chat import service as chat
 from ..chat.usage import thread_totals
@@ -62,4 +63,5 @@ def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: 
         "budget": {"spent": spent, "limit": settings.monthly_budget, "share": share,
                    "warn": share >= chat.BUDGET_WARNING_SHARE, "exhausted": share >= 1 and settings.monthly_budget > 0},
         "summarised": bool(thread.history_summary),
+        "thread_artifacts": thread_artifacts(thread.id),
     }
