@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from io import BytesIO
+from typing import Any, Iterator
 
 import docx
 import pytest
@@ -17,8 +18,10 @@ from webapp.artifacts import service
 from webapp.extensions import db
 from webapp.models import Artifact, Project, Thread, User
 
-from ..chat_helpers import make_thread
+from ..chat_helpers import make_thread, reply_id_from, wait_for_reply
 from ..conftest import other_client
+from ..fakes.anthropic import FakeAnthropic
+from ..fakes.script import text_reply, tool_reply
 
 STORIES = """# Checkout stories
 
@@ -242,3 +245,43 @@ def test_list_pages_after_fifty(app: Flask, client: FlaskClient, thread_id: str)
     assert "Note 51" in first and "Note 01" not in first and "page=2" in first
     second = page_text(client.get("/artifacts?page=2"))
     assert "Note 01" in second and "Note 00" in second and "Note 51" not in second
+
+
+class TestSavedFromAChat:
+    """The assistant saves an artifact, then a new version of it, during a BA chat."""
+
+    @pytest.fixture
+    def anthropic(self) -> Iterator[FakeAnthropic]:
+        with FakeAnthropic() as fake:
+            yield fake
+
+    @pytest.fixture
+    def app_config(self, anthropic: FakeAnthropic) -> dict[str, Any]:
+        return {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": anthropic.url, "LLM_MAX_RETRIES": 0}
+
+    def ask(self, client: FlaskClient, thread_id: str, text: str) -> str:
+        response = client.post(f"/threads/{thread_id}/messages", data={"content": text},
+                               headers={"HX-Request": "true", "HX-Target": "messages"})
+        return reply_id_from(page_text(response))
+
+    def test_saving_twice_keeps_two_versions(self, app: Flask, client: FlaskClient, user: User,
+                                             anthropic: FakeAnthropic) -> None:
+        # A named chat: no title request joins the scripted replies.
+        thread_id = make_thread(app, user.id, model_provider="anthropic", conversation_mode="refinement",
+                                title="Login refinement", title_locked=True)
+        draft = {"artifact_type": "user_stories", "title": "Login stories", "content_markdown": "- Sign in\n"}
+        revised = {**draft, "title": "login stories", "content_markdown": "- Sign in\n- Reset password\n"}
+        anthropic.script(tool_reply("save_artifact", draft), text_reply("Saved the stories."),
+                         tool_reply("save_artifact", revised, call_id="call_2"), text_reply("Added a story."))
+        assert wait_for_reply(app, self.ask(client, thread_id, "Write the login stories")).status == "complete"
+        assert wait_for_reply(app, self.ask(client, thread_id, "Add password reset")).status == "complete"
+
+        listing = page_text(client.get("/artifacts"))
+        assert listing.count('<tr id="artifact-') == 1
+        latest_id = re.search(r'href="/artifacts/([0-9a-f-]{36})">login stories</a>', listing).group(1)
+        html = page_text(client.get(f"/artifacts/{latest_id}"))
+        assert "Version 2 of 2" in html and "Reset password" in html
+        assert re.findall(r">Version (\d)</", html) == ["2", "1"]
+        assert "Login refinement" in html
+        changes = page_text(client.get(f"/artifacts/{latest_id}/changes"))
+        assert "Added: </span>- Reset password" in changes
