@@ -48,10 +48,12 @@ def test_html_and_images_stay_text() -> None:
 
 def test_diff_marks_added_removed_and_context_lines() -> None:
     lines = diff_lines("a\nb\nc\n", "a\nB\nc\nd\n")
-    assert lines == [DiffLine("hunk", "@@ -1,3 +1,4 @@"), DiffLine("same", "a"), DiffLine("removed", "b"),
+    assert lines == [DiffLine("hunk", "Lines 1–4"), DiffLine("same", "a"), DiffLine("removed", "b"),
                      DiffLine("added", "B"), DiffLine("same", "c"), DiffLine("added", "d")]
     assert diff_lines("same\n", "same\n") == []
-    assert diff_lines("--- x\n", "+++ y\n")[1:] == [DiffLine("removed", "--- x"), DiffLine("added", "+++ y")]
+    assert diff_lines("--- x\n", "+++ y\n") == [DiffLine("hunk", "Line 1"), DiffLine("removed", "--- x"),
+                                                DiffLine("added", "+++ y")]
+    assert diff_lines("gone\n", "")[0] == DiffLine("hunk", "Line 1")
 
 
 def test_filenames_are_ascii_slugs_with_the_version() -> None:

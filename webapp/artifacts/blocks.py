@@ -13,6 +13,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 _PARSER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_LINK_SCHEMES = ("http://", "https://", "mailto:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,11 @@ class Run:
     strike: bool = False
     code: bool = False
     href: str | None = None
+
+    @property
+    def safe_href(self) -> str | None:
+        """The link if a document may carry it (web or mail), never javascript: and the like."""
+        return self.href if self.href and self.href.lower().startswith(_LINK_SCHEMES) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ from docx.text.run import Run as DocxRun
 
 from .blocks import Block, CodeBlock, Heading, ListBlock, Paragraph, Quote, Rule, Run, Table
 
-LINK_SCHEMES = ("http://", "https://", "mailto:")
 CODE_FONT = "Courier New"
 LINK_COLOUR = RGBColor(0x2F, 0x5B, 0xD3)
 MAX_LIST_DEPTH = 3  # the default template styles lists three levels deep
@@ -76,9 +75,9 @@ class _DocxWriter:
             return
         table = self.document.add_table(rows=len(rows), cols=columns)
         table.style = "Table Grid"
-        for cells, row in zip(rows, table.rows):
+        for index, (cells, row) in enumerate(zip(rows, table.rows)):
             for runs, cell in zip(cells, row.cells):
-                add_runs(cell.paragraphs[0], runs, bold=bool(block.header) and cells is block.header)
+                add_runs(cell.paragraphs[0], runs, bold=index == 0 and bool(block.header))
 
     def code(self, block: CodeBlock, style: str | None) -> None:
         run = self.document.add_paragraph(style=style).add_run(block.text)  # newlines become line breaks
@@ -95,8 +94,8 @@ def add_runs(paragraph: DocxParagraph, runs: Sequence[Run], *, bold: bool = Fals
         run.font.strike = piece.strike or None
         if piece.code:
             run.font.name = CODE_FONT
-        if piece.href and piece.href.startswith(LINK_SCHEMES):
-            _into_hyperlink(paragraph, run, piece.href)
+        if piece.safe_href:
+            _into_hyperlink(paragraph, run, piece.safe_href)
 
 
 def _into_hyperlink(paragraph: DocxParagraph, run: DocxRun, href: str) -> None:

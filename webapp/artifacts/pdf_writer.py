@@ -15,7 +15,6 @@ FONTS = Path(__file__).resolve().parent / "fonts"
 SANS, MONO = "DejaVu", "DejaVuMono"
 BODY_SIZE = 10.5
 HEADING_SIZES = {1: 17.0, 2: 14.5, 3: 12.5}
-LINK_SCHEMES = ("http://", "https://", "mailto:")
 INDENT = 6.0  # mm per list level or quote
 TEXT, MUTED, LINK = (28, 35, 48), (95, 107, 122), (47, 91, 211)
 
@@ -83,7 +82,7 @@ class _PdfWriter:
         """Write styled text from the current position, wrapping at the margins; end the paragraph."""
         height = _line_height(size)
         for piece in runs:
-            link = piece.href if piece.href and piece.href.startswith(LINK_SCHEMES) else ""
+            link = piece.safe_href or ""
             self.pdf.set_font(*_font(piece, bold=bold, link=bool(link)), size=size)
             self.pdf.set_text_color(*(LINK if link else colour))
             self.pdf.write(height, piece.text, link=link)

@@ -7,6 +7,7 @@ the first one (`first_version_id`). An artifact belongs to the owner of its thre
 from __future__ import annotations
 
 import difflib
+import re
 from itertools import islice
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -202,13 +203,26 @@ class Changes:
 
 
 _DIFF_KINDS: dict[str, DiffKind] = {"@": "hunk", "+": "added", "-": "removed", " ": "same"}
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 
 def diff_lines(older: str, newer: str, *, context: int = 3) -> list[DiffLine]:
-    """A line diff of two texts: hunk headers, added, removed and unchanged lines."""
+    """A line diff of two texts: where each change is, then added, removed and unchanged lines."""
     diff = difflib.unified_diff(older.splitlines(), newer.splitlines(), lineterm="", n=context)
     # The first two lines name the files being compared; there are none here.
-    return [DiffLine(_DIFF_KINDS[raw[:1]], raw if raw[:1] == "@" else raw[1:]) for raw in islice(diff, 2, None)]
+    return [DiffLine(_DIFF_KINDS[raw[:1]], _hunk_label(raw) if raw[:1] == "@" else raw[1:])
+            for raw in islice(diff, 2, None)]
+
+
+def _hunk_label(header: str) -> str:
+    """Say where a change is in the newer version: "@@ -28,4 +28,5 @@" becomes "Lines 28–32"."""
+    match = _HUNK.match(header)
+    if match is None:
+        return header
+    start, count = int(match.group(1)), int(match.group(2) or 1)
+    if count <= 1:
+        return f"Line {max(start, 1)}"
+    return f"Lines {start}–{start + count - 1}"
 
 
 def changes(artifact: Artifact) -> Changes:
