@@ -77,6 +77,7 @@ def configure_chat(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from .artifacts.routes import bp as artifacts_bp
     from .auth.routes import bp as auth_bp
     from .documents.routes import bp as documents_bp
     from .home.routes import bp as home_bp
@@ -91,6 +92,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(threads_bp)
     app.register_blueprint(tasks_bp)
+    app.register_blueprint(artifacts_bp)
 
 
 def configure_templates(app: Flask) -> None:

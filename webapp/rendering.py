@@ -152,6 +152,7 @@ NAV_ITEMS = (
     ("chats", "Chats", "threads.chats"),
     ("assistant", "Assistant", "threads.assistant"),
     ("tasks", "Tasks", "tasks.index"),
+    ("artifacts", "Artifacts", "artifacts.index"),
     ("settings", "Settings", "auth.settings"),
 )
 

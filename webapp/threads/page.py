@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 
+from ..artifacts.service import thread_artifacts
 from ..assistant.skills import all_skills
 from ..chat import service as chat
 from ..chat.usage import thread_totals
@@ -67,4 +68,5 @@ def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: 
         "documents": (list_documents(user_id=thread.user_id, thread_id=thread.id)
                       if thread.thread_type == "assistant" else []),
         "max_upload_mb": max_upload_mb,
+        "thread_artifacts": thread_artifacts(thread.id),
     }
