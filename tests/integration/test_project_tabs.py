@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from webapp.extensions import db
-from webapp.models import Project, Task, Thread, User
+from webapp.models import Artifact, Project, Task, Thread, User
 
 
 def _project_with_work(app: Flask, user: User) -> str:
@@ -45,3 +46,18 @@ def test_tabs_swap_as_fragments(app: Flask, client: FlaskClient, user: User) -> 
     fragment = client.get(f"/projects/{project_id}?tab=tasks", headers={"HX-Request": "true", "HX-Target": "project-tab"})
     html = fragment.get_data(as_text=True)
     assert html.startswith('<div id="project-tab">') and "<html" not in html and "Send the minutes" in html
+
+
+def test_artifacts_tab_lists_the_latest_version_with_a_link(app: Flask, client: FlaskClient, user: User) -> None:
+    from webapp.artifacts.service import save_artifact
+
+    project_id = _project_with_work(app, user)
+    with app.app_context():
+        thread = db.session.scalar(sa.select(Thread).where(Thread.project_id == project_id))
+        for body in ("# v1", "# v2"):
+            save_artifact(thread=thread, message_id=None, artifact_type="brd", title="Acme BRD", content_markdown=body)
+        db.session.commit()
+        artifact_ids = list(db.session.scalars(sa.select(Artifact.id).order_by(Artifact.version)))
+    page = client.get(f"/projects/{project_id}?tab=artifacts").get_data(as_text=True)
+    assert page.count("Acme BRD") == 1
+    assert f"/artifacts/{artifact_ids[-1]}" in page and f"/artifacts/{artifact_ids[0]}\"" not in page

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from ..artifacts.service import project_artifacts
 from ..documents import service as documents
 from ..htmx import redirect_client, render, targets
 from ..models import Project
@@ -92,7 +93,7 @@ def _page_context(project: Project, tab: str) -> dict[str, object]:
         context["task_counts"] = tasks.counts(current_user.id, project.id)
         context["deleted"] = tasks.recently_deleted(current_user.id, project.id)
     else:
-        context["artifacts"] = service.list_artifacts(project)
+        context["artifacts"] = project_artifacts(current_user.id, project.id)
     return context
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Artifact, Document, Project, Thread
+from ..models import Document, Project, Thread
 
 MAX_NAME_LENGTH = 120
 
@@ -119,14 +119,3 @@ def delete_project(project: Project) -> None:
     db.session.delete(project)
     db.session.commit()
 
-
-def list_artifacts(project: Project) -> list[Artifact]:
-    """The latest version of each artifact made in the project's chats."""
-    return list(
-        db.session.scalars(
-            sa.select(Artifact)
-            .join(Thread, Thread.id == Artifact.thread_id)
-            .where(Thread.project_id == project.id, Thread.user_id == project.user_id)
-            .order_by(Artifact.created_at.desc())
-        )
-    )
