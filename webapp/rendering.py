@@ -145,25 +145,21 @@ def usd(amount: Decimal | float | None) -> str:
     return f"${value:,.4f}" if value and value < Decimal("0.01") else f"${value:,.2f}"
 
 
-# (key, label, endpoint): the sidebar, in order. Pages set `active_page` to a key.
+# (key, label, endpoint, icon): the sidebar, in order. Pages set `active_page` to a key.
+# The icons are plain text symbols, so the collapsed sidebar still tells the items apart.
 NAV_ITEMS = (
-    ("home", "Home", "home.index"),
-    ("projects", "Projects", "projects.index"),
-    ("chats", "Chats", "threads.chats"),
-    ("assistant", "Assistant", "threads.assistant"),
-    ("tasks", "Tasks", "tasks.index"),
-    ("artifacts", "Artifacts", "artifacts.index"),
-    ("settings", "Settings", "auth.settings"),
+    ("home", "Home", "home.index", "⌂"),
+    ("projects", "Projects", "projects.index", "▦"),
+    ("chats", "Chats", "threads.chats", "☰"),
+    ("assistant", "Assistant", "threads.assistant", "✦"),
+    ("tasks", "Tasks", "tasks.index", "✓"),
+    ("artifacts", "Artifacts", "artifacts.index", "❏"),
+    ("settings", "Settings", "auth.settings", "⚙"),
 )
 
 
-def _navigation(app: Flask) -> dict[str, Any]:
-    items = [item for item in NAV_ITEMS if item[2] in app.view_functions]
-    return {"nav_items": items}
-
-
 def init_templates(app: Flask) -> None:
-    app.context_processor(lambda: _navigation(app))
+    app.jinja_env.globals["nav_items"] = NAV_ITEMS
     app.jinja_env.filters.update(
         markdown=markdown_to_html,
         filesize=humanize_bytes,
