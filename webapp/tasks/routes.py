@@ -82,20 +82,6 @@ def _not_found(error: Exception) -> Any:
     return current_app.handle_http_exception(NotFound())
 
 
-@bp.app_template_global()
-def task_project_url(project_id: str) -> str:
-    """The project's page (by path until the project pages are registered)."""
-    if "projects.show" in current_app.view_functions:
-        return url_for("projects.show", project_id=project_id)
-    return f"/projects/{project_id}"
-
-
-@bp.app_template_global()
-def task_thread_url(thread_id: str) -> str:
-    """The chat a task came from (by path until the chat pages are registered)."""
-    if "threads.show" in current_app.view_functions:
-        return url_for("threads.show", thread_id=thread_id)
-    return f"/threads/{thread_id}"
 
 
 def _render_index(*, add_values: Any = None, add_errors: dict[str, str] | None = None, status: int = 200) -> Response:
