@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask, got_request_exception
@@ -26,6 +27,9 @@ from webapp.extensions import db
 from ..conftest import PASSWORD, make_app
 from ..databases import sqlite_url
 from ..fakes.anthropic import FakeAnthropic
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ConsoleMessage, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -89,6 +93,9 @@ def _build_app(tmp_path: Path, anthropic: FakeAnthropic) -> Flask:
     )
     with app.app_context():
         upgrade()
+    # The provider imports its SDK on first use, which takes seconds; pay that here, not in
+    # the first test whose timing matters.
+    import anthropic  # noqa: F401
     return app
 
 
@@ -142,8 +149,7 @@ def anthropic(live_server: LiveServer) -> Iterator[FakeAnthropic]:
     deadline = time.monotonic() + 5
     while fake.pending and time.monotonic() < deadline:
         time.sleep(0.05)
-    left = fake.pending
-    fake._replies.clear()
+    left = fake.discard()
     assert not left, f"{left} scripted Anthropic replies were never requested"
 
 
@@ -151,7 +157,7 @@ def anthropic(live_server: LiveServer) -> Iterator[FakeAnthropic]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     """One headless Chromium for the whole run."""
     reason = _browser_missing_reason()
     if reason:
@@ -180,13 +186,20 @@ def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
 
 
 @pytest.fixture
-def page(browser, live_server: LiveServer, viewport: dict[str, int]) -> Iterator[object]:
-    """A fresh browser context and page; fails the test on an uncaught JavaScript error."""
+def page(browser: Browser, live_server: LiveServer, viewport: dict[str, int]) -> Iterator[Page]:
+    """A fresh browser context and page; fails the test on a JavaScript error."""
     context = browser.new_context(base_url=live_server.url, viewport=viewport)
     context.set_default_timeout(10_000)
     page = context.new_page()
     script_errors: list[str] = []
+
+    def console_error(message: ConsoleMessage) -> None:
+        # A 4xx answer is logged as "Failed to load resource"; tests check what such pages show.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            script_errors.append(f"{message.text} ({message.location['url']})")
+
     page.on("pageerror", lambda error: script_errors.append(str(error)))
+    page.on("console", console_error)
     try:
         yield page
     finally:
@@ -211,7 +224,7 @@ def new_account(name: str = "Ana") -> Account:
     return Account(email=f"{name.lower()}{next(_numbers)}-{os.getpid()}@example.com", name=name)
 
 
-def register(page, account: Account) -> None:
+def register(page: Page, account: Account) -> None:
     """Create the account through the sign-up form; the browser ends up logged in on Home."""
     page.goto("/register")
     page.get_by_label("Email").fill(account.email)
@@ -228,7 +241,7 @@ def account() -> Account:
 
 
 @pytest.fixture
-def signed_in(page, account: Account):
+def signed_in(page: Page, account: Account) -> Page:
     """A page whose browser is logged in as a fresh account."""
     register(page, account)
     return page
