@@ -7,6 +7,7 @@ One server and one browser serve the whole run; each test gets a fresh browser c
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import logging
 import os
@@ -15,11 +16,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask, got_request_exception
 from flask_migrate import upgrade
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from webapp.extensions import db
@@ -28,24 +29,19 @@ from ..conftest import PASSWORD, make_app
 from ..databases import sqlite_url
 from ..fakes.anthropic import FakeAnthropic
 
-if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 HERE = Path(__file__).resolve().parent
 
 
 def _browser_missing_reason() -> str | None:
     if not CHROMIUM.exists():
         return f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install -r requirements-dev.txt)"
     return None
 
 
@@ -95,7 +91,7 @@ def _build_app(tmp_path: Path, anthropic: FakeAnthropic) -> Flask:
         upgrade()
     # The provider imports its SDK on first use, which takes seconds; pay that here, not in
     # the first test whose timing matters.
-    import anthropic  # noqa: F401
+    importlib.import_module("anthropic")
     return app
 
 
@@ -162,8 +158,6 @@ def browser() -> Iterator[Browser]:
     reason = _browser_missing_reason()
     if reason:
         pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -173,10 +167,6 @@ def browser() -> Iterator[Browser]:
             chromium.close()
     finally:
         playwright.stop()
-
-
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
