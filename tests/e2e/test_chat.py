@@ -54,6 +54,7 @@ def assert_same_page(page: Page) -> None:
 
 def test_offline_chat_streams_a_rendered_reply_and_keeps_the_draft(signed_in: Page) -> None:
     page = signed_in
+    page.add_init_script(RECORD_STREAMED_TEXT)
     start_chat_from_home(page)
     page.get_by_role("button", name=re.compile("^Meeting")).click()
     expect(page.locator(".thread-badges")).to_have_text("Meeting")
@@ -68,6 +69,8 @@ def test_offline_chat_streams_a_rendered_reply_and_keeps_the_draft(signed_in: Pa
     # Markdown, rendered: the setup help is a list with code, not asterisks and backticks.
     expect(reply.locator(".prose li code").filter(has_text="ANTHROPIC_API_KEY")).to_be_visible()
     expect(reply.locator(".prose")).not_to_contain_text("`")
+    streamed = page.evaluate("window.streamedBeforeDone")
+    assert "No language model is configured" in streamed and "- `ANTHROPIC_API_KEY`" in streamed
     user_bubble = page.locator(".message-user").last
     expect(user_bubble).to_have_text(re.compile(r"What should we ask the \*\*finance\*\* team\?"))
     composer = page.get_by_label("Message", exact=True)
@@ -87,6 +90,7 @@ def test_a_reload_mid_reply_shows_the_text_so_far_and_resumes_without_gap_or_dup
         signed_in: Page, anthropic: FakeAnthropic) -> None:
     page = signed_in
     page.add_init_script(RECORD_STREAMED_TEXT)
+    # The reply, then the title the app asks for after a chat's first exchange.
     anthropic.script(token_reply(60, delay=0.05), text_reply("Pacing check"))
     start_chat(page, provider="anthropic", mode="meeting")
     reply = send(page, "Count for me")
