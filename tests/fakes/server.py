@@ -82,6 +82,13 @@ class FakeServer:
         with self._lock:
             return len(self._replies)
 
+    def discard(self) -> int:
+        """Drop the queued replies nobody asked for; return how many there were."""
+        with self._lock:
+            left = len(self._replies)
+            self._replies.clear()
+            return left
+
     def __enter__(self) -> FakeServer:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.fake = self

@@ -197,6 +197,15 @@ class TestSettings:
         assert "This field is required." in page and "<html" not in page
         assert response.headers["Vary"] == "HX-Target" or "HX-Target" in response.headers["Vary"]
 
+    def test_htmx_save_reloads_the_whole_page(self, client: FlaskClient, user: User) -> None:
+        response = client.post(
+            "/settings/profile", data={"display_name": "Ana", "theme": "dark", "default_provider": ""},
+            headers={"HX-Request": "true", "HX-Target": "settings-forms"},
+        )
+        assert response.status_code == 204 and response.headers["HX-Redirect"] == "/settings"
+        page = client.get("/settings").get_data(as_text=True)
+        assert 'data-theme="dark"' in page and "Settings saved." in page
+
     def test_change_password(self, client: FlaskClient, auth: AuthActions, user: User) -> None:
         new = "a much longer secret"
         wrong = client.post("/settings/password", data={"current_password": "nope nope nope", "new_password": new, "confirm": new})

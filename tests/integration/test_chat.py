@@ -116,6 +116,19 @@ def test_reload_mid_reply_shows_saved_text_and_continues(app: Flask, client: Fla
     assert full.endswith(streamed_after) and len(streamed_after) < len(full)
 
 
+def test_only_the_full_page_reloads_itself_for_browsers_without_javascript(
+        app: Flask, client: FlaskClient, thread_id: str, anthropic: FakeAnthropic) -> None:
+    anthropic.script(token_reply(20, delay=0.05), text_reply("title"))
+    fragment = post(client, thread_id, "Go").get_data(as_text=True)
+    # htmx parses fragments with scripting off: a <noscript> refresh there would reload the page.
+    assert "sse-connect" in fragment and "noscript" not in fragment and "refresh" not in fragment
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    head = page.split("</head>")[0]
+    assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in head
+    wait_for_reply(app, reply_id_from(fragment))
+    assert "refresh" not in client.get(f"/threads/{thread_id}").get_data(as_text=True)
+
+
 def test_stop_keeps_the_text_and_marks_it_stopped(app: Flask, client: FlaskClient, thread_id: str,
                                                  anthropic: FakeAnthropic) -> None:
     anthropic.script(token_reply(400, delay=0.02))

@@ -136,6 +136,9 @@ class TestAdd:
         assert '<form id="task-add"' in html and 'value=""' in html
         assert '<ul hx-swap-oob="afterbegin:#task-rows">' in html and _titles(html) == ["Call Joe"]
         assert 'id="task-counts" class="task-counts" hx-swap-oob="true"><strong>1</strong> pending' in html
+        # The list's "No tasks yet" is emptied, not left under the new row.
+        assert '<div id="task-list-empty" hx-swap-oob="true"></div>' in html
+        assert 'id="task-list-empty"' in _page(client)
 
     @pytest.mark.parametrize(
         ("data", "message"),

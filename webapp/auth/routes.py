@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..chat.usage import month_usage
 from ..extensions import limiter
-from ..htmx import render
+from ..htmx import redirect_client, render
 from . import service
 from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
 
@@ -117,7 +117,8 @@ def update_profile() -> Response:
             getattr(profile, error.field).errors.append(error.message)
         else:
             flash("Settings saved.", "success")
-            return redirect(url_for("auth.settings"), 303)
+            # A whole page, so the new theme and the flash show (a swapped fragment has neither).
+            return redirect_client(url_for("auth.settings"))
     return _render_settings(profile=profile, password=PasswordForm(), status=422)
 
 
@@ -135,7 +136,7 @@ def change_password() -> Response:
             getattr(password, error.field).errors.append(error.message)
         else:
             flash("Password changed.", "success")
-            return redirect(url_for("auth.settings"), 303)
+            return redirect_client(url_for("auth.settings"))
     profile = ProfileForm(obj=current_user, default_provider=current_user.default_provider or "")
     profile.default_provider.choices = _provider_choices()
     return _render_settings(profile=profile, password=password, status=422)
