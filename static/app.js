@@ -13,17 +13,32 @@
       el.classList.toggle("collapsed");
       localStorage.setItem("sidebar-collapsed", el.classList.contains("collapsed") ? "1" : "0");
     } else if (target.hasAttribute("data-sidebar-open") && el) {
-      el.classList.add("drawer-open");
+      openDrawer(el);
     } else if (target.hasAttribute("data-sidebar-close") && el) {
-      el.classList.remove("drawer-open");
+      closeDrawer(el);
     } else if (target.hasAttribute("data-dismiss")) {
       target.parentElement.remove();
     }
   });
 
+  function openDrawer(el) {
+    el.classList.add("drawer-open");
+    document.querySelector("[data-sidebar-open]").setAttribute("aria-expanded", "true");
+    var first = el.querySelector(".sidebar a");
+    if (first) setTimeout(function () { first.focus(); }, 50);
+  }
+
+  function closeDrawer(el) {
+    if (!el.classList.contains("drawer-open")) return;
+    el.classList.remove("drawer-open");
+    var button = document.querySelector("[data-sidebar-open]");
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+  }
+
   document.addEventListener("keydown", function (event) {
     var el = shell();
-    if (event.key === "Escape" && el) el.classList.remove("drawer-open");
+    if (event.key === "Escape" && el) closeDrawer(el);
   });
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -62,9 +62,10 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_providers(app: Flask) -> None:
-    from .llm.registry import build_registry
+    from .llm.registry import build_registry, preload_sdks
 
-    app.extensions["llm"] = build_registry(app.config)
+    app.extensions["llm"] = registry = build_registry(app.config)
+    preload_sdks(registry)
 
 
 def configure_chat(app: Flask) -> None:

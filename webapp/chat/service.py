@@ -203,8 +203,10 @@ def undo_delete(message: Message) -> None:
 def purge_deleted(thread_id: str) -> None:
     """Remove messages whose undo window has passed."""
     cutoff = utcnow() - timedelta(seconds=UNDO_SECONDS)
-    db.session.execute(sa.delete(Message).where(
+    result = db.session.execute(sa.delete(Message).where(
         Message.thread_id == thread_id, Message.deleted_at.is_not(None), Message.deleted_at < cutoff))
+    if result.rowcount:
+        db.session.commit()
 
 
 def change_settings(thread: Thread, *, provider: str, model: str | None, mode: str | None, skill: str | None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -114,6 +116,25 @@ class ProviderRegistry:
             return self._providers[name]
         except KeyError:
             raise UnknownProvider(name) from None
+
+
+# The module each adapter's SDK lives in; importing one takes seconds on a cold start.
+_SDK_MODULES: dict[str, str] = {
+    "anthropic": "anthropic",
+    "gemini": "google.genai",
+    "openai": "openai",
+    "deepseek": "openai",
+    "openai_compatible": "openai",
+}
+
+
+def preload_sdks(registry: ProviderRegistry) -> threading.Thread:
+    """Import the configured providers' SDKs in the background, so the first reply does not wait."""
+    modules = sorted({_SDK_MODULES[info.name] for info in registry.available() if info.name in _SDK_MODULES})
+    thread = threading.Thread(target=lambda: [importlib.import_module(m) for m in modules],
+                              name="sdk-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def build_registry(config: Mapping[str, Any]) -> ProviderRegistry:
