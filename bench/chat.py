@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.client import HTTPConnection, HTTPResponse
+from http.client import HTTPConnection, HTTPResponse, RemoteDisconnected
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -54,6 +54,7 @@ PASSWORD = "correct horse battery staple"
 TITLE_MAX_TOKENS = 30
 READ_TIMEOUT = 30.0
 WARMUP = 3
+PAUSE = 0.2
 
 FIRST_TOKEN_REPLY = 20
 THROUGHPUT_REPLY = 2_000
@@ -246,8 +247,14 @@ class Browser:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if htmx:
             headers.update({"HX-Request": "true", "X-CSRFToken": self.csrf})
-        self._connection.request(method, path, body, headers)
-        response = self._connection.getresponse()
+        try:
+            self._connection.request(method, path, body, headers)
+            response = self._connection.getresponse()
+        except (ConnectionError, RemoteDisconnected):
+            # The server closed the idle keep-alive connection (gunicorn's keepalive); open another.
+            self._connection.close()
+            self._connection.request(method, path, body, headers)
+            response = self._connection.getresponse()
         text = response.read().decode()
         for cookie in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = cookie.partition("=")
@@ -490,6 +497,8 @@ def _paired(user: Browser, fake_port: int, tokens: int, runs: int) -> list[tuple
         assert raw.complete(tokens) and app.complete(tokens), "a reply lost tokens"
         if i >= WARMUP:
             pairs.append((raw, app))
+        # Let the reply's after-work (its title, from a second provider call) end before the next.
+        time.sleep(PAUSE)
     return pairs
 
 
@@ -743,7 +752,7 @@ def database_rows(stack: ExitStack, workdir: Path, runs: int) -> list[Row]:
 def notes(plan: Plan) -> list[str]:
     return [
         f"a: {plan.first_token_runs} runs of a {FIRST_TOKEN_REPLY}-token reply, raw and app alternately, "
-        f"each in a new chat; b: {plan.throughput_runs} runs; c: {LOAD_CLIENTS} replies of {LOAD_TOKENS} tokens "
+        f"each in a new chat, {PAUSE} s apart; b: {plan.throughput_runs} runs; c: {LOAD_CLIENTS} replies of {LOAD_TOKENS} tokens "
         f"{LOAD_DELAY_MS} ms apart, started over {LOAD_RAMP} s, one chat each, {LOAD_USERS} users;",
         f"d: {plan.page_runs} requests per page through the test client after {WARMUP} warm-ups.",
         "For tok/s rows the p95 column is the 5th percentile (the slow side). Servers: gunicorn with "
