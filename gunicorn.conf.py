@@ -15,3 +15,18 @@ accesslog = None
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Several instances may run side by side (tests, benchmarks); nothing here uses the control socket.
 control_socket_disable = True
+
+
+def _limit_malloc_arenas(count: int = 2) -> None:
+    # glibc gives each thread that allocates its own arena (up to 8 per core); with a hundred
+    # reply threads that is tens of megabytes of mostly idle memory. Forked workers inherit it.
+    import ctypes
+    import ctypes.util
+
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        M_ARENA_MAX = -8
+        ctypes.CDLL(libc_name).mallopt(M_ARENA_MAX, count)
+
+
+_limit_malloc_arenas(int(os.environ.get("MALLOC_ARENAS", "2")))

@@ -82,7 +82,9 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "LLM_CONNECT_TIMEOUT": _env_float("LLM_CONNECT_TIMEOUT", 10.0),
         "LLM_READ_TIMEOUT": _env_float("LLM_READ_TIMEOUT", 120.0),
         "LLM_MAX_RETRIES": _env_int("LLM_MAX_RETRIES", 2),
-        "CHAT_WORKERS": _env_int("CHAT_WORKERS", 32),
+        # A reply mostly waits on its provider; fewer runners than stream threads (WEB_THREADS)
+        # would queue replies behind each other while their streams sit open.
+        "CHAT_WORKERS": _env_int("CHAT_WORKERS", 128),
         # Same variable gunicorn.conf.py reads: with one process, a reply nobody runs has died.
         "WEB_WORKERS": _env_int("WEB_WORKERS", 1),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),

@@ -26,15 +26,18 @@ SQLITE_FTS = [
     """CREATE VIRTUAL TABLE messages_fts USING fts5(
         content, content='messages', content_rowid='rowid',
         tokenize='porter unicode61 remove_diacritics 2')""",
-    """CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN
+    # A reply is indexed once it stops streaming: re-indexing its growing text at every
+    # checkpoint would cost more than the search is worth.
+    """CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages WHEN new.status != 'streaming' BEGIN
         INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content); END""",
-    """CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN
+    """CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages WHEN old.status != 'streaming' BEGIN
         INSERT INTO messages_fts(messages_fts, rowid, content)
         VALUES ('delete', old.rowid, old.content); END""",
-    """CREATE TRIGGER messages_fts_au AFTER UPDATE OF content ON messages BEGIN
+    """CREATE TRIGGER messages_fts_au AFTER UPDATE OF content, status ON messages BEGIN
         INSERT INTO messages_fts(messages_fts, rowid, content)
-        VALUES ('delete', old.rowid, old.content);
-        INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content); END""",
+        SELECT 'delete', old.rowid, old.content WHERE old.status != 'streaming';
+        INSERT INTO messages_fts(rowid, content)
+        SELECT new.rowid, new.content WHERE new.status != 'streaming'; END""",
 ]
 SQLITE_FTS_DROP = [
     "DROP TRIGGER IF EXISTS messages_fts_au", "DROP TRIGGER IF EXISTS messages_fts_ad",
@@ -48,7 +51,9 @@ POSTGRES_FTS = [
     """ALTER TABLE document_chunks ADD COLUMN text_fts tsvector
         GENERATED ALWAYS AS (to_tsvector('english', text)) STORED""",
     "CREATE INDEX ix_document_chunks_fts ON document_chunks USING gin (text_fts)",
-    "CREATE INDEX ix_messages_fts ON messages USING gin (to_tsvector('english', content))",
+    # Partial, like the SQLite triggers: a streaming reply is indexed once it has finished.
+    "CREATE INDEX ix_messages_fts ON messages USING gin (to_tsvector('english', content)) "
+    "WHERE status <> 'streaming'",
 ]
 POSTGRES_FTS_DROP = [
     "DROP INDEX IF EXISTS ix_messages_fts", "DROP INDEX IF EXISTS ix_document_chunks_fts",

@@ -167,6 +167,8 @@ class FakeServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # The stdlib's backlog of 5 drops connections when many replies start at once.
+    request_queue_size = 256
     fake: FakeServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:

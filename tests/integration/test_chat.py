@@ -347,3 +347,13 @@ def test_deleting_a_thread_mid_reply_is_clean(app: Flask, client: FlaskClient, t
     app.extensions["chat.runner"].shutdown()
     assert messages_of(app, thread_id) == []
     assert client.get(f"/threads/{thread_id}").status_code == 404
+
+
+def test_a_reply_becomes_searchable_once_it_has_finished(app: Flask, client: FlaskClient, thread_id: str,
+                                                         anthropic: FakeAnthropic) -> None:
+    anthropic.script(text_reply("The zeppelin rollout starts in March.", chunks=4, delay=0.3), text_reply("title"))
+    reply_id = reply_id_from(post(client, thread_id, "When does it start?").get_data(as_text=True))
+    time.sleep(0.5)
+    assert "Nothing found" in client.get("/chats/search?q=zeppelin").get_data(as_text=True)
+    wait_for_reply(app, reply_id)
+    assert f"#message-{reply_id}" in client.get("/chats/search?q=zeppelin").get_data(as_text=True)

@@ -27,7 +27,8 @@ from .titles import refresh_title
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_SECONDS = 0.3
+# Often enough that a reload or a crash loses at most half a second of text.
+CHECKPOINT_SECONDS = 0.45
 STOP_CHECK_SECONDS = 0.1
 MAX_TOOL_ROUNDS = 8
 MAX_REPLY_TOKENS = 4096
@@ -39,7 +40,12 @@ class Stopped(Exception):
 
 @dataclass
 class ReplyWriter:
-    """Publishes a reply's events and checkpoints its text."""
+    """Publishes a reply's events and checkpoints its text.
+
+    Between checkpoints it reads no attribute of the message: a committed object is
+    expired, and reading it would take a connection from the pool and hold it until the
+    next commit, so a hundred replies waiting on their providers would hold a hundred.
+    """
 
     message: Message
     broker: Broker
@@ -47,14 +53,23 @@ class ReplyWriter:
     parts: list[str] = field(default_factory=list)
     last_checkpoint: float = field(default_factory=time.monotonic)
     last_stop_check: float = 0.0
+    message_id: str = field(init=False)
+    saved: str = field(init=False)  # the text as of the last flush
+
+    def __post_init__(self) -> None:
+        self.rebind(self.message)
+
+    def rebind(self, message: Message) -> None:
+        """Carry on with `message` (as reloaded after a rollback)."""
+        self.message, self.message_id, self.saved = message, message.id, message.content
 
     @property
     def text(self) -> str:
-        return self.message.content + "".join(self.parts)
+        return self.saved + "".join(self.parts)
 
     def _publish(self, kind: str, data: str) -> None:
         self.seq += 1
-        self.broker.publish(self.message.id, StreamEvent(self.seq, kind, data))
+        self.broker.publish(self.message_id, StreamEvent(self.seq, kind, data))
 
     def delta(self, text: str) -> None:
         self.parts.append(text)
@@ -69,7 +84,7 @@ class ReplyWriter:
 
     def flush(self) -> None:
         if self.parts:
-            self.message.content = self.text
+            self.saved = self.message.content = self.text
             self.parts.clear()
 
     def checkpoint(self) -> None:
@@ -83,7 +98,7 @@ class ReplyWriter:
         now = time.monotonic()
         if now - self.last_stop_check >= STOP_CHECK_SECONDS:
             self.last_stop_check = now
-            if self.broker.stop_requested(self.message.id):
+            if self.broker.stop_requested(self.message_id):
                 raise Stopped
 
 
@@ -143,6 +158,8 @@ def _converse(provider: Provider, model: str, writer: ReplyWriter, thread: Threa
     """Run model rounds and tool calls until the model ends its turn; return the final status."""
     system, history = build_context(thread, writer.message, provider, model)
     tools = tools_for(thread)
+    # End the transaction, so that the connection goes back to the pool while the provider works.
+    db.session.commit()
     for _ in range(MAX_TOOL_ROUNDS):
         result = _stream_round(provider, writer, totals, system=system, history=history, tools=tools,
                                model=model, max_tokens=MAX_REPLY_TOKENS)
@@ -183,7 +200,7 @@ def generate_reply(message_id: str, *, registry: Any, broker: Broker) -> None:
         if message is None:  # the thread was deleted while the reply ran
             broker.close(message_id)
             return
-        writer.message = message
+        writer.rebind(message)
         status, message.error = "error", "Something went wrong while writing this reply. Try again."
     try:
         _finish(writer, status, totals, provider)

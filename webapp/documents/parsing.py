@@ -10,14 +10,17 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePath
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import charset_normalizer
-import docx
-import openpyxl
-import pypdf
-from docx.table import Table as DocxTable
-from docx.text.paragraph import Paragraph
+
+if TYPE_CHECKING:
+    import pypdf
+    from docx.table import Table as DocxTable
+    from docx.text.paragraph import Paragraph
+
+# The format libraries (pypdf, python-docx, openpyxl) are imported by the parser that needs
+# them: together they are tens of megabytes that every web process would otherwise carry.
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +229,8 @@ def _clean(text: str) -> str:
 
 
 def parse_pdf(data: bytes) -> ParsedDocument:
+    import pypdf
+
     reader = pypdf.PdfReader(io.BytesIO(data))
     if reader.is_encrypted:
         _decrypt_without_password(reader)
@@ -238,6 +243,8 @@ def parse_pdf(data: bytes) -> ParsedDocument:
 
 
 def _decrypt_without_password(reader: pypdf.PdfReader) -> None:
+    import pypdf
+
     # Many PDFs are "encrypted" with an empty user password only to restrict printing.
     try:
         result = reader.decrypt("")
@@ -250,6 +257,9 @@ def _decrypt_without_password(reader: pypdf.PdfReader) -> None:
 def parse_docx(data: bytes) -> ParsedDocument:
     with _open_zip(data):
         pass
+    import docx
+    from docx.table import Table as DocxTable
+
     document = docx.Document(io.BytesIO(data))
     blocks = [_docx_block(block) for block in document.iter_inner_content()]
     text = "\n\n".join(block for block in blocks if block)
@@ -258,6 +268,8 @@ def parse_docx(data: bytes) -> ParsedDocument:
 
 
 def _docx_block(block: Paragraph | DocxTable) -> str:
+    from docx.text.paragraph import Paragraph
+
     if isinstance(block, Paragraph):
         return block.text.strip()
     lines = []
@@ -282,6 +294,8 @@ def _unique_cells(cells: Iterable[Any]) -> list[Any]:
 def parse_xlsx(data: bytes) -> ParsedDocument:
     with _open_zip(data):
         pass
+    import openpyxl
+
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         tables = [_sheet_table(sheet) for sheet in workbook.worksheets]

@@ -13,9 +13,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-import openpyxl
-from openpyxl.cell import WriteOnlyCell
-
 if TYPE_CHECKING:
     from ..models import DocumentChunk
     from .parsing import Table
@@ -99,6 +96,8 @@ def to_csv(view: SheetView) -> bytes:
 
 def to_xlsx(views: Sequence[SheetView]) -> bytes:
     """Write the parsed table(s) as a workbook, one worksheet per sheet."""
+    import openpyxl  # only here: the library is large and exports are rare
+
     workbook = openpyxl.Workbook(write_only=True)
     for position, view in enumerate(views, start=1):
         sheet = workbook.create_sheet(_sheet_title(view.name, position))
@@ -118,6 +117,8 @@ def _sheet_title(name: str | None, position: int) -> str:
 def _xlsx_cell(sheet: Any, value: str) -> Any:
     if _NUMBER.fullmatch(value):
         return float(value) if "." in value else int(value)
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(sheet, value=value)
     # A value such as "=HYPERLINK(...)" must stay text, never become a formula.
     cell.data_type = "s"

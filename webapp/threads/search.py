@@ -135,6 +135,10 @@ def _sqlite_hits(user_id: str, match: str, limit: int) -> list[sa.Row[Any]]:
     return list(db.session.execute(statement))
 
 
+# A literal, so the planner can match the partial index, which leaves streaming replies out.
+_STREAMING = sa.literal_column("'streaming'")
+
+
 def _postgres_hits(user_id: str, query: str, limit: int) -> list[sa.Row[Any]]:
     tsquery = sa.func.websearch_to_tsquery(_CONFIG, query)
     document = sa.func.to_tsvector(_CONFIG, Message.content)
@@ -143,7 +147,8 @@ def _postgres_hits(user_id: str, query: str, limit: int) -> list[sa.Row[Any]]:
     candidates = (
         sa.select(Message.id)
         .join(Thread, Thread.id == Message.thread_id)
-        .where(document.op("@@")(tsquery), Thread.user_id == user_id, Message.deleted_at.is_(None))
+        .where(document.op("@@")(tsquery), Thread.user_id == user_id, Message.deleted_at.is_(None),
+               Message.status != _STREAMING)
         .order_by(Message.created_at.desc())
         .limit(PG_RANKED_CANDIDATES)
     )
