@@ -689,6 +689,10 @@ def _seed(user_id: str) -> str:
     db.session.execute(sa.insert(Message), messages + page)
     db.session.execute(sa.insert(TokenUsage), _usage_rows(user_id, page))
     db.session.commit()
+    # A live database has planner statistics (autovacuum gathers them); a freshly bulk-loaded
+    # one has none until then, and its query plans would be the ones of an empty table.
+    db.session.execute(sa.text("ANALYZE"))
+    db.session.commit()
     return big
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -87,6 +88,13 @@ def markdown_to_html(text: str | None) -> Markup:
     """Render Markdown from a user or a model as safe HTML."""
     if not text:
         return Markup("")
+    return _render_markdown(text)
+
+
+# Finished messages never change and a thread page shows fifty of them on every load;
+# parsing dominates that page's time, so the newest results are kept.
+@functools.lru_cache(maxsize=1024)
+def _render_markdown(text: str) -> Markup:
     return Markup(sanitize(_PARSER.render(text)))
 
 
