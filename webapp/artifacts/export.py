@@ -14,8 +14,6 @@ from io import BytesIO
 from ..models import Artifact
 from . import blocks
 from .blocks import Block
-from .docx_writer import write_docx
-from .pdf_writer import write_pdf
 from .service import TYPE_LABELS
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
@@ -44,13 +42,19 @@ def as_markdown(artifact: Artifact) -> bytes:
     return artifact.content_markdown.encode("utf-8")
 
 
+# The writers import python-docx and fpdf2 (with its font and image libraries), tens of
+# megabytes that a server process should only pay for once someone exports.
 def as_docx(artifact: Artifact) -> bytes:
+    from .docx_writer import write_docx
+
     buffer = BytesIO()
     write_docx(buffer, artifact.title, subtitle(artifact), body(artifact))
     return buffer.getvalue()
 
 
 def as_pdf(artifact: Artifact) -> bytes:
+    from .pdf_writer import write_pdf
+
     return write_pdf(artifact.title, subtitle(artifact), body(artifact))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -9,8 +11,12 @@ from ..extensions import db
 from ..models import THEMES, User
 
 MIN_PASSWORD_LENGTH = 10
-# Compared against when the email is unknown, so a miss costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Compared against when the email is unknown, so a miss costs as long as a wrong password."""
+    return generate_password_hash("not-a-real-password", method="scrypt")
 
 
 class AccountError(Exception):
@@ -49,7 +55,7 @@ def authenticate(email: str, password: str) -> User | None:
     """Return the user for these credentials, or None without saying which part was wrong."""
     user = find_by_email(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 
