@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -12,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..chat.usage import month_usage
 from ..extensions import limiter
+from ..redirects import local_path
 from ..htmx import redirect_client, render
 from . import service
 from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
@@ -20,12 +20,7 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next", "")
-    parts = urlsplit(target)
-    # Only same-site paths: an absolute URL here would be an open redirect.
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return target
-    return default
+    return local_path(request.args.get("next"), default)
 
 
 def _login_limit() -> str:

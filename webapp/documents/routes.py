@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for,
@@ -14,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from ..htmx import is_htmx, redirect_client, render, targets
 from ..models import Document
+from ..redirects import local_path
 from . import service, tables
 from .parsing import CONTENT_TYPES, KIND_LABELS, TABULAR_KINDS
 from .search import search_chunks
@@ -104,10 +104,7 @@ def _upload_response(outcomes: list[service.UploadOutcome], back: str, *, docume
 
 
 def _safe_next(default: str) -> str:
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return default
+    return local_path(request.form.get("next"), default)
 
 
 @bp.errorhandler(RequestEntityTooLarge)

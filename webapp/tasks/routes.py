@@ -7,7 +7,6 @@ and a plain form post with a 303 back to the list it came from.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -16,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from ..htmx import render, targets
 from ..models import Task
+from ..redirects import local_path
 from . import service
 from .service import ProjectNotFound, TaskDeleted, TaskNotFound, TaskQuery, TaskValidationError, UndoExpired
 
@@ -30,10 +30,7 @@ def _require_login() -> None:
 
 def _back() -> str:
     """The list the form was sent from (a same-site path only), else the Tasks page."""
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target and not urlsplit(target).netloc:
-        return target
-    return url_for("tasks.index")
+    return local_path(request.form.get("next") or request.args.get("next"), url_for("tasks.index"))
 
 
 def _row_id(task_id: str) -> str:

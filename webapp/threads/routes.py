@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -11,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from ..htmx import redirect_client, render, targets
 from ..models import Thread, utcnow
+from ..redirects import local_path
 from . import export, service
 from .access import get_owned_or_404, get_owned_project_or_404
 from .blueprint import bp
@@ -284,11 +284,7 @@ def _row_id(thread: Thread) -> str:
 
 def _safe_next(target: str | None, thread: Thread) -> str:
     """`target` if it is a path on this site, else the list the thread belongs to."""
-    parts = urlsplit(target or "")
-    # Only same-site paths: an absolute URL here would be an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and not parts.netloc and "\\" not in target:
-        return target
-    return url_for(LIST_ENDPOINTS[thread.thread_type])
+    return local_path(target, url_for(LIST_ENDPOINTS[thread.thread_type]))
 
 
 # Search and export
