@@ -101,8 +101,10 @@ def mark_interrupted(message: Message) -> None:
 
 
 def _check_can_reply(thread: Thread, settings: ChatSettings) -> None:
-    reconcile(thread, settings)
-    if streaming_reply(thread) is not None:
+    current = streaming_reply(thread)
+    if current is not None and is_orphaned(current, settings):
+        mark_interrupted(current)
+    elif current is not None:
         raise ReplyInProgress("A reply is still being written. Wait for it to finish or press Stop.")
     if not settings.registry.is_configured(thread.model_provider):
         raise ProviderUnavailable(
@@ -124,8 +126,20 @@ def _new_reply(thread: Thread) -> Message:
 
 def _launch(thread: Thread, reply: Message, settings: ChatSettings) -> None:
     thread.last_activity_at = utcnow()
-    db.session.commit()
+    _commit_without_expiring()
     settings.runner.submit(reply.id)
+
+
+def _commit_without_expiring() -> None:
+    # The poster answers with the messages it has just written; reloading each of them (and
+    # the user) after the commit would only read back the same values, on the path to the
+    # first token.
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def post_message(thread: Thread, text: str | None, settings: ChatSettings) -> tuple[Message, Message]:
