@@ -48,7 +48,7 @@ def test_like_pattern_takes_wildcards_literally() -> None:
     ("text", "expected"),
     [
         ("risk register", '"risk" "register"'),
-        ('"unterminated AND NEAR(x', '"unterminated" "AND" "NEAR" "x"'),
+        ('"unterminated AND NEAR(x', '"unterminated" "and" "near" "x"'),
         ("content:risk* ^owner -x", '"content" "risk" "owner" "x"'),
         ("()*:^", ""),
         ("café naïve", '"café" "naïve"'),

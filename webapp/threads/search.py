@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 
+from ..documents.search import query_terms
 from ..extensions import db
 from ..models import Message, Thread
 from .service import like_pattern
@@ -27,7 +28,6 @@ QUERY_MAX = 200
 # Private-use characters: the database wraps each match in them, and only they become <mark>.
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _MARKERS = re.compile(f"([{_OPEN}{_CLOSE}])")
-_WORDS = re.compile(r"\w+")
 # A literal (not a bound parameter), so PostgreSQL matches the GIN index on to_tsvector('english', content).
 _CONFIG = sa.literal_column("'english'")
 _HEADLINE_OPTIONS = (
@@ -91,7 +91,7 @@ def fts5_query(text: str) -> str:
     Quoting every word means quotes, operators (AND, NEAR, *, ^, :) and column filters
     typed by a user are searched for as words instead of being parsed.
     """
-    return " ".join(f'"{word}"' for word in _WORDS.findall(text))
+    return " ".join(f'"{word}"' for word in query_terms(text))
 
 
 def highlight(snippet: str) -> Markup:
