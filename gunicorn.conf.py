@@ -24,9 +24,10 @@ def _limit_malloc_arenas(count: int = 2) -> None:
     import ctypes.util
 
     libc_name = ctypes.util.find_library("c")
-    if libc_name:
+    mallopt = getattr(ctypes.CDLL(libc_name), "mallopt", None) if libc_name else None
+    if mallopt is not None:  # glibc only
         M_ARENA_MAX = -8
-        ctypes.CDLL(libc_name).mallopt(M_ARENA_MAX, count)
+        mallopt(M_ARENA_MAX, count)
 
 
 _limit_malloc_arenas(int(os.environ.get("MALLOC_ARENAS", "2")))
