@@ -62,11 +62,13 @@ def relay(broker: Broker, message_id: str, after: int, views: StreamViews,
                 yield sse(views.final_bubble(), event="done")
                 return
             yield ": ping\n\n"
-        for event in events:
-            after = event.seq
-            yield _render(event, views)
-            if event.kind == "done":
-                return
+            continue
+        # One write for everything that arrived together: under load a wake-up finds several
+        # deltas, and each write is a system call and a turn for the server's threads.
+        yield "".join(_render(event, views) for event in events)
+        after = events[-1].seq
+        if events[-1].kind == "done":
+            return
 
 
 def _follow_checkpoints(after: int, views: StreamViews, heartbeat: float) -> Iterator[str]:
