@@ -38,6 +38,8 @@ def configure_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config.update(settings.from_environment(Path(app.instance_path)))
     if overrides:
         app.config.update(overrides)
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = settings.load_secret_key(Path(app.instance_path))
 

@@ -46,6 +46,12 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def engine_options(database_url: str) -> dict[str, Any]:
+    # A database server can drop idle connections (restarts, proxies); a SQLite file cannot,
+    # and pinging it before every checkout would only cost time on the reply path.
+    return {} if database_url.startswith("sqlite") else {"pool_pre_ping": True}
+
+
 def load_secret_key(instance_path: Path) -> str:
     """Return a secret key generated once into the instance folder.
 
@@ -97,7 +103,6 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
 class Defaults:
     """Settings that are not taken from the environment."""
 
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
