@@ -264,6 +264,11 @@ class Message(db.Model):
         return f"<Message {self.role} {self.status}>"
 
 
+def visible_messages(thread_id: str) -> sa.Select[tuple[Message]]:
+    """The thread's messages that are not deleted (a deletion is undoable for a while)."""
+    return sa.select(Message).where(Message.thread_id == thread_id, Message.deleted_at.is_(None))
+
+
 class Artifact(db.Model):
     __tablename__ = "artifacts"
     __table_args__ = (

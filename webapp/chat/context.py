@@ -6,14 +6,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 
 from ..assistant.prompts import build_system_prompt
 from ..assistant.skills import get_skill
 from ..extensions import db
 from ..llm.base import Message as Turn
 from ..llm.base import Provider, ToolCall, ToolResult
-from ..models import Message, Thread
+from ..models import Message, Thread, visible_messages
 from .summary import ensure_summary
 
 # A rough, provider-neutral token estimate; exact counts would need each provider's tokenizer.
@@ -124,9 +123,7 @@ SUMMARY_SHARE = 0.1
 def history_before(message: Message) -> list[Message]:
     """The thread's visible messages before `message`, oldest first."""
     return list(db.session.scalars(
-        sa.select(Message)
-        .where(Message.thread_id == message.thread_id, Message.deleted_at.is_(None),
-               Message.created_at < message.created_at)
+        visible_messages(message.thread_id).where(Message.created_at < message.created_at)
         .order_by(Message.created_at)
     ))
 

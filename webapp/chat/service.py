@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Message, Thread, utcnow
+from ..models import Message, Thread, utcnow, visible_messages
 from . import usage
 from .broker import Broker
 from .runner import ReplyRunner
@@ -66,10 +66,6 @@ def budget_state(user_id: str, budget: Decimal) -> tuple[Decimal, Decimal]:
     """This month's spend and the share of the budget it uses (0 when there is no budget)."""
     spent = usage.month_spend(user_id)
     return spent, (spent / budget if budget > 0 else Decimal(0))
-
-
-def visible_messages(thread_id: str) -> sa.Select[tuple[Message]]:
-    return sa.select(Message).where(Message.thread_id == thread_id, Message.deleted_at.is_(None))
 
 
 def streaming_reply(thread: Thread) -> Message | None:
@@ -154,7 +150,7 @@ def post_message(thread: Thread, text: str | None, settings: ChatSettings) -> tu
     return question, reply
 
 
-def _last_messages(thread: Thread) -> tuple[Message | None, Message | None]:
+def last_exchange(thread: Thread) -> tuple[Message | None, Message | None]:
     """The last user message and the reply after it, if any."""
     newest = list(db.session.scalars(
         visible_messages(thread.id).order_by(Message.created_at.desc()).limit(2)))
@@ -168,7 +164,7 @@ def _last_messages(thread: Thread) -> tuple[Message | None, Message | None]:
 def regenerate(thread: Thread, settings: ChatSettings) -> Message:
     """Replace the last reply with a new one (also how a failed reply is retried)."""
     _check_can_reply(thread, settings)
-    question, answer = _last_messages(thread)
+    question, answer = last_exchange(thread)
     if question is None:
         raise ChatError("There is no message to answer yet.")
     if answer is not None:
@@ -182,7 +178,7 @@ def edit_last(thread: Thread, text: str | None, settings: ChatSettings) -> tuple
     """Change the last user message and answer it again."""
     content = clean_content(text)
     _check_can_reply(thread, settings)
-    question, answer = _last_messages(thread)
+    question, answer = last_exchange(thread)
     if question is None:
         raise ChatError("There is no message of yours to edit.")
     question.content = content

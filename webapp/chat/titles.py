@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import re
 
-import sqlalchemy as sa
 
 from ..extensions import db
 from ..llm.base import Message as Turn, Provider, ProviderError, TextDelta, Usage
-from ..models import Message, Thread
+from ..models import Message, Thread, visible_messages
 from . import usage
 
 log = logging.getLogger(__name__)
@@ -36,9 +35,9 @@ def _clean(title: str) -> str:
     return title.rstrip(".")[:TITLE_MAX] or "New chat"
 
 
-def _exchanges(thread: Thread) -> list[Message]:
+def _first_messages(thread: Thread) -> list[Message]:
     return list(db.session.scalars(
-        sa.select(Message).where(Message.thread_id == thread.id, Message.deleted_at.is_(None))
+        visible_messages(thread.id)
         .order_by(Message.created_at).limit(12)
     ))
 
@@ -60,7 +59,7 @@ def refresh_title(thread: Thread, provider: Provider, model: str | None) -> None
     """Give the thread a title after its first exchange, and refresh it now and then."""
     if thread.title_locked:
         return
-    messages = _exchanges(thread)
+    messages = _first_messages(thread)
     user_turns = sum(1 for m in messages if m.role == "user")
     if thread.title and (user_turns - 1) % REFRESH_EVERY:
         return

@@ -13,7 +13,7 @@ from ..documents.service import list_documents
 from ..extensions import db
 from ..llm.base import Usage
 from ..llm.pricing import cost_of
-from ..models import CONVERSATION_MODES, Message, Thread
+from ..models import CONVERSATION_MODES, Message, Thread, visible_messages
 
 MODE_LABELS = {"meeting": "Meeting", "refinement": "Refinement"}
 MODE_HINTS = {
@@ -22,26 +22,22 @@ MODE_HINTS = {
 }
 
 
-def last_ids(thread_id: str) -> dict[str, str | None]:
-    """The ids of the newest user message and the newest reply, which carry Edit and Regenerate."""
-    newest = db.session.execute(
-        chat.visible_messages(thread_id).with_only_columns(Message.id, Message.role)
-        .order_by(Message.created_at.desc()).limit(2)
-    ).all()
-    roles = {role: message_id for message_id, role in reversed(newest)}
-    return {"last_user_id": roles.get("user"), "last_reply_id": newest[0][0] if newest and newest[0][1] == "assistant" else None}
+def last_ids(thread: Thread) -> dict[str, str | None]:
+    """The ids of the messages that carry Edit and Regenerate: the same ones those actions change."""
+    question, answer = chat.last_exchange(thread)
+    return {"last_user_id": question.id if question else None, "last_reply_id": answer.id if answer else None}
 
 
 def conversation_context(thread: Thread, *, before: str | None = None, limit: int = 50) -> dict[str, Any]:
     """The newest `limit` messages (before the message `before`, if given), oldest first."""
-    query = chat.visible_messages(thread.id)
+    query = visible_messages(thread.id)
     if before:
         anchor = db.session.get(Message, before)
         if anchor is not None and anchor.thread_id == thread.id:
             query = query.where(Message.created_at < anchor.created_at)
     newest = list(db.session.scalars(query.order_by(Message.created_at.desc()).limit(limit + 1)))
     messages = list(reversed(newest[:limit]))
-    return {"messages": messages, "has_earlier": len(newest) > limit, **last_ids(thread.id)}
+    return {"messages": messages, "has_earlier": len(newest) > limit, **last_ids(thread)}
 
 
 def message_cost(message: Message) -> Any:

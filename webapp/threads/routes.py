@@ -303,7 +303,7 @@ def search() -> Response:
 def export_markdown(thread_id: str) -> Response:
     """Download a chat as Markdown."""
     thread = get_owned_or_404(thread_id)
-    text = export.as_markdown(thread, service.visible_messages(thread), project_name=_project_name(thread), now=utcnow())
+    text = export.as_markdown(thread, service.ordered_messages(thread), project_name=_project_name(thread), now=utcnow())
     return _download(text, export.filename(thread, "md"), "text/markdown")
 
 
@@ -312,7 +312,7 @@ def export_markdown(thread_id: str) -> Response:
 def export_json(thread_id: str) -> Response:
     """Download a chat as JSON."""
     thread = get_owned_or_404(thread_id)
-    text = export.as_json(thread, service.visible_messages(thread), project_name=_project_name(thread), now=utcnow())
+    text = export.as_json(thread, service.ordered_messages(thread), project_name=_project_name(thread), now=utcnow())
     return _download(text, export.filename(thread, "json"), "application/json")
 
 

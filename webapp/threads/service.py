@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from ..extensions import db
-from ..models import CONVERSATION_MODES, Message, Project, Thread, User, utcnow
+from ..models import CONVERSATION_MODES, Message, Project, Thread, User, utcnow, visible_messages
 
 PAGE_SIZE = 25
 PROJECT_LIST_LIMIT = 50
@@ -269,10 +269,10 @@ def recent_projects(user_id: str, *, limit: int = 3) -> list[Project]:
     return list(db.session.scalars(statement))
 
 
-def visible_messages(thread: Thread) -> list[Message]:
+def ordered_messages(thread: Thread) -> list[Message]:
     """The thread's messages in order, without the deleted ones."""
-    statement = thread.messages.select().where(Message.deleted_at.is_(None))
-    return list(db.session.scalars(statement.order_by(Message.created_at, Message.id)))
+    statement = visible_messages(thread.id).order_by(Message.created_at, Message.id)
+    return list(db.session.scalars(statement))
 
 
 def like_pattern(text: str) -> str:
