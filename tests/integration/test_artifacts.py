@@ -199,6 +199,8 @@ def test_delete_from_htmx_redirects_the_page(app: Flask, client: FlaskClient, th
     artifact_id = save(app, thread_id, "Login stories", "one")
     response = client.post(f"/artifacts/{artifact_id}/delete", headers={"HX-Request": "true"})
     assert response.status_code == 204 and response.headers["HX-Redirect"] == "/artifacts"
+    library = client.get("/artifacts").get_data(as_text=True)
+    assert "“Login stories” deleted" in library and f"/artifacts/{artifact_id}" not in library
 
 
 def test_other_users_get_404_everywhere(app: Flask, client: FlaskClient, thread_id: str) -> None:

@@ -336,8 +336,10 @@ class TestProjectTasks:
         with app.app_context():
             ben_id = db.session.scalar(sa.select(User.id).where(User.email == "ben@example.com"))
         project = _project(app, ben_id)
-        assert client.get(f"/tasks?project={project}").status_code == 404
-        assert ben.get(f"/tasks?project={project}").status_code == 200
+        refused = client.get(f"/tasks?project={project}")
+        assert refused.status_code == 404 and "Not found" in refused.get_data(as_text=True)
+        own = ben.get(f"/tasks?project={project}")
+        assert own.status_code == 200 and "Back to the project" in own.get_data(as_text=True)
 
 
 class TestIsolation:

@@ -188,7 +188,8 @@ class TestChatsPage:
         assert _titles(_text(client.get(more_url, headers=_hx("chat-more")))) == ["Chat 0"]
 
     def test_bad_cursor_is_a_bad_request(self, client: FlaskClient, user: User) -> None:
-        assert client.get("/chats?after=yesterday").status_code == 400
+        response = client.get("/chats?after=yesterday")
+        assert response.status_code == 400 and "Something in that request was not right" in _text(response)
 
     def test_filter_by_project_and_no_project(self, app: Flask, client: FlaskClient, user: User) -> None:
         acme = add_project(app, user.id, "Acme")
