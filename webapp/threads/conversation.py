@@ -17,7 +17,7 @@ from ..htmx import is_htmx
 from ..models import Message, Thread
 from .access import get_owned_message_or_404, get_owned_or_404
 from .blueprint import bp
-from .page import conversation_context, message_cost, thread_page_context
+from .page import conversation_context, last_ids, message_cost, thread_page_context
 
 PAGE_SIZE = 50
 
@@ -152,12 +152,17 @@ def undo_delete(message_id: str) -> Response:
     except chat.ChatError as error:
         abort(Response(error.message, status=409))
     if is_htmx():
-        context = conversation_context(message.thread, limit=PAGE_SIZE)
-        return Response(render_template("threads/_message.html", message=message, thread=message.thread, **context))
+        return Response(_bubble(message))
     return redirect(url_for("threads.show", thread_id=message.thread_id, _anchor=f"message-{message.id}"), 303)
 
 
-def _stream_views(message_id: str, thread_id: str) -> StreamViews:
+def _bubble(message: Message) -> str:
+    """One message as the thread page shows it."""
+    thread = message.thread
+    return render_template("threads/_message.html", message=message, thread=thread, **last_ids(thread))
+
+
+def _stream_views(message_id: str) -> StreamViews:
     settings = chat_settings()
 
     def load() -> Message:
@@ -165,9 +170,7 @@ def _stream_views(message_id: str, thread_id: str) -> StreamViews:
         return db.session.get(Message, message_id)
 
     def final_bubble() -> str:
-        message = load()
-        context = conversation_context(message.thread, limit=1)
-        html = render_template("threads/_message.html", message=message, thread=message.thread, **context)
+        html = _bubble(load())
         db.session.close()
         return html
 
@@ -197,8 +200,8 @@ def _resume_point() -> int:
 def stream(message_id: str) -> Response:
     """Stream a reply as Server-Sent Events, resuming after the last event the client has."""
     message = get_owned_message_or_404(message_id)
-    after, thread_id = _resume_point(), message.thread_id
-    views = _stream_views(message.id, thread_id)
+    after = _resume_point()
+    views = _stream_views(message.id)
     db.session.close()
     events = relay(current_app.extensions["chat.broker"], message_id, after, views)
     response = Response(stream_with_context(events), mimetype="text/event-stream")
