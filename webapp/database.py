@@ -31,6 +31,20 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     return not (name and FULL_TEXT_MARKER in name)
 
 
+def commit_without_expiring() -> None:
+    """Commit, keeping the loaded objects as they are instead of reading them back.
+
+    For a caller that goes on with the values it has just written: after a plain commit the
+    next attribute it reads costs a query (and takes a connection from the pool again).
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine

@@ -8,27 +8,29 @@ reload, a dropped stream or a restart loses nothing already produced.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..assistant.tools import ToolContext, run_tool, tools_for
+from ..database import commit_without_expiring
 from ..extensions import db
 from ..llm.base import Finished, Message as Turn, Provider, ProviderError, TextDelta, ToolCall, Usage
 from ..llm.registry import UnknownProvider
-from ..models import Message, Thread, utcnow
+from ..models import Message, Project, Thread, utcnow
 from . import usage
 from .broker import Broker, StreamEvent
+from .checkpoints import CheckpointWriter
 from .context import build_context
 from .titles import refresh_title
 
 log = logging.getLogger(__name__)
 
-# Often enough that a reload or a crash loses at most half a second of text.
-CHECKPOINT_SECONDS = 0.45
 STOP_CHECK_SECONDS = 0.1
 MAX_TOOL_ROUNDS = 8
 MAX_REPLY_TOKENS = 4096
@@ -38,66 +40,69 @@ class Stopped(Exception):
     """The user pressed Stop."""
 
 
-@dataclass
 class ReplyWriter:
-    """Publishes a reply's events and checkpoints its text.
+    """Publishes a reply's events and keeps its text for the checkpoint writer.
 
-    Between checkpoints it reads no attribute of the message: a committed object is
-    expired, and reading it would take a connection from the pool and hold it until the
-    next commit, so a hundred replies waiting on their providers would hold a hundred.
+    Deltas touch neither the database nor the message object: the checkpoint writer saves
+    the text of every streaming reply together. Tool activity and the end of the reply are
+    saved here, through the session, with the tool calls and the final status.
     """
 
-    message: Message
-    broker: Broker
-    seq: int = 0
-    parts: list[str] = field(default_factory=list)
-    last_checkpoint: float = field(default_factory=time.monotonic)
-    last_stop_check: float = 0.0
-    message_id: str = field(init=False)
-    saved: str = field(init=False)  # the text as of the last flush
-
-    def __post_init__(self) -> None:
-        self.rebind(self.message)
+    def __init__(self, message: Message, broker: Broker, checkpoints: CheckpointWriter) -> None:
+        self.broker, self.checkpoints = broker, checkpoints
+        self.seq = 0
+        self._parts: list[str] = [message.content] if message.content else []
+        self._lock = threading.Lock()  # the checkpoint thread reads text and seq together
+        self._last_stop_check = 0.0
+        self.rebind(message)
 
     def rebind(self, message: Message) -> None:
-        """Carry on with `message` (as reloaded after a rollback)."""
-        self.message, self.message_id, self.saved = message, message.id, message.content
+        """Carry on with `message` (as reloaded after a rollback); the text so far is kept."""
+        self.message, self.message_id = message, message.id
 
     @property
     def text(self) -> str:
-        return self.saved + "".join(self.parts)
+        return self.snapshot()[1]
+
+    def snapshot(self) -> tuple[int, str]:
+        with self._lock:
+            text = "".join(self._parts)
+            self._parts[:] = [text]  # later joins start from one piece
+            return self.seq, text
 
     def _publish(self, kind: str, data: str) -> None:
-        self.seq += 1
-        self.broker.publish(self.message_id, StreamEvent(self.seq, kind, data))
+        with self._lock:
+            if kind == "delta":
+                self._parts.append(data)
+            self.seq += 1
+            seq = self.seq
+        self.broker.publish(self.message_id, StreamEvent(seq, kind, data))
 
     def delta(self, text: str) -> None:
-        self.parts.append(text)
         self._publish("delta", text)
-        if time.monotonic() - self.last_checkpoint >= CHECKPOINT_SECONDS:
-            self.checkpoint()
+        self.checkpoints.changed(self)
 
     def activity(self, text: str) -> None:
-        self.flush()
         self._publish("tool", text)
-        self.checkpoint()
+        self.save()
 
-    def flush(self) -> None:
-        if self.parts:
-            self.saved = self.message.content = self.text
-            self.parts.clear()
+    def save(self, *, last: bool = False) -> None:
+        """Write the text and everything else set on the message, now.
 
-    def checkpoint(self) -> None:
-        self.flush()
-        self.message.stream_seq = self.seq
+        The last save keeps the session's objects loaded for the title that may follow; the
+        others expire them, so that tools read what the user changed meanwhile.
+        """
+        self.message.stream_seq, self.message.content = self.snapshot()
         self.message.updated_at = utcnow()
-        db.session.commit()
-        self.last_checkpoint = time.monotonic()
+        if last:
+            commit_without_expiring()
+        else:
+            db.session.commit()
 
     def check_stop(self) -> None:
         now = time.monotonic()
-        if now - self.last_stop_check >= STOP_CHECK_SECONDS:
-            self.last_stop_check = now
+        if now - self._last_stop_check >= STOP_CHECK_SECONDS:
+            self._last_stop_check = now
             if self.broker.stop_requested(self.message_id):
                 raise Stopped
 
@@ -132,9 +137,9 @@ def _stream_round(
 
 
 def _run_tools(calls: list[ToolCall], writer: ReplyWriter, thread: Thread) -> list[Turn]:
-    ctx = ToolContext(user_id=thread.user_id, thread=thread, message_id=writer.message.id)
-    writer.flush()
-    offset = len(writer.message.content)
+    ctx = ToolContext(user_id=thread.user_id, thread=thread, message_id=writer.message_id)
+    text = writer.text
+    offset = len(text)
     recorded = list(writer.message.tool_calls or [])
     results = []
     for call in calls:
@@ -146,7 +151,7 @@ def _run_tools(calls: list[ToolCall], writer: ReplyWriter, thread: Thread) -> li
         })
         writer.message.tool_calls = recorded
         writer.activity(outcome.activity)
-    round_text = writer.message.content[_round_start(recorded[: len(recorded) - len(calls)]):offset]
+    round_text = text[_round_start(recorded[: len(recorded) - len(calls)]):offset]
     return [Turn("assistant", round_text, tool_calls=tuple(calls)), Turn("user", tool_results=tuple(results))]
 
 
@@ -158,8 +163,9 @@ def _converse(provider: Provider, model: str, writer: ReplyWriter, thread: Threa
     """Run model rounds and tool calls until the model ends its turn; return the final status."""
     system, history = build_context(thread, writer.message, provider, model)
     tools = tools_for(thread)
-    # End the transaction, so that the connection goes back to the pool while the provider works.
-    db.session.commit()
+    # End the transaction, so that the connection goes back to the pool while the provider
+    # works; the message and thread stay loaded for the end of the reply.
+    commit_without_expiring()
     for _ in range(MAX_TOOL_ROUNDS):
         result = _stream_round(provider, writer, totals, system=system, history=history, tools=tools,
                                model=model, max_tokens=MAX_REPLY_TOKENS)
@@ -170,13 +176,13 @@ def _converse(provider: Provider, model: str, writer: ReplyWriter, thread: Threa
     return "complete"
 
 
-def generate_reply(message_id: str, *, registry: Any, broker: Broker) -> None:
+def generate_reply(message_id: str, *, registry: Any, broker: Broker, checkpoints: CheckpointWriter) -> None:
     """Produce the assistant message `message_id`, which the poster saved as `streaming`."""
     message = db.session.get(Message, message_id)
     if message is None or message.status != "streaming":
         return
     thread = message.thread
-    writer = ReplyWriter(message, broker)
+    writer = ReplyWriter(message, broker, checkpoints)
     totals = {"input": 0, "output": 0}
     provider = None
     try:
@@ -202,6 +208,7 @@ def generate_reply(message_id: str, *, registry: Any, broker: Broker) -> None:
             return
         writer.rebind(message)
         status, message.error = "error", "Something went wrong while writing this reply. Try again."
+    checkpoints.discard(message_id)
     try:
         _finish(writer, status, totals, provider)
     except (StaleDataError, sa.exc.IntegrityError):
@@ -215,18 +222,24 @@ def generate_reply(message_id: str, *, registry: Any, broker: Broker) -> None:
 
 def _finish(writer: ReplyWriter, status: str, totals: dict[str, int], provider: Provider | None) -> None:
     message = writer.message
-    writer.flush()
     message.status = status
     message.input_tokens, message.output_tokens = totals["input"], totals["output"]
-    message.stream_seq = writer.seq
     now = utcnow()
-    message.thread.last_activity_at = now
-    if message.thread.project is not None:
-        message.thread.project.last_activity_at = now
+    _touch(message.thread_id, now)
     if provider is not None and (totals["input"] or totals["output"]):
         usage.record(message.thread, message, provider.name, message.model or "", "chat",
                      totals["input"], totals["output"])
-    db.session.commit()
+    writer.save(last=True)
     writer.seq += 1
     writer.broker.publish(message.id, StreamEvent(writer.seq, "done", status))
     writer.broker.close(message.id)
+
+
+def _touch(thread_id: str, now: datetime) -> None:
+    """Mark the thread and its project active, as they are now (either may have changed meanwhile)."""
+    unsynced = {"synchronize_session": False}
+    db.session.execute(sa.update(Thread).where(Thread.id == thread_id).values(last_activity_at=now),
+                       execution_options=unsynced)
+    project_id = sa.select(Thread.project_id).where(Thread.id == thread_id).scalar_subquery()
+    db.session.execute(sa.update(Project).where(Project.id == project_id).values(last_activity_at=now),
+                       execution_options=unsynced)

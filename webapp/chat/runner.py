@@ -10,6 +10,7 @@ from flask import Flask
 
 from ..extensions import db
 from .broker import Broker
+from .checkpoints import CheckpointWriter
 from .reply import generate_reply
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,8 @@ class ReplyRunner:
         self._app = app
         self._broker = broker
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reply")
+        with app.app_context():
+            self._checkpoints = CheckpointWriter(db.engine)
         self._active: set[str] = set()
         self._lock = threading.Lock()
 
@@ -39,7 +42,8 @@ class ReplyRunner:
         try:
             with self._app.app_context():
                 try:
-                    generate_reply(message_id, registry=self._app.extensions["llm"], broker=self._broker)
+                    generate_reply(message_id, registry=self._app.extensions["llm"], broker=self._broker,
+                                   checkpoints=self._checkpoints)
                 finally:
                     db.session.remove()
         except Exception:
@@ -50,3 +54,4 @@ class ReplyRunner:
 
     def shutdown(self, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        self._checkpoints.close()

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..database import commit_without_expiring
 from ..extensions import db
 from ..models import Message, Thread, utcnow, visible_messages
 from . import usage
@@ -122,20 +123,10 @@ def _new_reply(thread: Thread) -> Message:
 
 def _launch(thread: Thread, reply: Message, settings: ChatSettings) -> None:
     thread.last_activity_at = utcnow()
-    _commit_without_expiring()
+    # The poster answers with the messages it has just written: reading them back would only
+    # cost queries on the way to the first token.
+    commit_without_expiring()
     settings.runner.submit(reply.id)
-
-
-def _commit_without_expiring() -> None:
-    # The poster answers with the messages it has just written; reloading each of them (and
-    # the user) after the commit would only read back the same values, on the path to the
-    # first token.
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
 
 
 def post_message(thread: Thread, text: str | None, settings: ChatSettings) -> tuple[Message, Message]:
