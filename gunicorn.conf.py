@@ -1,4 +1,4 @@
-"""Production server settings (`gunicorn --config gunicorn.conf.py "webapp:create_app()"`)."""
+"""Production server settings (`gunicorn --config gunicorn.conf.py webapp.wsgi:app`)."""
 
 import os
 

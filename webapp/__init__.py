@@ -8,13 +8,17 @@ from typing import Any, Mapping
 from flask import Flask
 
 from . import config as settings
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Create and configure the app; `config` overrides the environment (tests)."""
+def create_app(config: Mapping[str, Any] | None = None, *, migrations: bool = True) -> Flask:
+    """Create and configure the app; `config` overrides the environment (tests).
+
+    Without `migrations` the app has no `flask db` commands and never loads Alembic: the
+    web server (webapp.wsgi) needs neither, and they would cost each worker 10 MB.
+    """
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -24,6 +28,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_settings(app, config)
     configure_logging(app)
     configure_extensions(app)
+    if migrations:
+        configure_migrations(app)
     configure_providers(app)
     configure_chat(app)
     configure_blueprints(app)
@@ -55,12 +61,17 @@ def configure_extensions(app: Flask) -> None:
 
     db.init_app(app)
     database.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
     from .auth.session import init_login
 
     init_login(app, login_manager)
+
+
+def configure_migrations(app: Flask) -> None:
+    from flask_migrate import Migrate
+
+    Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
 
 
 def configure_providers(app: Flask) -> None:

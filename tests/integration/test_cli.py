@@ -1,6 +1,11 @@
-"""`flask users create` for scripted installs."""
+"""The command line: `flask users create` for scripted installs, and `flask db` beside the web server's app."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
@@ -20,3 +25,14 @@ def test_users_create(app: Flask) -> None:
     assert short.exit_code == 1 and "at least 10 characters" in short.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_the_web_server_app_leaves_the_migration_tooling_out(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "SECRET_KEY": "x" * 32}
+    probe = "import sys, webapp.wsgi; print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'flask_migrate'}))"
+    served = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert served.returncode == 0, served.stderr
+    assert served.stdout.strip() == "[]"
+    commands = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", "db", "--help"], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert commands.returncode == 0 and "upgrade" in commands.stdout, commands.stderr
