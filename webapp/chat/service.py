@@ -135,7 +135,6 @@ def post_message(thread: Thread, text: str | None, settings: ChatSettings) -> tu
     _check_can_reply(thread, settings)
     question = Message(thread_id=thread.id, role="user", content=content, created_at=utcnow())
     db.session.add(question)
-    db.session.flush()
     reply = _new_reply(thread)
     _launch(thread, reply, settings)
     return question, reply
