@@ -64,6 +64,7 @@ LOAD_DELAY_MS = 50
 # The load's replies start over this many seconds (people do not press Send in the same millisecond).
 LOAD_RAMP = 0.5
 LOAD_USERS = 5
+LOAD_TIMEOUT = LOAD_TOKENS * LOAD_DELAY_MS / 1000 + 60
 PAGE_MESSAGES = 1_000
 LIST_THREADS = 10_000
 
@@ -209,6 +210,41 @@ def raw_reply(fake_port: int, model: str) -> Reply:
     finally:
         connection.close()
     return reply
+
+
+def sdk_reply(client: Any, model: str) -> Reply:
+    """Read a reply through the anthropic SDK alone, as a script with no web app would."""
+    reply = Reply(time.perf_counter())
+    with client.messages.create(model=model, max_tokens=4096, stream=True,
+                                messages=[{"role": "user", "content": QUESTION}]) as events:
+        for event in events:
+            if event.type == "content_block_delta":
+                reply.add(time.perf_counter(), event.delta.text)
+            elif event.type == "message_stop":
+                reply.finished = time.perf_counter()
+    return reply
+
+
+def _sdk_load(fake_url: str, model: str, results: Any) -> None:
+    import anthropic
+
+    client = anthropic.Anthropic(api_key="bench", base_url=fake_url, max_retries=0)
+    sdk_reply(client, model)  # warm: the first request pays for lazy imports
+    began = time.process_time()
+    replies = run_together([lambda: sdk_reply(client, model)] * LOAD_CLIENTS, LOAD_RAMP, LOAD_TIMEOUT)
+    results.put(([r for r in replies if isinstance(r, Reply)], time.process_time() - began))
+
+
+def sdk_load_in_child(fake_url: str, model: str) -> tuple[list[Reply], float]:
+    """The load of part c through the SDK alone, in a process of its own: the replies and the CPU they took."""
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    child = ctx.Process(target=_sdk_load, args=(fake_url, model, results), daemon=True)
+    child.start()
+    try:
+        return results.get(timeout=LOAD_TIMEOUT + 60)
+    finally:
+        child.join(timeout=10)
 
 
 # -- a signed-in user of the real server -------------------------------------------------
@@ -371,7 +407,7 @@ def production_server(fake_url: str, workdir: Path) -> Iterator[Server]:
                    capture_output=True, timeout=120)
     port, log = _free_port(), workdir / "gunicorn.log"
     command = [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py",
-               "--bind", f"127.0.0.1:{port}", "webapp:create_app()"]
+               "--bind", f"127.0.0.1:{port}", "webapp.wsgi:app"]
     with open(log, "wb") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
                                    start_new_session=True)
@@ -396,6 +432,19 @@ def _rss_kb(pid: int) -> int:
         return 0
     match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
     return int(match[1]) if match else 0
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime and stime
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """The processor time the gunicorn master and its workers have used so far."""
+    return sum(_cpu_ticks(p) for p in [pid, *_children(pid)]) / os.sysconf("SC_CLK_TCK")
 
 
 def server_rss_mb(pid: int) -> float:
@@ -573,11 +622,13 @@ def load_rows(server: Server, users: list[Browser], fake_port: int) -> list[Row]
     model = bench_model(LOAD_TOKENS, LOAD_DELAY_MS)
     chats = _chats_for_load(users, model)
     app_reply(users[0], users[0].new_chat(model))  # a warm server: SDK imported, templates compiled
-    timeout = LOAD_TOKENS * LOAD_DELAY_MS / 1000 + 60
-    raw = run_together([lambda: raw_reply(fake_port, model)] * LOAD_CLIENTS, LOAD_RAMP, timeout)
+    raw = run_together([lambda: raw_reply(fake_port, model)] * LOAD_CLIENTS, LOAD_RAMP, LOAD_TIMEOUT)
+    sdk, sdk_cpu = sdk_load_in_child(f"http://127.0.0.1:{fake_port}", model)
     idle_mb = server_rss_mb(server.pid)
+    cpu_before = server_cpu_seconds(server.pid)
     with PeakSampler(lambda: server_rss_mb(server.pid)) as rss:
-        app = run_together([_app_task(user, thread_id) for user, thread_id in chats], LOAD_RAMP, timeout)
+        app = run_together([_app_task(user, thread_id) for user, thread_id in chats], LOAD_RAMP, LOAD_TIMEOUT)
+    cpu_per_reply = (server_cpu_seconds(server.pid) - cpu_before) / LOAD_CLIENTS
     good_raw = _complete(raw)
     good = _complete(app)
     if os.environ.get("BENCH_DEBUG"):
@@ -590,10 +641,14 @@ def load_rows(server: Server, users: list[Browser], fake_port: int) -> list[Row]
         ms_row(f"c. gap between deltas, {LOAD_CLIENTS} replies at 20 tok/s", gaps, "p95 <= 75 ms", 75,
                on_tail=True, baseline=raw_gaps),
         ms_row(f"c. first token, raw x{LOAD_CLIENTS} (baseline)", [r.first_token for r in good_raw]),
+        ms_row(f"c. first token, anthropic SDK alone x{LOAD_CLIENTS}", [r.first_token for r in sdk] or [float("inf")],
+               baseline=[r.first_token for r in good_raw]),
         ms_row(f"c. first token, {LOAD_CLIENTS} replies at 20 tok/s", [r.first_token for r in good] or [float("inf")],
                "median <= 300 ms", 300, baseline=[r.first_token for r in good_raw]),
         Row("c. replies complete with every token", "of", len(good), None, f"all {LOAD_CLIENTS}",
             len(good) == LOAD_CLIENTS),
+        Row(f"c. CPU per reply, anthropic SDK alone ({LOAD_TOKENS} tokens)", "ms", sdk_cpu / LOAD_CLIENTS * 1000, None),
+        Row(f"c. CPU per reply, server ({LOAD_TOKENS} tokens, and a title)", "ms", cpu_per_reply * 1000, None),
         Row("c. server RSS, master + workers (idle, peak)", "MB", idle_mb, rss.peak, "peak <= 150 MB",
             rss.peak <= 150),
     ]
