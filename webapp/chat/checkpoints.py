@@ -45,6 +45,8 @@ _SAVE = (
 
 
 class CheckpointWriter:
+    """One per process: replies mark themselves changed, a background thread saves them."""
+
     def __init__(self, engine: sa.Engine, interval: float = INTERVAL_SECONDS) -> None:
         self._engine = engine
         self._interval = interval
