@@ -1,4 +1,4 @@
-"""Per-connection settings that SQLAlchemy cannot express in the schema."""
+"""Per-connection settings that SQLAlchemy cannot express in the schema, and a session helper."""
 
 from __future__ import annotations
 

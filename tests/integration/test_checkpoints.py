@@ -90,5 +90,6 @@ def test_the_background_thread_saves_without_being_asked(app: Flask, user: User,
     deadline = time.monotonic() + 5
     while _saved(app, message_id)[0] != 1 and time.monotonic() < deadline:
         time.sleep(0.02)
+    saved = _saved(app, message_id)  # read before close(), which would flush by itself
     writer.close()
-    assert _saved(app, message_id)[:2] == (1, "streamed")
+    assert saved[:2] == (1, "streamed")

@@ -58,6 +58,8 @@ class ReplyWriter:
 
     def rebind(self, message: Message) -> None:
         """Carry on with `message` (as reloaded after a rollback); the text so far is kept."""
+        # The id is kept apart: after a tool's commit the message is expired, and reading its
+        # id from the checkpoint thread would load it there.
         self.message, self.message_id = message, message.id
 
     @property
