@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..assistant.tools import ToolContext, run_tool, tools_for
@@ -180,7 +181,7 @@ def _converse(provider: Provider, model: str, writer: ReplyWriter, thread: Threa
 
 def generate_reply(message_id: str, *, registry: Any, broker: Broker, checkpoints: CheckpointWriter) -> None:
     """Produce the assistant message `message_id`, which the poster saved as `streaming`."""
-    message = db.session.get(Message, message_id)
+    message = _load(message_id)
     if message is None or message.status != "streaming":
         return
     thread = message.thread
@@ -220,6 +221,14 @@ def generate_reply(message_id: str, *, registry: Any, broker: Broker, checkpoint
         return
     if status == "complete" and provider is not None:
         refresh_title(thread, provider, message.model)
+
+
+def _load(message_id: str) -> Message | None:
+    """The reply with its thread and project, in one query (the context needs all three)."""
+    return db.session.scalar(
+        sa.select(Message).where(Message.id == message_id)
+        .options(joinedload(Message.thread).joinedload(Thread.project))
+    )
 
 
 def _finish(writer: ReplyWriter, status: str, totals: dict[str, int], provider: Provider | None) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import Message, Project, Thread
@@ -27,7 +29,12 @@ def get_owned_project_or_404(project_id: str) -> Project:
 
 def get_owned_message_or_404(message_id: str) -> Message:
     """Return a message in one of the current user's threads, or abort with 404."""
-    message = db.session.get(Message, message_id)
-    if message is None or message.thread.user_id != current_user.id:
+    # One query for the message and its thread: the stream route runs this on the way to
+    # the first token.
+    message = db.session.scalar(
+        sa.select(Message).join(Message.thread).options(contains_eager(Message.thread))
+        .where(Message.id == message_id, Thread.user_id == current_user.id)
+    )
+    if message is None:
         abort(404)
     return message
