@@ -43,6 +43,14 @@ def wait_for_reply(app: Flask, message_id: str, timeout: float = 15.0) -> Messag
         time.sleep(0.02)
 
 
+def wait_for_text(app: Flask, message_id: str, timeout: float = 5.0) -> None:
+    """Wait until the reply's first text has reached its streams."""
+    broker, deadline = app.extensions["chat.broker"], time.monotonic() + timeout
+    while not any(event.kind == "delta" for event in broker.read(message_id, 0, timeout=0.1) or []):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"reply {message_id} has no text after {timeout}s")
+
+
 def messages_of(app: Flask, thread_id: str) -> list[Message]:
     with app.app_context():
         found = list(db.session.scalars(

@@ -34,7 +34,8 @@ class StreamReply:
     `ending` says how the body stops: "complete" sends the provider's end
     marker; "close" ends the HTTP body cleanly without it; "break" drops the
     connection in the middle of the chunked body. `cut_after` limits how many
-    content events (text pieces and tool calls) go out before a cut.
+    content events (text pieces and tool calls) go out before a cut. After
+    `pause_after` content events the stream goes quiet for `pause` seconds.
     """
 
     text_chunks: tuple[str, ...] = ()
@@ -49,6 +50,8 @@ class StreamReply:
     first_byte_delay: float = 0.0
     ending: Ending = "complete"
     cut_after: int | None = None
+    pause_after: int | None = None
+    pause: float = 0.0
     error_after: int | None = None
     error: ErrorKind = "overloaded"
     wire_chunk_bytes: int | None = None

@@ -154,14 +154,22 @@ class FakeServer:
     def _events(self, reply: StreamReply, request: RecordedRequest) -> Iterator[bytes]:
         rendered = self.render(reply, request)
         yield from rendered.preamble
+        content = _pausing(rendered.content, reply.pause_after, reply.pause)
         if reply.error_after is not None:
-            yield from itertools.islice(rendered.content, reply.error_after)
+            yield from itertools.islice(content, reply.error_after)
             yield self.render_stream_error(reply)
         elif reply.ending != "complete":
-            yield from itertools.islice(rendered.content, reply.cut_after)
+            yield from itertools.islice(content, reply.cut_after)
         else:
-            yield from rendered.content
+            yield from content
             yield from rendered.ending
+
+
+def _pausing(events: Iterable[bytes], after: int | None, seconds: float) -> Iterator[bytes]:
+    for index, event in enumerate(events):
+        if index == after:
+            time.sleep(seconds)
+        yield event
 
 
 class _Server(ThreadingHTTPServer):

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from webapp.extensions import db
 from webapp.models import Message, Task, Thread, TokenUsage, User, utcnow
 
-from ..chat_helpers import make_thread, messages_of, read_stream, reply_id_from, wait_for_reply
+from ..chat_helpers import make_thread, messages_of, read_stream, reply_id_from, wait_for_reply, wait_for_text
 from ..conftest import other_client
 from ..fakes.anthropic import FakeAnthropic
 from ..fakes.script import error_reply, text_reply, token_reply, tool_reply
@@ -133,13 +133,44 @@ def test_stop_keeps_the_text_and_marks_it_stopped(app: Flask, client: FlaskClien
                                                  anthropic: FakeAnthropic) -> None:
     anthropic.script(token_reply(400, delay=0.02))
     reply_id = reply_id_from(post(client, thread_id, "Write a lot").get_data(as_text=True))
-    time.sleep(0.4)
+    wait_for_text(app, reply_id)
     stopped_at = time.monotonic()
     assert client.post(f"/messages/{reply_id}/stop", headers=HX).status_code == 204
     reply = wait_for_reply(app, reply_id, timeout=5)
     assert time.monotonic() - stopped_at < 1.0
-    assert reply.status == "stopped" and reply.content.startswith("word0 word1")
+    assert reply.status == "stopped" and reply.content.startswith("word0 ")
     assert "Stopped" in client.get(f"/threads/{thread_id}").get_data(as_text=True)
+
+
+def test_stop_ends_a_reply_whose_provider_has_gone_quiet(app: Flask, client: FlaskClient, thread_id: str,
+                                                          anthropic: FakeAnthropic) -> None:
+    # The first half at once, then nothing for three seconds: the runner waits on the provider.
+    anthropic.script(text_reply("First half. Second half.", chunks=2, pause_after=2, pause=3))
+    reply_id = reply_id_from(post(client, thread_id, "Go").get_data(as_text=True))
+    wait_for_text(app, reply_id)
+    stopped_at = time.monotonic()
+    assert client.post(f"/messages/{reply_id}/stop", headers=HX).status_code == 204
+    reply = wait_for_reply(app, reply_id, timeout=5)
+    assert time.monotonic() - stopped_at < 1.0
+    assert reply.status == "stopped" and reply.content == "First half. "
+    events = read_stream(client, reply_id, after=0)
+    assert events[-1].event == "done" and "Stopped" in events[-1].data
+    # When the provider speaks again, the late text is dropped and the reply stays stopped.
+    time.sleep(3)
+    assert wait_for_reply(app, reply_id).status == "stopped"
+    assert wait_for_reply(app, reply_id).content == "First half. "
+
+
+def test_stop_before_the_first_token_ends_the_reply_at_once(app: Flask, client: FlaskClient, thread_id: str,
+                                                              anthropic: FakeAnthropic) -> None:
+    anthropic.script(text_reply("Too late", first_byte_delay=3))
+    reply_id = reply_id_from(post(client, thread_id, "Go").get_data(as_text=True))
+    stopped_at = time.monotonic()
+    assert client.post(f"/messages/{reply_id}/stop", headers=HX).status_code == 204
+    reply = wait_for_reply(app, reply_id, timeout=5)
+    assert time.monotonic() - stopped_at < 1.0
+    assert reply.status == "stopped" and reply.content == ""
+    assert read_stream(client, reply_id)[-1].event == "done"
 
 
 def test_posting_while_a_reply_streams_is_refused(app: Flask, client: FlaskClient, thread_id: str,

@@ -28,6 +28,7 @@ from . import usage
 from .broker import Broker, StreamEvent
 from .checkpoints import CheckpointWriter
 from .context import build_context
+from .stops import StopWatcher
 from .titles import refresh_title
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ class ReplyWriter:
 
     Deltas touch neither the database nor the message object: the checkpoint writer saves
     the text of every streaming reply together. Tool activity and the end of the reply are
-    saved here, through the session, with the tool calls and the final status.
+    saved here, through the session, with the tool calls and the final status. A reply that
+    the stop watcher ended (`stop_now`) drops whatever its provider sends afterwards.
     """
 
     def __init__(self, message: Message, broker: Broker, checkpoints: CheckpointWriter) -> None:
@@ -55,6 +57,9 @@ class ReplyWriter:
         self._parts: list[str] = [message.content] if message.content else []
         self._lock = threading.Lock()  # the checkpoint thread reads text and seq together
         self._last_stop_check = 0.0
+        self.last_event_at = time.monotonic()
+        self.ended = False
+        self._announced = False
         self.rebind(message)
 
     def rebind(self, message: Message) -> None:
@@ -75,6 +80,8 @@ class ReplyWriter:
 
     def _publish(self, kind: str, data: str) -> None:
         with self._lock:
+            if self.ended:
+                return
             if kind == "delta":
                 self._parts.append(data)
             self.seq += 1
@@ -104,10 +111,35 @@ class ReplyWriter:
 
     def check_stop(self) -> None:
         now = time.monotonic()
+        self.last_event_at = now
+        if self.ended:
+            raise Stopped
         if now - self._last_stop_check >= STOP_CHECK_SECONDS:
             self._last_stop_check = now
             if self.broker.stop_requested(self.message_id):
+                self.stop_now()
                 raise Stopped
+
+    def stop_now(self) -> tuple[int, str] | None:
+        """End the reply at the text it has: its last event number and text, or None if it had ended."""
+        with self._lock:
+            if self.ended:
+                return None
+            self.ended = True
+            text = "".join(self._parts)
+            self._parts[:] = [text]
+            return self.seq, text
+
+    def announce_end(self, status: str) -> None:
+        """Send `done` to the reply's streams and close its channel, once."""
+        with self._lock:
+            if self._announced:
+                return
+            self._announced = True
+            self.seq += 1
+            seq = self.seq
+        self.broker.publish(self.message_id, StreamEvent(seq, "done", status))
+        self.broker.close(self.message_id)
 
 
 @dataclass
@@ -120,6 +152,7 @@ def _stream_round(
     provider: Provider, writer: ReplyWriter, totals: dict[str, int], **request: Any
 ) -> RoundResult:
     result = RoundResult()
+    writer.check_stop()  # a stop during a tool call ends the reply before the next request
     stream = provider.stream(**request)
     try:
         for event in stream:
@@ -179,13 +212,23 @@ def _converse(provider: Provider, model: str, writer: ReplyWriter, thread: Threa
     return "complete"
 
 
-def generate_reply(message_id: str, *, registry: Any, broker: Broker, checkpoints: CheckpointWriter) -> None:
+def generate_reply(message_id: str, *, registry: Any, broker: Broker, checkpoints: CheckpointWriter,
+                   stops: StopWatcher) -> None:
     """Produce the assistant message `message_id`, which the poster saved as `streaming`."""
     message = _load(message_id)
     if message is None or message.status != "streaming":
         return
-    thread = message.thread
     writer = ReplyWriter(message, broker, checkpoints)
+    stops.watch(writer)
+    try:
+        _produce(writer, registry, checkpoints)
+    finally:
+        stops.forget(message_id)
+
+
+def _produce(writer: ReplyWriter, registry: Any, checkpoints: CheckpointWriter) -> None:
+    message, message_id, broker = writer.message, writer.message_id, writer.broker
+    thread = message.thread
     totals = {"input": 0, "output": 0}
     provider = None
     try:
@@ -213,7 +256,7 @@ def generate_reply(message_id: str, *, registry: Any, broker: Broker, checkpoint
         status, message.error = "error", "Something went wrong while writing this reply. Try again."
     checkpoints.discard(message_id)
     try:
-        _finish(writer, status, totals, provider)
+        status = _finish(writer, status, totals, provider)
     except (StaleDataError, sa.exc.IntegrityError):
         # The thread was deleted while the reply ran: nothing is left to finish.
         db.session.rollback()
@@ -231,8 +274,11 @@ def _load(message_id: str) -> Message | None:
     )
 
 
-def _finish(writer: ReplyWriter, status: str, totals: dict[str, int], provider: Provider | None) -> None:
+def _finish(writer: ReplyWriter, status: str, totals: dict[str, int], provider: Provider | None) -> str:
+    """Save the reply's end and tell its streams; return the status it ended with."""
     message = writer.message
+    if writer.ended:  # stopped, by this runner or by the stop watcher while the provider was quiet
+        status, message.error = "stopped", None
     message.status = status
     message.input_tokens, message.output_tokens = totals["input"], totals["output"]
     now = utcnow()
@@ -241,9 +287,8 @@ def _finish(writer: ReplyWriter, status: str, totals: dict[str, int], provider: 
         usage.record(message.thread, message, provider.name, message.model or "", "chat",
                      totals["input"], totals["output"])
     writer.save(last=True)
-    writer.seq += 1
-    writer.broker.publish(message.id, StreamEvent(writer.seq, "done", status))
-    writer.broker.close(message.id)
+    writer.announce_end(status)
+    return status
 
 
 def _touch(thread_id: str, now: datetime) -> None:

@@ -12,6 +12,7 @@ from ..extensions import db
 from .broker import Broker
 from .checkpoints import CheckpointWriter
 from .reply import generate_reply
+from .stops import StopWatcher
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ class ReplyRunner:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reply")
         with app.app_context():
             self._checkpoints = CheckpointWriter(db.engine)
+            self._stops = StopWatcher(broker, db.engine)
         self._active: set[str] = set()
         self._lock = threading.Lock()
 
@@ -43,7 +45,7 @@ class ReplyRunner:
             with self._app.app_context():
                 try:
                     generate_reply(message_id, registry=self._app.extensions["llm"], broker=self._broker,
-                                   checkpoints=self._checkpoints)
+                                   checkpoints=self._checkpoints, stops=self._stops)
                 finally:
                     db.session.remove()
         except Exception:
@@ -54,4 +56,5 @@ class ReplyRunner:
 
     def shutdown(self, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        self._stops.close()
         self._checkpoints.close()

@@ -1,0 +1,108 @@
+"""Ends a reply within a second of its Stop, even while its provider sends nothing.
+
+A runner notices a stop request between the provider's events. A provider can go quiet for
+much longer than that (a slow first token, a long pause before a tool call), and the runner
+waits on its socket meanwhile. This watcher looks at the replies that have been quiet for a
+moment: when one of them has a stop request, it saves the reply as stopped and tells its
+streams, and the runner drops whatever the provider sends afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from ..models import Message, utcnow
+from .broker import Broker
+
+log = logging.getLogger(__name__)
+
+INTERVAL_SECONDS = 0.2
+# A reply that had an event this recently checks for a stop itself, at its next event.
+QUIET_SECONDS = 0.3
+
+_table = Message.__table__
+_STOP = (
+    _table.update()
+    .where(_table.c.id == sa.bindparam("b_id"), _table.c.status == "streaming")
+    .values(content=sa.bindparam("b_content"), stream_seq=sa.bindparam("b_seq"), status="stopped",
+            updated_at=sa.bindparam("b_at", type_=_table.c.updated_at.type))
+)
+
+
+class Stoppable(Protocol):
+    """A reply in progress, as the watcher sees it."""
+
+    @property
+    def message_id(self) -> str: ...
+
+    @property
+    def last_event_at(self) -> float:
+        """When the reply last heard from its provider (time.monotonic())."""
+        ...
+
+    def stop_now(self) -> tuple[int, str] | None:
+        """End the reply here: the event number and text to keep, or None if it has ended already."""
+        ...
+
+    def announce_end(self, status: str) -> None:
+        """Tell the reply's streams that it has ended."""
+        ...
+
+
+class StopWatcher:
+    """One per process: stops the quiet replies whose user pressed Stop."""
+
+    def __init__(self, broker: Broker, engine: sa.Engine, interval: float = INTERVAL_SECONDS) -> None:
+        self._broker = broker
+        self._engine = engine
+        self._interval = interval
+        self._replies: dict[str, Stoppable] = {}
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, reply: Stoppable) -> None:
+        with self._lock:
+            self._replies[reply.message_id] = reply
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="stops", daemon=True)
+                self._thread.start()
+
+    def forget(self, message_id: str) -> None:
+        with self._lock:
+            self._replies.pop(message_id, None)
+
+    def check(self) -> None:
+        """Stop every quiet reply that has a stop request."""
+        cutoff = time.monotonic() - QUIET_SECONDS
+        with self._lock:
+            quiet = [r for r in self._replies.values() if r.last_event_at < cutoff]
+        for reply in quiet:
+            if self._broker.stop_requested(reply.message_id):
+                self._stop(reply)
+
+    def _stop(self, reply: Stoppable) -> None:
+        kept = reply.stop_now()
+        if kept is None:  # the runner got there first
+            return
+        seq, text = kept
+        with self._engine.begin() as connection:
+            connection.execute(_STOP, {"b_id": reply.message_id, "b_seq": seq, "b_content": text, "b_at": utcnow()})
+        reply.announce_end("stopped")
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._closed.wait(self._interval):
+            try:
+                self.check()
+            except Exception:
+                log.exception("stop check failed")
