@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from webapp.extensions import db
-from webapp.models import Message, Thread
+from webapp.models import Message, Thread, utcnow
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,24 @@ def make_thread(app: Flask, user_id: str, **fields: object) -> str:
         db.session.add(thread)
         db.session.commit()
         return thread.id
+
+
+def make_reply(app: Flask, user_id: str, *, status: str = "streaming", seq: int = 0, content: str = "") -> str:
+    """An assistant message in a new thread, as a runner would find it."""
+    thread_id = make_thread(app, user_id)
+    with app.app_context():
+        message = Message(thread_id=thread_id, role="assistant", status=status, content=content,
+                          stream_seq=seq, created_at=utcnow())
+        db.session.add(message)
+        db.session.commit()
+        return message.id
+
+
+def reply_state(app: Flask, message_id: str) -> tuple[int, str, str]:
+    """A message's saved event number, text and status."""
+    with app.app_context():
+        message = db.session.get(Message, message_id)
+        return message.stream_seq, message.content, message.status
 
 
 def wait_for_reply(app: Flask, message_id: str, timeout: float = 15.0) -> Message:
