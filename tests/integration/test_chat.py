@@ -82,6 +82,40 @@ def test_first_exchange_gives_the_thread_a_title_and_records_usage(app: Flask, c
     assert "120 in / 9 out" in page and "Kick-off scope discussion" in page
 
 
+def test_the_page_picks_up_the_new_title_without_a_reload(app: Flask, client: FlaskClient, thread_id: str,
+                                                          anthropic: FakeAnthropic) -> None:
+    # The title takes a moment: the page asks again while the reply's runner is still making it.
+    anthropic.script(text_reply("Hello."), text_reply("Kick-off scope discussion", headers_delay=1.0))
+    reply_id = reply_id_from(post(client, thread_id, "Let's plan the kick-off").get_data(as_text=True))
+    done = read_stream(client, reply_id)[-1]
+    poll_url = f"/messages/{reply_id}/title?poll=1"
+    assert done.event == "done" and f'hx-get="{poll_url}"' in done.data.replace("&amp;", "&")
+    first = client.get(poll_url, headers=HX).get_data(as_text=True)
+    assert "Untitled chat" in first and f"/messages/{reply_id}/title?poll=2" in first.replace("&amp;", "&")
+    wait_for_reply(app, reply_id)
+    deadline = time.monotonic() + 5
+    while app.extensions["chat.runner"].is_running(reply_id):
+        assert time.monotonic() < deadline, "the title was never made"
+        time.sleep(0.02)
+    last = client.get(f"/messages/{reply_id}/title?poll=2", headers=HX).get_data(as_text=True)
+    assert "<title>Kick-off scope discussion · BA Assistant</title>" in last
+    assert 'hx-swap-oob="innerHTML:.thread-title-text">Kick-off scope discussion<' in last
+    assert "hx-get" not in last
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert page.count('thread-title-text">Kick-off scope discussion<') == 3  # heading, breadcrumb, details
+    assert "title?poll" not in page  # a finished reply asks for nothing on a page load
+    assert client.get(f"/messages/{reply_id}/title", headers=HX).status_code == 200
+    assert other_client(app).get(f"/messages/{reply_id}/title").status_code == 404
+
+
+def test_a_reply_that_does_not_change_the_title_asks_for_nothing(app: Flask, client: FlaskClient,
+                                                                 anthropic: FakeAnthropic, user: User) -> None:
+    named = make_thread(app, user.id, model_provider="anthropic", title="Named by me", title_locked=True)
+    anthropic.script(text_reply("Hello."))
+    reply_id = reply_id_from(post(client, named, "Hi").get_data(as_text=True))
+    assert "title?poll" not in read_stream(client, reply_id)[-1].data
+
+
 def test_reconnecting_stream_resumes_without_gap_or_duplicate(app: Flask, client: FlaskClient, thread_id: str,
                                                              anthropic: FakeAnthropic) -> None:
     anthropic.script(token_reply(30, delay=0.01), text_reply("title"))

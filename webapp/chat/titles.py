@@ -55,13 +55,22 @@ def _ask_model(thread: Thread, provider: Provider, model: str, messages: list[Me
     return _clean("".join(text))
 
 
+def _due(thread: Thread, messages: list[Message]) -> bool:
+    if thread.title_locked:
+        return False
+    user_turns = sum(1 for m in messages if m.role == "user")
+    return not thread.title or (user_turns - 1) % REFRESH_EVERY == 0
+
+
+def title_due(thread: Thread) -> bool:
+    """Whether the reply that has just ended makes (or refreshes) the thread's title."""
+    return _due(thread, _first_messages(thread))
+
+
 def refresh_title(thread: Thread, provider: Provider, model: str | None) -> None:
     """Give the thread a title after its first exchange, and refresh it now and then."""
-    if thread.title_locked:
-        return
     messages = _first_messages(thread)
-    user_turns = sum(1 for m in messages if m.role == "user")
-    if thread.title and (user_turns - 1) % REFRESH_EVERY:
+    if not _due(thread, messages):
         return
     first_user = next((m.content for m in messages if m.role == "user"), "")
     if provider.name == "offline":

@@ -11,6 +11,7 @@ from flask_login import login_required
 
 from ..assistant.skills import all_skills
 from ..chat import service as chat
+from ..chat.titles import title_due
 from ..chat.sse import Checkpoint, StreamViews, relay
 from ..extensions import db
 from ..htmx import is_htmx
@@ -156,10 +157,16 @@ def undo_delete(message_id: str) -> Response:
     return redirect(url_for("threads.show", thread_id=message.thread_id, _anchor=f"message-{message.id}"), 303)
 
 
-def _bubble(message: Message) -> str:
-    """One message as the thread page shows it."""
+# How often, and how many times, a page asks for the title that a finished reply is making.
+TITLE_POLL_SECONDS = 1
+TITLE_POLLS = 10
+
+
+def _bubble(message: Message, *, title_poll: bool = False) -> str:
+    """One message as the thread page shows it; `title_poll` asks for the new title in a moment."""
     thread = message.thread
-    return render_template("threads/_message.html", message=message, thread=thread, **last_ids(thread))
+    return render_template("threads/_message.html", message=message, thread=thread, title_poll=title_poll,
+                           title_poll_delay=TITLE_POLL_SECONDS, **last_ids(thread))
 
 
 def _stream_views(message_id: str) -> StreamViews:
@@ -170,7 +177,8 @@ def _stream_views(message_id: str) -> StreamViews:
         return db.session.get(Message, message_id)
 
     def final_bubble() -> str:
-        html = _bubble(load())
+        message = load()
+        html = _bubble(message, title_poll=message.status == "complete" and title_due(message.thread))
         db.session.close()
         return html
 
@@ -193,6 +201,19 @@ def _stream_views(message_id: str) -> StreamViews:
 def _resume_point() -> int:
     values = [request.args.get("after", ""), request.headers.get("Last-Event-ID", "")]
     return max((int(v) for v in values if v.isdigit()), default=0)
+
+
+@bp.get("/messages/<message_id>/title")
+@login_required
+def title_update(message_id: str) -> str:
+    """The thread's title for the page to show, asked for after a reply; again while it is being made."""
+    message = get_owned_message_or_404(message_id)
+    polls = request.args.get("poll", "1")
+    poll = int(polls) if polls.isdigit() else TITLE_POLLS
+    making = current_app.extensions["chat.runner"].is_running(message.id)
+    return render_template("threads/_title_update.html", thread=message.thread, message=message,
+                           next_poll=poll + 1 if making and poll < TITLE_POLLS else None,
+                           title_poll_delay=TITLE_POLL_SECONDS)
 
 
 @bp.get("/messages/<message_id>/stream")
