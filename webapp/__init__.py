@@ -78,7 +78,7 @@ def configure_providers(app: Flask) -> None:
     from .llm.registry import build_registry, preload_sdks
 
     app.extensions["llm"] = registry = build_registry(app.config)
-    preload_sdks(registry)
+    app.extensions["llm.preload"] = preload_sdks(registry)
 
 
 def configure_chat(app: Flask) -> None:

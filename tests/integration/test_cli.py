@@ -36,3 +36,14 @@ def test_the_web_server_app_leaves_the_migration_tooling_out(tmp_path: Path) -> 
     commands = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", "db", "--help"], env=env,
                               capture_output=True, text=True, timeout=120)
     assert commands.returncode == 0 and "upgrade" in commands.stdout, commands.stderr
+
+
+def test_the_web_server_keeps_what_it_loads_at_start_out_of_full_collections(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "SECRET_KEY": "x" * 32,
+           "ANTHROPIC_API_KEY": "test-key"}
+    probe = ("import gc, sys, threading, webapp.wsgi\n"
+             "[t.join() for t in threading.enumerate() if t.name == 'gc-freeze']\n"
+             "print('anthropic' in sys.modules, gc.get_freeze_count() > 100_000, len(gc.get_objects()) < 20_000)")
+    served = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert served.returncode == 0, served.stderr
+    assert served.stdout.split()[-3:] == ["True", "True", "True"]
