@@ -1,4 +1,7 @@
-"""The app as the web server loads it (`gunicorn "webapp.wsgi:app"`): no migration tooling."""
+"""The app as the web server loads it (`gunicorn "webapp.wsgi:app"`).
+
+No migration tooling, and what it loads at start kept out of the garbage collector's full passes.
+"""
 
 import gc
 import threading

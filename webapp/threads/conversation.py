@@ -11,8 +11,8 @@ from flask_login import login_required
 
 from ..assistant.skills import all_skills
 from ..chat import service as chat
-from ..chat.titles import title_due
 from ..chat.sse import Checkpoint, StreamViews, relay
+from ..chat.titles import title_due
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Message, Thread
