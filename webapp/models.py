@@ -143,6 +143,8 @@ class Thread(db.Model):
     history_summary: Mapped[Optional[str]] = mapped_column(sa.Text)
     # The summary covers every message created up to and including this moment.
     history_summary_through: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # Each switch of mode under an existing conversation: {"at": ISO time, "from": mode, "to": mode}.
+    mode_changes: Mapped[Optional[list[dict[str, Any]]]] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = _created_column()
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 

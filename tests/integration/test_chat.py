@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Iterator
 
@@ -13,6 +14,7 @@ from flask.testing import FlaskClient
 
 from webapp.extensions import db
 from webapp.models import Message, Task, Thread, TokenUsage, User, utcnow
+from webapp.threads.page import conversation_context
 
 from ..chat_helpers import make_thread, messages_of, read_stream, reply_id_from, wait_for_reply, wait_for_text
 from ..conftest import other_client
@@ -422,3 +424,34 @@ def test_a_reply_becomes_searchable_once_it_has_finished(app: Flask, client: Fla
     assert "Nothing found" in client.get("/chats/search?q=zeppelin").get_data(as_text=True)
     wait_for_reply(app, reply_id)
     assert f"#message-{reply_id}" in client.get("/chats/search?q=zeppelin").get_data(as_text=True)
+
+
+def test_a_mode_change_is_noted_where_it_happened(app: Flask, client: FlaskClient, user: User) -> None:
+    thread_id = make_thread(app, user.id, conversation_mode="meeting")
+    first = reply_id_from(post(client, thread_id, "What is in scope?").get_data(as_text=True))
+    wait_for_reply(app, first)
+    changed = client.post(f"/threads/{thread_id}/settings", data={"provider": "offline", "mode": "refinement"})
+    assert changed.status_code == 303
+    note = "Mode changed to Refinement. The turns above were in Meeting mode."
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert page.count(note) == 1 and "Chat settings saved." in page
+    wait_for_reply(app, reply_id_from(post(client, thread_id, "Improve this story").get_data(as_text=True)))
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert page.count(note) == 1
+    assert page.index("What is in scope?") < page.index(note) < page.index("Improve this story")
+
+
+def test_a_mode_note_shows_on_the_page_of_the_message_after_it(app: Flask, client: FlaskClient, user: User) -> None:
+    start = utcnow() - timedelta(hours=1)
+    thread_id = make_thread(app, user.id, conversation_mode="refinement", mode_changes=[
+        {"at": (start + timedelta(minutes=1, seconds=30)).isoformat(), "from": "meeting", "to": "refinement"}])
+    with app.app_context():
+        db.session.add_all(Message(thread_id=thread_id, role=("user", "assistant")[n % 2], content=f"Message {n}",
+                                   status="complete", created_at=start + timedelta(minutes=n)) for n in range(4))
+        db.session.commit()
+        thread = db.session.get(Thread, thread_id)
+        newest = conversation_context(thread, limit=2)
+        earlier = conversation_context(thread, before=newest["messages"][0].id, limit=2)
+    assert [m.content for m in newest["messages"]] == ["Message 2", "Message 3"]
+    assert [n.new for n in newest["notes_before"][newest["messages"][0].id]] == ["Refinement"]
+    assert newest["trailing_notes"] == [] and earlier["notes_before"] == {} and earlier["trailing_notes"] == []

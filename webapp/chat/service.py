@@ -210,10 +210,10 @@ def purge_deleted(thread_id: str) -> None:
 
 
 def change_settings(thread: Thread, *, provider: str, model: str | None, mode: str | None, skill: str | None,
-                    registry: Any, skills: tuple[str, ...]) -> str | None:
+                    registry: Any, skills: tuple[str, ...]) -> None:
     """Switch the thread's provider, model, mode or skill; history carries over.
 
-    Returns a note for the user when the mode changed under an existing conversation.
+    A switch of mode under an existing conversation is kept, for the page to show where it happened.
     """
     if not registry.is_configured(provider):
         raise ProviderUnavailable(f"The provider \"{provider}\" is not configured on this server.")
@@ -223,12 +223,11 @@ def change_settings(thread: Thread, *, provider: str, model: str | None, mode: s
         raise ChatError("That skill does not exist.")
     if model and len(model) > 100:
         raise ChatError("Model names are limited to 100 characters.")
-    note = None
     had_messages = db.session.scalar(sa.select(sa.exists().where(visible_messages(thread.id).whereclause)))
     if thread.thread_type == "ba_assistant" and mode != thread.conversation_mode and thread.conversation_mode and had_messages:
-        note = f"Mode changed to {mode or 'none'}; earlier turns were under the {thread.conversation_mode} mode."
+        change = {"at": utcnow().isoformat(), "from": thread.conversation_mode, "to": mode}
+        thread.mode_changes = [*(thread.mode_changes or []), change]
     thread.model_provider, thread.model_name = provider, (model or "").strip() or None
     if thread.thread_type == "ba_assistant":
         thread.conversation_mode, thread.skill = mode, skill or None
     db.session.commit()
-    return note

@@ -238,7 +238,7 @@ def update_settings(thread_id: str) -> Response:
     thread = get_owned_or_404(thread_id)
     form = request.form
     try:
-        note = chat.change_settings(
+        chat.change_settings(
             thread, provider=form.get("provider", thread.model_provider), model=form.get("model"),
             mode=form.get("mode") or None, skill=form.get("skill") or None,
             registry=current_app.extensions["llm"], skills=tuple(s.slug for s in all_skills()),
@@ -246,5 +246,5 @@ def update_settings(thread_id: str) -> Response:
     except chat.ChatError as error:
         flash(error.message, "error")
     else:
-        flash(note or "Chat settings saved.", "info" if note else "success")
+        flash("Chat settings saved.", "success")
     return redirect(url_for("threads.show", thread_id=thread.id), 303)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-
 
 from ..artifacts.service import thread_artifacts
 from ..assistant.skills import all_skills
@@ -28,8 +30,18 @@ def last_ids(thread: Thread) -> dict[str, str | None]:
     return {"last_user_id": question.id if question else None, "last_reply_id": answer.id if answer else None}
 
 
+@dataclass(frozen=True, slots=True)
+class ModeNote:
+    """A switch of mode, shown where it happened in the conversation."""
+
+    at: datetime
+    old: str
+    new: str | None  # None: the mode was turned off
+
+
 def conversation_context(thread: Thread, *, before: str | None = None, limit: int = 50) -> dict[str, Any]:
-    """The newest `limit` messages (before the message `before`, if given), oldest first."""
+    """The newest `limit` messages (before the message `before`, if given), oldest first,
+    with the mode changes that happened between them."""
     query = visible_messages(thread.id)
     if before:
         anchor = db.session.get(Message, before)
@@ -37,7 +49,30 @@ def conversation_context(thread: Thread, *, before: str | None = None, limit: in
             query = query.where(Message.created_at < anchor.created_at)
     newest = list(db.session.scalars(query.order_by(Message.created_at.desc()).limit(limit + 1)))
     messages = list(reversed(newest[:limit]))
-    return {"messages": messages, "has_earlier": len(newest) > limit, **last_ids(thread)}
+    # The message just before this page, if any: a change before it belongs to an earlier page.
+    previous = newest[limit].created_at if len(newest) > limit else None
+    notes_before, trailing_notes = _place_mode_notes(thread, messages, previous, newest_page=before is None)
+    return {"messages": messages, "has_earlier": len(newest) > limit, "notes_before": notes_before,
+            "trailing_notes": trailing_notes, **last_ids(thread)}
+
+
+def _place_mode_notes(thread: Thread, messages: list[Message], previous: datetime | None, *,
+                      newest_page: bool) -> tuple[dict[str, list[ModeNote]], list[ModeNote]]:
+    """Each mode change goes before the first message written after it, or after the last one."""
+    before: dict[str, list[ModeNote]] = {}
+    after: list[ModeNote] = []
+    times = [m.created_at for m in messages]
+    for change in thread.mode_changes or []:
+        note = ModeNote(datetime.fromisoformat(change["at"]), MODE_LABELS.get(change["from"], change["from"]),
+                        MODE_LABELS.get(change["to"] or "", change["to"]))
+        if previous is not None and note.at <= previous:
+            continue
+        index = bisect_right(times, note.at)
+        if index < len(messages):
+            before.setdefault(messages[index].id, []).append(note)
+        elif newest_page:
+            after.append(note)
+    return before, after
 
 
 def message_cost(message: Message) -> Any:
