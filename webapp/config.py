@@ -32,7 +32,7 @@ def _provider_settings() -> dict[str, str | None]:
     for prefix in PROVIDER_PREFIXES:
         for suffix in ("API_KEY", "BASE_URL", "MODEL"):
             settings[f"{prefix}_{suffix}"] = os.environ.get(f"{prefix}_{suffix}") or None
-    for suffix in ("BASE_URL", "MODEL", "API_KEY"):
+    for suffix in ("BASE_URL", "MODEL", "API_KEY", "CONTEXT_WINDOW"):
         key = f"OPENAI_COMPATIBLE_{suffix}"
         settings[key] = os.environ.get(key) or None
     return settings

@@ -22,7 +22,8 @@ class ConnectionSettings:
     """Where and how to call one provider.
 
     `max_retries` is handed to the SDK, which only retries before the first
-    byte of a reply; adapters never retry on their own.
+    byte of a reply; adapters never retry on their own. `context_window`, when
+    set, is the model's window in tokens (a local server's is whatever it runs with).
     """
 
     api_key: str
@@ -30,6 +31,7 @@ class ConnectionSettings:
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     max_retries: int = 2
+    context_window: int | None = None
 
 
 class LazyClient(Generic[T]):
@@ -80,7 +82,7 @@ class SDKProvider(Generic[T]):
         self._client.close()
 
     def context_window(self, model: str | None) -> int:
-        return models.context_window(self.name, model or self.default_model)
+        return self._settings.context_window or models.context_window(self.name, model or self.default_model)
 
     def _build_client(self) -> T:
         raise NotImplementedError

@@ -137,6 +137,10 @@ def preload_sdks(registry: ProviderRegistry) -> threading.Thread:
     return thread
 
 
+# Less than this leaves no room for the system prompt, the tools and a reply.
+MIN_CONTEXT_WINDOW = 2_048
+
+
 def build_registry(config: Mapping[str, Any]) -> ProviderRegistry:
     """Build the registry for an app; call once and keep it."""
     return ProviderRegistry(config)
@@ -158,7 +162,18 @@ def _settings(name: str, config: Mapping[str, Any]) -> ConnectionSettings:
         connect_timeout=float(_setting_or(config, "LLM_CONNECT_TIMEOUT", 10)),
         read_timeout=float(_setting_or(config, "LLM_READ_TIMEOUT", 120)),
         max_retries=int(_setting_or(config, "LLM_MAX_RETRIES", 2)),
+        context_window=_context_window(config, f"{prefix}_CONTEXT_WINDOW"),
     )
+
+
+def _context_window(config: Mapping[str, Any], key: str) -> int | None:
+    value = config.get(key)
+    if value is None or value == "":
+        return None
+    tokens = int(value) if str(value).strip().isdigit() else 0
+    if tokens < MIN_CONTEXT_WINDOW:
+        raise ValueError(f"{key} must be a number of tokens, at least {MIN_CONTEXT_WINDOW:,}; it is {value!r}.")
+    return tokens
 
 
 def _setting_or(config: Mapping[str, Any], key: str, default: float) -> Any:

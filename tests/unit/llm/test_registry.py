@@ -124,3 +124,16 @@ def test_unset_numeric_settings_fall_back_to_defaults(build: Build) -> None:
     timeout = registry.get("openai").client.timeout  # type: ignore[attr-defined]
     assert (timeout.read, timeout.connect) == (120, 5)
     assert registry.get("openai").client.max_retries == 2  # type: ignore[attr-defined]
+
+
+def test_a_local_server_context_window_comes_from_its_setting() -> None:
+    assert build_registry(ALL_KEYS).get("openai_compatible").context_window(None) == 8_192
+    sized = build_registry({**ALL_KEYS, "OPENAI_COMPATIBLE_CONTEXT_WINDOW": "32768"})
+    assert sized.get("openai_compatible").context_window("qwen3:8b") == 32_768
+    assert sized.get("openai").context_window(None) == build_registry(ALL_KEYS).get("openai").context_window(None)
+
+
+@pytest.mark.parametrize("value", ["lots", "512", "-1"])
+def test_a_bad_context_window_is_a_clear_error_at_start(value: str) -> None:
+    with pytest.raises(ValueError, match="OPENAI_COMPATIBLE_CONTEXT_WINDOW must be a number of tokens"):
+        build_registry({**ALL_KEYS, "OPENAI_COMPATIBLE_CONTEXT_WINDOW": value})
