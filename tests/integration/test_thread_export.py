@@ -22,6 +22,8 @@ def thread_id(app: Flask, user: User) -> str:
     thread_id = add_thread(
         app, user.id, title="Scope: phase 1 / billing", project_id=project_id, model_provider="anthropic",
         model_name="claude-test", conversation_mode="refinement", created_at=START,
+        mode_changes=[{"at": (START + timedelta(minutes=2, seconds=30)).isoformat(), "from": "meeting",
+                       "to": "refinement"}],
     )
     add_message(app, thread_id, "What is in scope?", created_at=START + timedelta(minutes=1))
     add_message(
@@ -50,6 +52,8 @@ def test_markdown_export(client: FlaskClient, thread_id: str) -> None:
     assert "status: error" in text and "> Error: The provider is unavailable." in text
     assert "retracted" not in text
     assert text.index("What is in scope?") < text.index("Billing and invoicing") < text.index("Partial answ")
+    change = "*Mode changed from meeting to refinement at 2025-03-01T09:02:30Z.*"
+    assert text.index("Billing and invoicing") < text.index(change) < text.index("Partial answ")
 
 
 def test_json_export(client: FlaskClient, thread_id: str) -> None:
@@ -60,6 +64,7 @@ def test_json_export(client: FlaskClient, thread_id: str) -> None:
     assert document["thread"]["title"] == "Scope: phase 1 / billing"
     assert document["thread"]["project"] == "Acme rollout" and document["thread"]["type"] == "ba_assistant"
     assert document["thread"]["created_at"] == "2025-03-01T09:00:00Z"
+    assert document["thread"]["mode_changes"] == [{"at": "2025-03-01T09:02:30Z", "from": "meeting", "to": "refinement"}]
     assert document["exported_at"].endswith("Z")
     messages = document["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "assistant"]
