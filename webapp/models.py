@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Optional
@@ -114,6 +115,15 @@ class Project(db.Model):
         return f"<Project {self.name!r}>"
 
 
+@dataclass(frozen=True, slots=True)
+class ModeChange:
+    """A switch of a thread's mode under an existing conversation (`new` None: the mode was turned off)."""
+
+    at: datetime
+    old: str
+    new: str | None
+
+
 class Thread(db.Model):
     __tablename__ = "threads"
     __table_args__ = (
@@ -143,7 +153,8 @@ class Thread(db.Model):
     history_summary: Mapped[Optional[str]] = mapped_column(sa.Text)
     # The summary covers every message created up to and including this moment.
     history_summary_through: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
-    # Each switch of mode under an existing conversation: {"at": ISO time, "from": mode, "to": mode}.
+    # Each switch of mode under an existing conversation: {"at": ISO time, "from": mode, "to": mode};
+    # read and written through mode_change_list() and record_mode_change().
     mode_changes: Mapped[Optional[list[dict[str, Any]]]] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = _created_column()
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -160,6 +171,16 @@ class Thread(db.Model):
     documents: WriteOnlyMapped[Document] = relationship(
         back_populates="thread", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    def record_mode_change(self, new: str | None, at: datetime) -> None:
+        """Keep a switch from the current mode to `new`, for the conversation to show."""
+        change = {"at": at.isoformat(), "from": self.conversation_mode, "to": new}
+        self.mode_changes = [*(self.mode_changes or []), change]  # a new list, so the change is saved
+
+    def mode_change_list(self) -> list[ModeChange]:
+        """The mode changes, oldest first."""
+        changes = [ModeChange(datetime.fromisoformat(c["at"]), c["from"], c["to"]) for c in self.mode_changes or []]
+        return sorted(changes, key=lambda change: change.at)
 
     @validates("thread_type")
     def _check_thread_type(self, key: str, value: str) -> str:

@@ -453,5 +453,5 @@ def test_a_mode_note_shows_on_the_page_of_the_message_after_it(app: Flask, clien
         newest = conversation_context(thread, limit=2)
         earlier = conversation_context(thread, before=newest["messages"][0].id, limit=2)
     assert [m.content for m in newest["messages"]] == ["Message 2", "Message 3"]
-    assert [n.new for n in newest["notes_before"][newest["messages"][0].id]] == ["Refinement"]
+    assert [n.new for n in newest["notes_before"][newest["messages"][0].id]] == ["refinement"]
     assert newest["trailing_notes"] == [] and earlier["notes_before"] == {} and earlier["trailing_notes"] == []

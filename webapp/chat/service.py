@@ -225,8 +225,7 @@ def change_settings(thread: Thread, *, provider: str, model: str | None, mode: s
         raise ChatError("Model names are limited to 100 characters.")
     had_messages = db.session.scalar(sa.select(sa.exists().where(visible_messages(thread.id).whereclause)))
     if thread.thread_type == "ba_assistant" and mode != thread.conversation_mode and thread.conversation_mode and had_messages:
-        change = {"at": utcnow().isoformat(), "from": thread.conversation_mode, "to": mode}
-        thread.mode_changes = [*(thread.mode_changes or []), change]
+        thread.record_mode_change(mode, utcnow())
     thread.model_provider, thread.model_name = provider, (model or "").strip() or None
     if thread.thread_type == "ba_assistant":
         thread.conversation_mode, thread.skill = mode, skill or None

@@ -8,7 +8,7 @@ import unicodedata
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from ..models import Message, Thread
+from ..models import Message, ModeChange, Thread
 
 UNTITLED = "Untitled chat"
 _TYPE_LABELS = {"ba_assistant": "BA chat", "assistant": "Assistant chat"}
@@ -40,10 +40,10 @@ def as_json(thread: Thread, messages: Sequence[Message], *, project_name: str | 
 
 def as_markdown(thread: Thread, messages: Sequence[Message], *, project_name: str | None, now: datetime) -> str:
     lines = [f"# {thread.title or UNTITLED}", "", *_markdown_header(thread, project_name, now), ""]
-    changes = sorted(thread.mode_changes or [], key=lambda change: change["at"])
+    changes = thread.mode_change_list()
     for message in messages:
         # Each mode change goes where it happened: before the first message written after it.
-        while changes and datetime.fromisoformat(changes[0]["at"]) < message.created_at:
+        while changes and changes[0].at < message.created_at:
             lines += _markdown_mode_change(changes.pop(0))
         lines += ["---", "", *_markdown_message(message)]
     for change in changes:
@@ -62,8 +62,8 @@ def _thread_fields(thread: Thread, project_name: str | None) -> dict[str, Any]:
         "model": thread.model_name,
         "created_at": iso_utc(thread.created_at),
         "last_activity_at": iso_utc(thread.last_activity_at),
-        "mode_changes": [{"at": iso_utc(datetime.fromisoformat(change["at"])), "from": change["from"],
-                          "to": change["to"]} for change in thread.mode_changes or []],
+        "mode_changes": [{"at": iso_utc(change.at), "from": change.old, "to": change.new}
+                         for change in thread.mode_change_list()],
     }
 
 
@@ -107,9 +107,8 @@ def _markdown_message(message: Message) -> list[str]:
     return lines
 
 
-def _markdown_mode_change(change: dict[str, Any]) -> list[str]:
-    moment = iso_utc(datetime.fromisoformat(change["at"]))
-    return ["---", "", f"*Mode changed from {change['from']} to {change['to'] or 'none'} at {moment}.*", ""]
+def _markdown_mode_change(change: ModeChange) -> list[str]:
+    return ["---", "", f"*Mode changed from {change.old} to {change.new or 'none'} at {iso_utc(change.at)}.*", ""]
 
 
 def _fenced_json(value: Any) -> str:

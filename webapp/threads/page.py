@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from ..documents.service import list_documents
 from ..extensions import db
 from ..llm.base import Usage
 from ..llm.pricing import cost_of
-from ..models import CONVERSATION_MODES, Message, Thread, visible_messages
+from ..models import CONVERSATION_MODES, Message, ModeChange, Thread, visible_messages
 
 MODE_LABELS = {"meeting": "Meeting", "refinement": "Refinement"}
 MODE_HINTS = {
@@ -28,15 +27,6 @@ def last_ids(thread: Thread) -> dict[str, str | None]:
     """The ids of the messages that carry Edit and Regenerate: the same ones those actions change."""
     question, answer = chat.last_exchange(thread)
     return {"last_user_id": question.id if question else None, "last_reply_id": answer.id if answer else None}
-
-
-@dataclass(frozen=True, slots=True)
-class ModeNote:
-    """A switch of mode, shown where it happened in the conversation."""
-
-    at: datetime
-    old: str
-    new: str | None  # None: the mode was turned off
 
 
 def conversation_context(thread: Thread, *, before: str | None = None, limit: int = 50) -> dict[str, Any]:
@@ -57,21 +47,19 @@ def conversation_context(thread: Thread, *, before: str | None = None, limit: in
 
 
 def _place_mode_notes(thread: Thread, messages: list[Message], previous: datetime | None, *,
-                      newest_page: bool) -> tuple[dict[str, list[ModeNote]], list[ModeNote]]:
+                      newest_page: bool) -> tuple[dict[str, list[ModeChange]], list[ModeChange]]:
     """Each mode change goes before the first message written after it, or after the last one."""
-    before: dict[str, list[ModeNote]] = {}
-    after: list[ModeNote] = []
+    before: dict[str, list[ModeChange]] = {}
+    after: list[ModeChange] = []
     times = [m.created_at for m in messages]
-    for change in thread.mode_changes or []:
-        note = ModeNote(datetime.fromisoformat(change["at"]), MODE_LABELS.get(change["from"], change["from"]),
-                        MODE_LABELS.get(change["to"] or "", change["to"]))
-        if previous is not None and note.at <= previous:
+    for change in thread.mode_change_list():
+        if previous is not None and change.at <= previous:
             continue
-        index = bisect_right(times, note.at)
+        index = bisect_right(times, change.at)
         if index < len(messages):
-            before.setdefault(messages[index].id, []).append(note)
+            before.setdefault(messages[index].id, []).append(change)
         elif newest_page:
-            after.append(note)
+            after.append(change)
     return before, after
 
 
