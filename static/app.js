@@ -1,5 +1,5 @@
 // Small behaviours the server cannot do: the sidebar drawer, dismissible flashes,
-// a toast for failed HTMX requests, and confirmation dialogs.
+// a toast for failed HTMX requests, confirmation dialogs, and the browser's time zone.
 (function () {
   "use strict";
 
@@ -99,7 +99,21 @@
     }
     restoreDraft();
     if (document.getElementById("messages") && !location.hash) scrollToEnd();
+    sendTimezone();
   });
+
+  // A signed-in user with no time zone yet gets the browser's, once; the settings page can change it.
+  function sendTimezone() {
+    var root = document.documentElement;
+    var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!root.hasAttribute("data-timezone-unknown") || !zone) return;
+    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+    fetch(root.getAttribute("data-timezone-url"), {
+      method: "POST", headers: headers, credentials: "same-origin", body: "timezone=" + encodeURIComponent(zone),
+    });
+    root.removeAttribute("data-timezone-unknown");
+  }
 
   document.addEventListener("input", function (event) {
     var form = event.target.closest("form[data-draft-key]");

@@ -13,6 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship, validates
 
 from .extensions import db
+from .timezones import today_in
 
 THREAD_TYPES = ("ba_assistant", "assistant")
 CONVERSATION_MODES = ("meeting", "refinement")
@@ -81,6 +82,8 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     default_provider: Mapped[Optional[str]] = mapped_column(sa.String(40))
     theme: Mapped[str] = mapped_column(sa.String(10), default="system", server_default="system")
+    # An IANA name ("Europe/Berlin"), set from the browser or the settings page; None means UTC.
+    timezone: Mapped[Optional[str]] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = _created_column()
 
     projects: WriteOnlyMapped[Project] = relationship(back_populates="user", passive_deletes=True)
@@ -90,6 +93,10 @@ class User(UserMixin, db.Model):
     @validates("email")
     def _normalise_email(self, key: str, value: str) -> str:
         return value.strip().lower()
+
+    def today(self, now: datetime | None = None) -> date:
+        """The date where the user is."""
+        return today_in(self.timezone, now)
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
@@ -351,10 +358,9 @@ class Task(db.Model):
     project: Mapped[Optional[Project]] = relationship()
     thread: Mapped[Optional[Thread]] = relationship()
 
-    @property
-    def is_overdue(self) -> bool:
-        """Pending and due before today (UTC)."""
-        return not self.completed and self.due_date is not None and self.due_date < utcnow().date()
+    def is_overdue_on(self, today: date) -> bool:
+        """Pending and due before `today` (the user's date)."""
+        return not self.completed and self.due_date is not None and self.due_date < today
 
     def __repr__(self) -> str:
         return f"<Task {self.title!r}>"

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Sequence
 
 import nh3
 from flask import Flask
+from flask_login import current_user
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 from pygments import highlight
 
 from .llm.registry import DISPLAY_NAMES
+from .timezones import today_in
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
@@ -166,8 +168,13 @@ NAV_ITEMS = (
 )
 
 
+def user_today() -> date:
+    """Today where the signed-in user is (UTC for anyone else)."""
+    return current_user.today() if current_user.is_authenticated else today_in(None)
+
+
 def init_templates(app: Flask) -> None:
-    app.jinja_env.globals["nav_items"] = NAV_ITEMS
+    app.jinja_env.globals.update(nav_items=NAV_ITEMS, user_today=user_today)
     app.jinja_env.filters.update(
         markdown=markdown_to_html,
         filesize=humanize_bytes,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from .conftest import PHONE, Account, register
+from .conftest import PHONE, Account, LiveServer, register
 
 NAV_LINKS = ("Home", "Projects", "Chats", "Assistant", "Tasks", "Settings")
 
@@ -79,3 +79,17 @@ def test_phone_sidebar_is_a_drawer_and_the_theme_setting_applies(page: Page, acc
     page.reload()
     expect(html).to_have_attribute("data-theme", "dark")
     expect(page.get_by_label("Theme")).to_have_value("dark")
+
+
+def test_a_new_account_takes_the_browsers_time_zone(browser: Browser, live_server: LiveServer,
+                                                    account: Account) -> None:
+    context = browser.new_context(base_url=live_server.url, timezone_id="America/Sao_Paulo")
+    try:
+        page = context.new_page()
+        with page.expect_response(lambda response: response.url.endswith("/settings/timezone")) as sent:
+            register(page, account)
+        assert sent.value.status == 204
+        page.goto("/settings")
+        expect(page.get_by_label("Time zone")).to_have_value("America/Sao_Paulo")
+    finally:
+        context.close()

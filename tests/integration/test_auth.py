@@ -182,6 +182,29 @@ class TestSettings:
         assert "$42.00 of your $50.00 monthly budget (84.0%)" in page
         assert "Budget review" in page and "1010" in page and "budget-warn" in page
 
+    def test_the_browser_time_zone_is_taken_once(self, app: Flask, client: FlaskClient, user: User) -> None:
+        page = client.get("/settings").get_data(as_text=True)
+        assert 'data-timezone-unknown data-timezone-url="/settings/timezone"' in page
+        assert client.post("/settings/timezone", data={"timezone": "Mars/Olympus_Mons"}).status_code == 409
+        assert client.post("/settings/timezone", data={"timezone": "America/Sao_Paulo"}).status_code == 204
+        # Once known (from the browser or the settings page), a browser elsewhere does not change it.
+        assert client.post("/settings/timezone", data={"timezone": "Asia/Tokyo"}).status_code == 409
+        with app.app_context():
+            assert db.session.get(User, user.id).timezone == "America/Sao_Paulo"
+        assert "data-timezone-unknown" not in client.get("/settings").get_data(as_text=True)
+
+    def test_the_time_zone_is_set_and_checked_on_the_settings_page(self, app: Flask, client: FlaskClient,
+                                                                  user: User) -> None:
+        form = {"display_name": "Ana", "theme": "system", "default_provider": ""}
+        wrong = client.post("/settings/profile", data={**form, "timezone": "Europe/Atlantis"})
+        assert wrong.status_code == 422 and "Pick a time zone from the list" in wrong.get_data(as_text=True)
+        assert client.post("/settings/profile", data={**form, "timezone": " Europe/Berlin "}).status_code == 303
+        page = client.get("/settings").get_data(as_text=True)
+        assert 'value="Europe/Berlin"' in page and '<option value="Pacific/Kiritimati">' in page
+        assert client.post("/settings/profile", data={**form, "timezone": ""}).status_code == 303
+        with app.app_context():
+            assert db.session.get(User, user.id).timezone is None
+
     def test_unknown_theme_is_a_form_error(self, client: FlaskClient, user: User) -> None:
         response = client.post("/settings/profile", data={"display_name": "Ana", "theme": "neon", "default_provider": ""})
         assert response.status_code == 422

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from webapp.extensions import db
 from webapp.models import Message, Task, Thread, TokenUsage, User, utcnow
 from webapp.threads.page import conversation_context
+from webapp.timezones import today_in
 
 from ..chat_helpers import make_thread, messages_of, read_stream, reply_id_from, wait_for_reply, wait_for_text
 from ..conftest import other_client
@@ -455,3 +456,18 @@ def test_a_mode_note_shows_on_the_page_of_the_message_after_it(app: Flask, clien
     assert [m.content for m in newest["messages"]] == ["Message 2", "Message 3"]
     assert [n.new for n in newest["notes_before"][newest["messages"][0].id]] == ["refinement"]
     assert newest["trailing_notes"] == [] and earlier["notes_before"] == {} and earlier["trailing_notes"] == []
+
+
+def test_the_model_is_told_the_date_where_the_user_is(app: Flask, client: FlaskClient, user: User,
+                                                      anthropic: FakeAnthropic) -> None:
+    # UTC+14 and UTC-11 are 25 hours apart: their dates always differ, so one differs from UTC's.
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        with app.app_context():
+            db.session.get(User, user.id).timezone = zone
+            db.session.commit()
+        thread_id = make_thread(app, user.id, model_provider="anthropic", conversation_mode="meeting")
+        anthropic.script(text_reply("Noted."), text_reply("title"))
+        wait_for_reply(app, reply_id_from(post(client, thread_id, "What is the date?").get_data(as_text=True)))
+        system = next(r.json()["system"] for r in reversed(anthropic.requests) if r.json()["max_tokens"] > 100)
+        system = system if isinstance(system, str) else "".join(block["text"] for block in system)
+        assert f"Today's date: {today_in(zone).isoformat()}." in system

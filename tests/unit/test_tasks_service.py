@@ -126,8 +126,8 @@ class TestCompletion:
         today = utcnow().date()
         late = service.create_task(ana, title="Late", due_date=today - timedelta(days=1))
         due_today = service.create_task(ana, title="Today", due_date=today)
-        assert late.is_overdue and not due_today.is_overdue
-        assert not service.complete_task(ana, late.id).is_overdue
+        assert late.is_overdue_on(today) and not due_today.is_overdue_on(today)
+        assert not service.complete_task(ana, late.id).is_overdue_on(today)
 
 
 class TestListing:

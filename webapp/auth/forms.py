@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..models import THEMES
 from .service import MIN_PASSWORD_LENGTH
@@ -32,6 +32,8 @@ class ProfileForm(FlaskForm):
     display_name = StringField("Display name", validators=[DataRequired(), Length(max=80)])
     theme = SelectField("Theme", choices=[SelectChoice(theme, theme.title()) for theme in THEMES])
     default_provider = SelectField("Default provider for new chats", choices=[])
+    timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
+                           render_kw={"list": "timezone-names", "autocomplete": "off", "placeholder": "UTC"})
 
 
 class PasswordForm(FlaskForm):

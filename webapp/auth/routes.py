@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from .. import timezones
 from ..chat.usage import month_usage
 from ..extensions import limiter
 from ..redirects import local_path
@@ -92,7 +93,7 @@ def _render_settings(*, profile: ProfileForm, password: PasswordForm, status: in
     return render(
         "auth/settings.html", "auth/_settings_forms.html", target="settings-forms", status=status,
         profile=profile, password=password, providers=registry.describe(),
-        usage=month_usage(current_user.id, budget),
+        usage=month_usage(current_user.id, budget), timezone_names=sorted(timezones.all_names()),
     )
 
 
@@ -106,7 +107,7 @@ def update_profile() -> Response:
         try:
             service.update_profile(
                 current_user, display_name=profile.display_name.data, theme=profile.theme.data,
-                default_provider=profile.default_provider.data,
+                default_provider=profile.default_provider.data, timezone=profile.timezone.data,
             )
         except service.AccountError as error:
             getattr(profile, error.field).errors.append(error.message)
@@ -115,6 +116,14 @@ def update_profile() -> Response:
             # A whole page, so the new theme and the flash show (a swapped fragment has neither).
             return redirect_client(url_for("auth.settings"))
     return _render_settings(profile=profile, password=PasswordForm(), status=422)
+
+
+@bp.post("/settings/timezone")
+@login_required
+def detect_timezone() -> Response:
+    """The browser's time zone, sent once for a user who has not set one."""
+    taken = service.detected_timezone(current_user, request.form.get("timezone", ""))
+    return Response(status=204 if taken else 409)
 
 
 @bp.post("/settings/password")

@@ -7,6 +7,7 @@ import functools
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import timezones
 from ..extensions import db
 from ..models import THEMES, User
 
@@ -60,13 +61,27 @@ def authenticate(email: str, password: str) -> User | None:
     return user if check_password_hash(user.password_hash, password) else None
 
 
-def update_profile(user: User, *, display_name: str, theme: str, default_provider: str | None) -> None:
+def update_profile(user: User, *, display_name: str, theme: str, default_provider: str | None,
+                   timezone: str | None = None) -> None:
     if theme not in THEMES:
         raise AccountError("theme", "Choose one of the listed themes.")
+    zone = (timezone or "").strip() or None
+    if zone is not None and not timezones.is_valid(zone):
+        raise AccountError("timezone", "Pick a time zone from the list, such as Europe/Berlin, or leave it empty for UTC.")
     user.display_name = display_name.strip()
     user.theme = theme
     user.default_provider = default_provider or None
+    user.timezone = zone
     db.session.commit()
+
+
+def detected_timezone(user: User, name: str) -> bool:
+    """Take the browser's time zone for a user who has none yet; whether it was taken."""
+    if user.timezone is not None or not timezones.is_valid(name):
+        return False
+    user.timezone = name
+    db.session.commit()
+    return True
 
 
 def change_password(user: User, *, current: str, new: str) -> None:

@@ -137,6 +137,7 @@ def build_context(thread: Thread, message: Message, provider: Provider, model: s
         project_name=project.name if project else None,
         project_instructions=project.instructions if project else None,
         skill=get_skill(thread.skill),
+        today=thread.user.today(),
     )
     window = provider.context_window(model)
     summary_budget = int(window * SUMMARY_SHARE)

@@ -267,10 +267,11 @@ def _produce(writer: ReplyWriter, registry: Any, checkpoints: CheckpointWriter) 
 
 
 def _load(message_id: str) -> Message | None:
-    """The reply with its thread and project, in one query (the context needs all three)."""
+    """The reply with its thread, project and user, in one query (the context needs them all)."""
+    thread = joinedload(Message.thread)
     return db.session.scalar(
         sa.select(Message).where(Message.id == message_id)
-        .options(joinedload(Message.thread).joinedload(Thread.project))
+        .options(thread.joinedload(Thread.project), thread.joinedload(Thread.user))
     )
 
 
