@@ -106,12 +106,15 @@
   function sendTimezone() {
     var root = document.documentElement;
     var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (!root.hasAttribute("data-timezone-unknown") || !zone) return;
+    // A zone the server turned down is not offered again from this browser.
+    if (!root.hasAttribute("data-timezone-unknown") || !zone || localStorage.getItem("timezone-refused") === zone) return;
     var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
     headers["Content-Type"] = "application/x-www-form-urlencoded";
     fetch(root.getAttribute("data-timezone-url"), {
       method: "POST", headers: headers, credentials: "same-origin", body: "timezone=" + encodeURIComponent(zone),
-    });
+    }).then(function (response) {
+      if (response.status === 409) localStorage.setItem("timezone-refused", zone);
+    }).catch(function () { /* offline: the next page tries again */ });
     root.removeAttribute("data-timezone-unknown");
   }
 

@@ -82,7 +82,8 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     default_provider: Mapped[Optional[str]] = mapped_column(sa.String(40))
     theme: Mapped[str] = mapped_column(sa.String(10), default="system", server_default="system")
-    # An IANA name ("Europe/Berlin"), set from the browser or the settings page; None means UTC.
+    # An IANA name ("Europe/Berlin") from the settings page or the browser. None: not known yet;
+    # UTC until the browser sends its own on the next page.
     timezone: Mapped[Optional[str]] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = _created_column()
 

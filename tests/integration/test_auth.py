@@ -201,9 +201,11 @@ class TestSettings:
         assert client.post("/settings/profile", data={**form, "timezone": " Europe/Berlin "}).status_code == 303
         page = client.get("/settings").get_data(as_text=True)
         assert 'value="Europe/Berlin"' in page and '<option value="Pacific/Kiritimati">' in page
+        # Emptied, it is the browser's again: the next page asks the browser for it.
         assert client.post("/settings/profile", data={**form, "timezone": ""}).status_code == 303
         with app.app_context():
             assert db.session.get(User, user.id).timezone is None
+        assert "data-timezone-unknown" in client.get("/settings").get_data(as_text=True)
 
     def test_unknown_theme_is_a_form_error(self, client: FlaskClient, user: User) -> None:
         response = client.post("/settings/profile", data={"display_name": "Ana", "theme": "neon", "default_provider": ""})

@@ -33,7 +33,7 @@ class ProfileForm(FlaskForm):
     theme = SelectField("Theme", choices=[SelectChoice(theme, theme.title()) for theme in THEMES])
     default_provider = SelectField("Default provider for new chats", choices=[])
     timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
-                           render_kw={"list": "timezone-names", "autocomplete": "off", "placeholder": "UTC"})
+                           render_kw={"list": "timezone-names", "autocomplete": "off"})
 
 
 class PasswordForm(FlaskForm):

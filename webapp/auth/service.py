@@ -62,12 +62,12 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def update_profile(user: User, *, display_name: str, theme: str, default_provider: str | None,
-                   timezone: str | None = None) -> None:
+                   timezone: str | None) -> None:
     if theme not in THEMES:
         raise AccountError("theme", "Choose one of the listed themes.")
     zone = (timezone or "").strip() or None
     if zone is not None and not timezones.is_valid(zone):
-        raise AccountError("timezone", "Pick a time zone from the list, such as Europe/Berlin, or leave it empty for UTC.")
+        raise AccountError("timezone", "Pick a time zone from the list, such as Europe/Berlin, or leave it empty to use your browser's.")
     user.display_name = display_name.strip()
     user.theme = theme
     user.default_provider = default_provider or None
