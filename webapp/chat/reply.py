@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,7 +32,6 @@ from .titles import refresh_title
 
 log = logging.getLogger(__name__)
 
-STOP_CHECK_SECONDS = 0.1
 MAX_TOOL_ROUNDS = 8
 MAX_REPLY_TOKENS = 4096
 
@@ -47,8 +45,9 @@ class ReplyWriter:
 
     Deltas touch neither the database nor the message object: the checkpoint writer saves
     the text of every streaming reply together. Tool activity and the end of the reply are
-    saved here, through the session, with the tool calls and the final status. A reply that
-    the stop watcher ended (`stop_now`) drops whatever its provider sends afterwards.
+    saved here, through the session, with the tool calls and the final status. Stop requests
+    are the stop watcher's: it ends the reply (`stop_now`), and the writer drops whatever the
+    provider sends afterwards.
     """
 
     def __init__(self, message: Message, broker: Broker, checkpoints: CheckpointWriter) -> None:
@@ -56,8 +55,6 @@ class ReplyWriter:
         self.seq = 0
         self._parts: list[str] = [message.content] if message.content else []
         self._lock = threading.Lock()  # the checkpoint thread reads text and seq together
-        self._last_stop_check = 0.0
-        self.last_event_at = time.monotonic()
         self.ended = False
         self._announced = False
         self.rebind(message)
@@ -110,15 +107,8 @@ class ReplyWriter:
             db.session.commit()
 
     def check_stop(self) -> None:
-        now = time.monotonic()
-        self.last_event_at = now
         if self.ended:
             raise Stopped
-        if now - self._last_stop_check >= STOP_CHECK_SECONDS:
-            self._last_stop_check = now
-            if self.broker.stop_requested(self.message_id):
-                self.stop_now()
-                raise Stopped
 
     def stop_now(self) -> tuple[int, str] | None:
         """End the reply at the text it has: its last event number and text, or None if it had ended."""

@@ -1,17 +1,16 @@
 """Ends a reply within a second of its Stop, even while its provider sends nothing.
 
-A runner notices a stop request between the provider's events. A provider can go quiet for
-much longer than that (a slow first token, a long pause before a tool call), and the runner
-waits on its socket meanwhile. This watcher looks at the replies that have been quiet for a
-moment: when one of them has a stop request, it saves the reply as stopped and tells its
-streams, and the runner drops whatever the provider sends afterwards.
+A runner waits on its provider's socket between events, and a provider can go quiet for long
+(a slow first token, a long pause before a tool call). So the runner does not look for stop
+requests itself: this watcher does, for every reply of the process, a few times a second. It
+saves a stopped reply with its text and tells its streams; the runner drops whatever the
+provider sends afterwards and ends at its next event.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -22,8 +21,6 @@ from .broker import Broker
 log = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 0.2
-# A reply that had an event this recently checks for a stop itself, at its next event.
-QUIET_SECONDS = 0.3
 
 _table = Message.__table__
 _STOP = (
@@ -40,11 +37,6 @@ class Stoppable(Protocol):
     @property
     def message_id(self) -> str: ...
 
-    @property
-    def last_event_at(self) -> float:
-        """When the reply last heard from its provider (time.monotonic())."""
-        ...
-
     def stop_now(self) -> tuple[int, str] | None:
         """End the reply here: the event number and text to keep, or None if it has ended already."""
         ...
@@ -55,7 +47,7 @@ class Stoppable(Protocol):
 
 
 class StopWatcher:
-    """One per process: stops the quiet replies whose user pressed Stop."""
+    """One per process: stops the replies whose user pressed Stop."""
 
     def __init__(self, broker: Broker, engine: sa.Engine, interval: float = INTERVAL_SECONDS) -> None:
         self._broker = broker
@@ -78,17 +70,16 @@ class StopWatcher:
             self._replies.pop(message_id, None)
 
     def check(self) -> None:
-        """Stop every quiet reply that has a stop request."""
-        cutoff = time.monotonic() - QUIET_SECONDS
+        """Stop every reply that has a stop request."""
         with self._lock:
-            quiet = [r for r in self._replies.values() if r.last_event_at < cutoff]
-        for reply in quiet:
+            replies = list(self._replies.values())
+        for reply in replies:
             if self._broker.stop_requested(reply.message_id):
                 self._stop(reply)
 
     def _stop(self, reply: Stoppable) -> None:
         kept = reply.stop_now()
-        if kept is None:  # the runner got there first
+        if kept is None:  # it had ended already
             return
         seq, text = kept
         with self._engine.begin() as connection:
