@@ -8,15 +8,13 @@ writes whatever changed.
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Protocol
 
 import sqlalchemy as sa
 
 from ..models import Message, utcnow
-
-log = logging.getLogger(__name__)
+from .ticker import Ticker
 
 # With the time a transaction takes, text reaches the database within half a second.
 INTERVAL_SECONDS = 0.4
@@ -49,19 +47,15 @@ class CheckpointWriter:
 
     def __init__(self, engine: sa.Engine, interval: float = INTERVAL_SECONDS) -> None:
         self._engine = engine
-        self._interval = interval
         self._dirty: dict[str, Source] = {}
         self._lock = threading.Lock()
-        self._closed = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(self.flush, interval=interval, name="checkpoints")
 
     def changed(self, source: Source) -> None:
         """`source` has text that is not saved yet."""
         with self._lock:
             self._dirty[source.message_id] = source
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="checkpoints", daemon=True)
-                self._thread.start()
+        self._ticker.start()
 
     def discard(self, message_id: str) -> None:
         """The reply saves itself from here on (it has ended)."""
@@ -89,14 +83,5 @@ class CheckpointWriter:
             raise
 
     def close(self) -> None:
-        self._closed.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._ticker.close()
         self.flush()
-
-    def _run(self) -> None:
-        while not self._closed.wait(self._interval):
-            try:
-                self.flush()
-            except Exception:
-                log.exception("checkpoint write failed")

@@ -9,7 +9,6 @@ provider sends afterwards and ends at its next event.
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Protocol
 
@@ -17,8 +16,7 @@ import sqlalchemy as sa
 
 from ..models import Message, utcnow
 from .broker import Broker
-
-log = logging.getLogger(__name__)
+from .ticker import Ticker
 
 INTERVAL_SECONDS = 0.2
 
@@ -52,18 +50,14 @@ class StopWatcher:
     def __init__(self, broker: Broker, engine: sa.Engine, interval: float = INTERVAL_SECONDS) -> None:
         self._broker = broker
         self._engine = engine
-        self._interval = interval
         self._replies: dict[str, Stoppable] = {}
         self._lock = threading.Lock()
-        self._closed = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(self.check, interval=interval, name="stops")
 
     def watch(self, reply: Stoppable) -> None:
         with self._lock:
             self._replies[reply.message_id] = reply
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="stops", daemon=True)
-                self._thread.start()
+        self._ticker.start()
 
     def forget(self, message_id: str) -> None:
         with self._lock:
@@ -87,13 +81,4 @@ class StopWatcher:
         reply.announce_end("stopped")
 
     def close(self) -> None:
-        self._closed.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._closed.wait(self._interval):
-            try:
-                self.check()
-            except Exception:
-                log.exception("stop check failed")
+        self._ticker.close()
