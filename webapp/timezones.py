@@ -6,11 +6,8 @@ from datetime import date, datetime, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-MAX_NAME = 64
-
-
 def is_valid(name: str) -> bool:
-    return 0 < len(name) <= MAX_NAME and name in all_names()
+    return name in all_names()
 
 
 @lru_cache(maxsize=1)
