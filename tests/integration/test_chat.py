@@ -327,6 +327,25 @@ def test_spent_budget_refuses_new_replies(app: Flask, client: FlaskClient, user:
     assert messages_of(app, thread_id) == []
 
 
+def test_the_budget_month_starts_in_the_users_time_zone(app: Flask, client: FlaskClient, user: User,
+                                                        thread_id: str) -> None:
+    from webapp.chat.usage import month_start
+
+    with app.app_context():
+        owner = db.session.get(User, user.id)
+        owner.timezone = "Pacific/Kiritimati"  # UTC+14: its month starts 14 hours before UTC's
+        start = month_start(owner)
+        db.session.add_all([
+            TokenUsage(user_id=user.id, provider="anthropic", model="m", purpose="chat", input_tokens=1,
+                       output_tokens=1, cost=Decimal("50.00"), created_at=at)
+            for at in (start - timedelta(seconds=1), start)
+        ])
+        db.session.commit()
+    response = post(client, thread_id, "Hi")
+    assert response.status_code == 402 and "budget ($50.00 of $50.00)" in response.get_data(as_text=True)
+    assert "$50.00 of your $50.00 monthly budget" in client.get("/settings").get_data(as_text=True)
+
+
 def test_tool_calls_run_and_show_their_activity(app: Flask, client: FlaskClient, user: User, thread_id: str,
                                                anthropic: FakeAnthropic) -> None:
     anthropic.script(

@@ -93,7 +93,7 @@ def _render_settings(*, profile: ProfileForm, password: PasswordForm, status: in
     return render(
         "auth/settings.html", "auth/_settings_forms.html", target="settings-forms", status=status,
         profile=profile, password=password, providers=registry.describe(),
-        usage=month_usage(current_user.id, budget), timezone_names=sorted(timezones.all_names()),
+        usage=month_usage(current_user, budget), timezone_names=sorted(timezones.all_names()),
     )
 
 

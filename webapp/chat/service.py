@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from ..database import commit_without_expiring
 from ..extensions import db
-from ..models import Message, Thread, utcnow, visible_messages
+from ..models import Message, Thread, User, utcnow, visible_messages
 from . import usage
 from .broker import Broker
 from .runner import ReplyRunner
@@ -63,9 +63,9 @@ def clean_content(text: str | None) -> str:
     return content
 
 
-def budget_state(user_id: str, budget: Decimal) -> tuple[Decimal, Decimal]:
+def budget_state(user: User, budget: Decimal) -> tuple[Decimal, Decimal]:
     """This month's spend and the share of the budget it uses (0 when there is no budget)."""
-    spent = usage.month_spend(user_id)
+    spent = usage.month_spend(user)
     return spent, (spent / budget if budget > 0 else Decimal(0))
 
 
@@ -107,7 +107,7 @@ def _check_can_reply(thread: Thread, settings: ChatSettings) -> None:
         raise ProviderUnavailable(
             f"The provider \"{thread.model_provider}\" is not configured on this server. "
             "Pick another provider for this chat.")
-    spent, share = budget_state(thread.user_id, settings.monthly_budget)
+    spent, share = budget_state(thread.user, settings.monthly_budget)
     if settings.monthly_budget > 0 and share >= 1:
         raise BudgetExhausted(
             f"You have used this month's budget (${spent:.2f} of ${settings.monthly_budget:.2f}). "

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..llm.base import Usage
 from ..llm.pricing import cost_of
-from ..models import Message, Thread, TokenUsage, utcnow
+from ..models import Message, Thread, TokenUsage, User, utcnow
+from ..timezones import zone
 
 
 def record(thread: Thread, message: Message | None, provider: str, model: str, purpose: str,
@@ -27,16 +28,17 @@ def record(thread: Thread, message: Message | None, provider: str, model: str, p
     return row
 
 
-def month_start(now: datetime | None = None) -> datetime:
-    now = now or utcnow()
-    return datetime(now.year, now.month, 1, tzinfo=timezone.utc)
+def month_start(user: User, now: datetime | None = None) -> datetime:
+    """The first moment of the current month in the user's time zone, in UTC."""
+    here = (now or utcnow()).astimezone(zone(user.timezone))
+    return here.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
 
 
-def month_spend(user_id: str) -> Decimal:
-    """What the user's usage has cost since the start of this month (UTC)."""
+def month_spend(user: User) -> Decimal:
+    """What the user's usage has cost since the start of their month."""
     total = db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(TokenUsage.cost), 0))
-        .where(TokenUsage.user_id == user_id, TokenUsage.created_at >= month_start())
+        .where(TokenUsage.user_id == user.id, TokenUsage.created_at >= month_start(user))
     )
     return Decimal(str(total))
 
@@ -74,14 +76,14 @@ class MonthUsage:
         return self.spent / self.budget if self.budget > 0 else Decimal(0)
 
 
-def month_usage(user_id: str, budget: Decimal, *, top: int = 10) -> MonthUsage:
-    """This month's tokens and cost, in total and for the threads that cost most."""
+def month_usage(user: User, budget: Decimal, *, top: int = 10) -> MonthUsage:
+    """This month's tokens and cost (the user's month), in total and for the threads that cost most."""
     rows = db.session.execute(
         sa.select(TokenUsage.thread_id, Thread.title,
                   sa.func.sum(TokenUsage.input_tokens), sa.func.sum(TokenUsage.output_tokens),
                   sa.func.sum(TokenUsage.cost))
         .outerjoin(Thread, Thread.id == TokenUsage.thread_id)
-        .where(TokenUsage.user_id == user_id, TokenUsage.created_at >= month_start())
+        .where(TokenUsage.user_id == user.id, TokenUsage.created_at >= month_start(user))
         .group_by(TokenUsage.thread_id, Thread.title)
         .order_by(sa.func.sum(TokenUsage.cost).desc(), sa.func.sum(TokenUsage.output_tokens).desc())
     ).all()

@@ -71,7 +71,7 @@ def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: 
                         max_upload_mb: int = 25) -> dict[str, Any]:
     registry = settings.registry
     input_tokens, output_tokens, cost = thread_totals(thread.id)
-    spent, share = chat.budget_state(thread.user_id, settings.monthly_budget)
+    spent, share = chat.budget_state(thread.user, settings.monthly_budget)
     return {
         "thread": thread,
         "project": thread.project,
