@@ -141,6 +141,8 @@ class Thread(db.Model):
             name="conversation_mode",
         ),
         sa.Index("ix_threads_user_activity", "user_id", "last_activity_at"),
+        # The provider filter of the chat lists: its options and its filtered pages.
+        sa.Index("ix_threads_user_type_provider", "user_id", "thread_type", "model_provider", "last_activity_at"),
     )
 
     id: Mapped[str] = _id_column()

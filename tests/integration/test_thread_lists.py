@@ -209,6 +209,18 @@ class TestChatsPage:
         assert _titles(page) == ["Cloud"]
         assert '<option value="anthropic" selected>Anthropic</option>' in page
 
+    def test_provider_filter_offers_the_providers_of_the_users_own_chats(self, app: Flask, client: FlaskClient,
+                                                                         user: User) -> None:
+        add_thread(app, user.id, title="Cloud", model_provider="anthropic")
+        add_thread(app, user.id, title="Local", model_provider="offline")
+        add_thread(app, user.id, title="General", model_provider="gemini", thread_type="assistant")
+        other_client(app)
+        with app.app_context():
+            ben = db.session.scalar(sa.select(User.id).where(User.email == "ben@example.com"))
+        add_thread(app, ben, title="Ben's", model_provider="openai")
+        select = _text(client.get("/chats")).split('aria-label="Filter by provider"')[1].split("</select>")[0]
+        assert re.findall(r'<option value="(\w+)"', select) == ["anthropic", "offline"]
+
     def test_title_search_as_you_type_returns_the_list_fragment(self, app: Flask, client: FlaskClient, user: User) -> None:
         add_thread(app, user.id, title="Sprint 12 refinement")
         add_thread(app, user.id, title="Budget call")
