@@ -15,12 +15,12 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 from pygments import highlight
-
-from .llm.registry import DISPLAY_NAMES
-from .timezones import today_in
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
+
+from .llm.registry import DISPLAY_NAMES
+from .timezones import today_in, zone
 
 _ALLOWED_TAGS = {
     "a", "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li",
@@ -143,11 +143,23 @@ def timeago(moment: datetime | None, now: datetime | None = None) -> str:
                 return "just now"
             count = seconds // divisor
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
-    return moment.strftime("%d %b %Y")
+    return f"{_users_clock(moment):%d %b %Y}"
 
 
 def isodate(moment: datetime | None) -> str:
     return moment.isoformat() if moment else ""
+
+
+def localtime(moment: datetime | None) -> str:
+    """The moment as the signed-in user's clock shows it, with the zone's abbreviation."""
+    if moment is None:
+        return ""
+    here = _users_clock(moment)
+    return f"{here:%d %b %Y %H:%M} {here.tzname()}"
+
+
+def _users_clock(moment: datetime) -> datetime:
+    return moment.astimezone(zone(current_user.timezone if current_user.is_authenticated else None))
 
 
 def usd(amount: Decimal | float | None) -> str:
@@ -180,6 +192,7 @@ def init_templates(app: Flask) -> None:
         filesize=humanize_bytes,
         timeago=timeago,
         isodate=isodate,
+        localtime=localtime,
         usd=usd,
         split_choices=split_choices,
         provider_name=provider_name,

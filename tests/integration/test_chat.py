@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Iterator
 
@@ -492,3 +492,18 @@ def test_the_model_is_told_the_date_where_the_user_is(app: Flask, client: FlaskC
         system = next(r.json()["system"] for r in reversed(anthropic.requests) if r.json()["max_tokens"] > 100)
         system = system if isinstance(system, str) else "".join(block["text"] for block in system)
         assert f"Today's date: {today_in(zone).isoformat()}." in system
+
+
+def test_times_on_the_page_are_on_the_users_clock(app: Flask, client: FlaskClient, user: User) -> None:
+    created = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    thread_id = make_thread(app, user.id, title="Clock check", created_at=created, last_activity_at=created)
+    assert "01 Mar 2026 12:00 UTC" in client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    with app.app_context():
+        db.session.get(User, user.id).timezone = "Asia/Tokyo"
+        db.session.commit()
+    assert "01 Mar 2026 21:00 JST" in client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    # Past a month, "active ... ago" turns into the date, also on the user's clock (2 March in Tokyo).
+    late = datetime(2026, 3, 1, 16, 0, tzinfo=timezone.utc)
+    make_thread(app, user.id, title="Late one", created_at=late, last_activity_at=late)
+    row = client.get("/chats").get_data(as_text=True).split("Late one")[1].split("</li>")[0]
+    assert 'title="02 Mar 2026 01:00 JST">02 Mar 2026</time>' in row
