@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 
-
 from ..extensions import db
 from ..llm.base import Message as Turn, Provider, ProviderError, TextDelta, Usage
 from ..models import Message, Thread, visible_messages
@@ -23,11 +22,14 @@ TITLE_PROMPT = (
 
 
 def derive_title(text: str) -> str:
-    """A title taken from the user's own words (no model needed)."""
+    """A title taken from the user's own words (no model needed): its first sentence if that fits."""
     words = " ".join(re.sub(r"[#*_`>\[\]]", " ", text).split())
     if len(words) <= TITLE_MAX:
         return words or "New chat"
-    return words[:TITLE_MAX].rsplit(" ", 1)[0] + "…"
+    sentence = re.match(r"(.{12,}?[.?!])(?:\s|$)", words[:TITLE_MAX + 1])
+    if sentence:
+        return sentence[1].rstrip(".")
+    return words[:TITLE_MAX].rsplit(" ", 1)[0].rstrip(" .,;:!?-–—") + "…"
 
 
 def _clean(title: str) -> str:
