@@ -75,9 +75,11 @@ def test_offline_chat_streams_a_rendered_reply_and_keeps_the_draft(signed_in: Pa
     expect(user_bubble).to_have_text(re.compile(r"What should we ask the \*\*finance\*\* team\?"))
     composer = page.get_by_label("Message", exact=True)
     expect(composer).to_have_value("")
-    # The title made from the first message reaches the heading and the tab without a reload.
+    # The title made from the first message reaches the heading and the tab without a reload,
+    # and the details panel counts the reply's tokens.
     expect(page.get_by_role("heading", name="What should we ask the finance team?")).to_be_visible()
     expect(page).to_have_title("What should we ask the finance team? · BA Assistant")
+    expect(page.locator("#thread-totals dd").first).to_have_text(re.compile(r"^[1-9]\d* in / [1-9]\d* out$"))
     assert_same_page(page)
 
     composer.press_sequentially("A draft I have not sent")

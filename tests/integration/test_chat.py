@@ -88,11 +88,15 @@ def test_first_exchange_gives_the_thread_a_title_and_records_usage(app: Flask, c
 def test_the_page_picks_up_the_new_title_without_a_reload(app: Flask, client: FlaskClient, thread_id: str,
                                                           anthropic: FakeAnthropic) -> None:
     # The title takes a moment: the page asks again while the reply's runner is still making it.
-    anthropic.script(text_reply("Hello."), text_reply("Kick-off scope discussion", headers_delay=1.0))
+    anthropic.script(text_reply("Hello.", input_tokens=120, output_tokens=9),
+                     text_reply("Kick-off scope discussion", headers_delay=1.0, input_tokens=50, output_tokens=5))
     reply_id = reply_id_from(post(client, thread_id, "Let's plan the kick-off").get_data(as_text=True))
     done = read_stream(client, reply_id)[-1]
     poll_url = f"/messages/{reply_id}/title?poll=1"
     assert done.event == "done" and f'hx-get="{poll_url}"' in done.data.replace("&amp;", "&")
+    # The details panel's totals come with the finished reply, and again with the title's cost.
+    assert '<div id="thread-totals" class="info-group" hx-swap-oob="true">' in done.data
+    assert "<dd>120 in / 9 out</dd>" in done.data
     first = client.get(poll_url, headers=HX).get_data(as_text=True)
     assert "Untitled chat" in first and f"/messages/{reply_id}/title?poll=2" in first.replace("&amp;", "&")
     wait_for_reply(app, reply_id)
@@ -103,6 +107,7 @@ def test_the_page_picks_up_the_new_title_without_a_reload(app: Flask, client: Fl
     last = client.get(f"/messages/{reply_id}/title?poll=2", headers=HX).get_data(as_text=True)
     assert "<title>Kick-off scope discussion · BA Assistant</title>" in last
     assert 'hx-swap-oob="innerHTML:.thread-title-text">Kick-off scope discussion<' in last
+    assert 'id="thread-totals" class="info-group" hx-swap-oob="true"' in last and "<dd>170 in / 14 out</dd>" in last
     assert "hx-get" not in last
     page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
     assert page.count('thread-title-text">Kick-off scope discussion<') == 3  # heading, breadcrumb, details

@@ -43,15 +43,22 @@ def month_spend(user: User) -> Decimal:
     return Decimal(str(total))
 
 
-def thread_totals(thread_id: str) -> tuple[int, int, Decimal]:
-    """Input tokens, output tokens and cost of everything done for one thread."""
+@dataclass(frozen=True, slots=True)
+class Totals:
+    input_tokens: int
+    output_tokens: int
+    cost: Decimal
+
+
+def thread_totals(thread_id: str) -> Totals:
+    """Tokens and cost of everything done for one thread (replies, titles, summaries)."""
     row = db.session.execute(
         sa.select(sa.func.coalesce(sa.func.sum(TokenUsage.input_tokens), 0),
                   sa.func.coalesce(sa.func.sum(TokenUsage.output_tokens), 0),
                   sa.func.coalesce(sa.func.sum(TokenUsage.cost), 0))
         .where(TokenUsage.thread_id == thread_id)
     ).one()
-    return int(row[0]), int(row[1]), Decimal(str(row[2]))
+    return Totals(int(row[0]), int(row[1]), Decimal(str(row[2])))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from ..assistant.skills import all_skills
 from ..chat import service as chat
 from ..chat.sse import Checkpoint, StreamViews, relay
 from ..chat.titles import title_due
+from ..chat.usage import thread_totals
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Message, Thread
@@ -179,6 +180,7 @@ def _stream_views(message_id: str) -> StreamViews:
     def final_bubble() -> str:
         message = load()
         html = _bubble(message, title_poll=message.status == "complete" and title_due(message.thread))
+        html += render_template("threads/_totals.html", totals=thread_totals(message.thread_id), oob=True)
         db.session.close()
         return html
 
@@ -212,6 +214,7 @@ def title_update(message_id: str) -> str:
     poll = int(polls) if polls.isdigit() else TITLE_POLLS
     making = current_app.extensions["chat.runner"].is_running(message.id)
     return render_template("threads/_title_update.html", thread=message.thread, message=message,
+                           totals=thread_totals(message.thread_id),
                            next_poll=poll + 1 if making and poll < TITLE_POLLS else None,
                            title_poll_delay=TITLE_POLL_SECONDS)
 

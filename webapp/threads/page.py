@@ -70,7 +70,6 @@ def message_cost(message: Message) -> Any:
 def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: str | None = None,
                         max_upload_mb: int = 25) -> dict[str, Any]:
     registry = settings.registry
-    input_tokens, output_tokens, cost = thread_totals(thread.id)
     spent, share = chat.budget_state(thread.user, settings.monthly_budget)
     return {
         "thread": thread,
@@ -80,7 +79,7 @@ def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: 
         "provider_configured": registry.is_configured(thread.model_provider),
         "modes": [(mode, MODE_LABELS[mode], MODE_HINTS[mode]) for mode in CONVERSATION_MODES],
         "skills": all_skills(),
-        "totals": {"input": input_tokens, "output": output_tokens, "cost": cost},
+        "totals": thread_totals(thread.id),
         "budget": {"spent": spent, "limit": settings.monthly_budget, "share": share,
                    "warn": share >= chat.BUDGET_WARNING_SHARE, "exhausted": share >= 1 and settings.monthly_budget > 0},
         "summarised": bool(thread.history_summary),
