@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -44,6 +45,12 @@ def thread_id(app: Flask, user: User) -> str:
 def post(client: FlaskClient, thread_id: str, content: str, headers: dict | None = None):
     return client.post(f"/threads/{thread_id}/messages", data={"content": content},
                        headers=HX if headers is None else headers)
+
+
+def title_poll_url(html: str) -> str:
+    match = re.search(r'hx-get="([^"]*/title\?[^"]*)"', html)
+    assert match, "no title poll"
+    return match[1].replace("&amp;", "&")
 
 
 def test_offline_reply_streams_and_is_saved(app: Flask, client: FlaskClient, user: User) -> None:
@@ -92,13 +99,13 @@ def test_the_page_picks_up_the_new_title_without_a_reload(app: Flask, client: Fl
                      text_reply("Kick-off scope discussion", headers_delay=1.0, input_tokens=50, output_tokens=5))
     reply_id = reply_id_from(post(client, thread_id, "Let's plan the kick-off").get_data(as_text=True))
     done = read_stream(client, reply_id)[-1]
-    poll_url = f"/messages/{reply_id}/title?poll=1"
-    assert done.event == "done" and f'hx-get="{poll_url}"' in done.data.replace("&amp;", "&")
+    poll_url = title_poll_url(done.data)
+    assert done.event == "done" and poll_url.startswith(f"/messages/{reply_id}/title?poll=1&was=")
     # The details panel's totals come with the finished reply, and again with the title's cost.
     assert '<div id="thread-totals" class="info-group" hx-swap-oob="true">' in done.data
     assert "<dd>120 in / 9 out</dd>" in done.data
     first = client.get(poll_url, headers=HX).get_data(as_text=True)
-    assert "Untitled chat" in first and f"/messages/{reply_id}/title?poll=2" in first.replace("&amp;", "&")
+    assert "Untitled chat" in first and title_poll_url(first) == poll_url.replace("poll=1", "poll=2")
     wait_for_reply(app, reply_id)
     deadline = time.monotonic() + 5
     while app.extensions["chat.runner"].is_running(reply_id):
@@ -116,6 +123,29 @@ def test_the_page_picks_up_the_new_title_without_a_reload(app: Flask, client: Fl
     unnumbered = client.get(f"/messages/{reply_id}/title", headers=HX).get_data(as_text=True)
     assert "Kick-off scope discussion" in unnumbered and "hx-get" not in unnumbered
     assert other_client(app).get(f"/messages/{reply_id}/title").status_code == 404
+
+
+def test_with_several_processes_the_page_asks_until_the_title_changes(app: Flask, client: FlaskClient,
+                                                                     user: User) -> None:
+    thread_id = make_thread(app, user.id, title="Old title")
+    with app.app_context():
+        db.session.add_all([
+            Message(thread_id=thread_id, role="user", content="Hi", created_at=utcnow()),
+            Message(id="reply", thread_id=thread_id, role="assistant", content="Hello", created_at=utcnow()),
+        ])
+        db.session.commit()
+    poll_url = title_poll_url(read_stream(client, "reply")[-1].data)
+    # One process: no runner here means no title in the making.
+    assert "hx-get" not in client.get(poll_url, headers=HX).get_data(as_text=True)
+    # Several: the runner may be in another process, so the page asks until the title changes.
+    app.config["WEB_WORKERS"] = 2
+    second = client.get(poll_url, headers=HX).get_data(as_text=True)
+    assert title_poll_url(second) == poll_url.replace("poll=1", "poll=2")
+    with app.app_context():
+        db.session.get(Thread, thread_id).title = "Budget approvals"
+        db.session.commit()
+    last = client.get(title_poll_url(second), headers=HX).get_data(as_text=True)
+    assert 'thread-title-text">Budget approvals<' in last and "hx-get" not in last
 
 
 def test_a_reply_that_does_not_change_the_title_asks_for_nothing(app: Flask, client: FlaskClient,

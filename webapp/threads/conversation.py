@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -167,7 +168,13 @@ def _bubble(message: Message, *, title_poll: bool = False) -> str:
     """One message as the thread page shows it; `title_poll` asks for the new title in a moment."""
     thread = message.thread
     return render_template("threads/_message.html", message=message, thread=thread, title_poll=title_poll,
+                           title_was=_title_mark(thread.title) if title_poll else None,
                            title_poll_delay=TITLE_POLL_SECONDS, **last_ids(thread))
+
+
+def _title_mark(title: str | None) -> str:
+    """A short fingerprint of a title: a poll carries the one it started from, to see a change."""
+    return hashlib.blake2b((title or "").encode(), digest_size=6).hexdigest()
 
 
 def _stream_views(message_id: str) -> StreamViews:
@@ -210,11 +217,17 @@ def _resume_point() -> int:
 def title_update(message_id: str) -> str:
     """The thread's title for the page to show, asked for after a reply; again while it is being made."""
     message = get_owned_message_or_404(message_id)
+    thread = message.thread
     polls = request.args.get("poll", "1")
     poll = int(polls) if polls.isdigit() else TITLE_POLLS
-    making = current_app.extensions["chat.runner"].is_running(message.id)
-    return render_template("threads/_title_update.html", thread=message.thread, message=message,
-                           totals=thread_totals(message.thread_id),
+    title_was = request.args.get("was", "")
+    settings = chat_settings()
+    # With several processes the runner may be in another one: then the title is still being
+    # made for as long as it is the one the reply ended with.
+    making = settings.runner.is_running(message.id) or (
+        not settings.single_process and _title_mark(thread.title) == title_was)
+    return render_template("threads/_title_update.html", thread=thread, message=message,
+                           totals=thread_totals(message.thread_id), title_was=title_was,
                            next_poll=poll + 1 if making and poll < TITLE_POLLS else None,
                            title_poll_delay=TITLE_POLL_SECONDS)
 
