@@ -158,6 +158,22 @@ def localtime(moment: datetime | None) -> str:
     return f"{here:%d %b %Y %H:%M} {here.tzname()}"
 
 
+def clocktime(moment: datetime | None) -> str:
+    """A short time on the signed-in user's clock, as a message's label."""
+    if moment is None:
+        return ""
+    return short_time(_users_clock(moment), _users_clock(datetime.now(timezone.utc)).date())
+
+
+def short_time(here: datetime, today: date) -> str:
+    """The hour for today, the day and hour for this year, the date for earlier years."""
+    if here.date() == today:
+        return f"{here:%H:%M}"
+    if here.year == today.year:
+        return f"{here.day} {here:%b %H:%M}"
+    return f"{here.day} {here:%b %Y}"
+
+
 def _users_clock(moment: datetime) -> datetime:
     return moment.astimezone(zone(current_user.timezone if current_user.is_authenticated else None))
 
@@ -193,6 +209,7 @@ def init_templates(app: Flask) -> None:
         timeago=timeago,
         isodate=isodate,
         localtime=localtime,
+        clocktime=clocktime,
         usd=usd,
         split_choices=split_choices,
         provider_name=provider_name,

@@ -542,3 +542,10 @@ def test_times_on_the_page_are_on_the_users_clock(app: Flask, client: FlaskClien
     make_thread(app, user.id, title="Late one", created_at=late, last_activity_at=late)
     row = client.get("/chats").get_data(as_text=True).split("Late one")[1].split("</li>")[0]
     assert 'title="02 Mar 2026 01:00 JST">02 Mar 2026</time>' in row
+    # Each message is labelled with its time; an earlier year's with its date there.
+    with app.app_context():
+        db.session.add(Message(thread_id=thread_id, role="user", content="Hi", status="complete",
+                               created_at=datetime(2024, 3, 1, 16, 0, tzinfo=timezone.utc)))
+        db.session.commit()
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert 'title="02 Mar 2024 01:00 JST">2 Mar 2024</time>' in page

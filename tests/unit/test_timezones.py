@@ -27,3 +27,12 @@ def test_a_task_is_overdue_from_the_users_own_date() -> None:
     east, west = User(timezone=EAST), User(timezone=WEST)
     task = Task(title="Send the minutes", completed=False, due_date=date(2026, 3, 1))
     assert task.is_overdue_on(east.today(NOON_UTC)) and not task.is_overdue_on(west.today(NOON_UTC))
+
+
+def test_a_message_time_is_short_for_today_and_longer_further_back() -> None:
+    from webapp.rendering import short_time
+
+    today = date(2026, 12, 2)
+    assert short_time(datetime(2026, 12, 2, 9, 5), today) == "09:05"
+    assert short_time(datetime(2026, 11, 30, 21, 40), today) == "30 Nov 21:40"
+    assert short_time(datetime(2025, 3, 1, 8, 0), today) == "1 Mar 2025"
