@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 from decimal import Decimal
 from typing import Any, Sequence
 
 import nh3
-from flask import Flask
+from flask import Flask, g
 from flask_login import current_user
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -20,7 +20,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from .llm.registry import DISPLAY_NAMES
-from .timezones import today_in, zone
+from .timezones import zone
 
 _ALLOWED_TAGS = {
     "a", "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li",
@@ -162,7 +162,7 @@ def clocktime(moment: datetime | None) -> str:
     """A short time on the signed-in user's clock, as a message's label."""
     if moment is None:
         return ""
-    return short_time(_users_clock(moment), _users_clock(datetime.now(timezone.utc)).date())
+    return short_time(_users_clock(moment), user_today())
 
 
 def short_time(here: datetime, today: date) -> str:
@@ -175,7 +175,14 @@ def short_time(here: datetime, today: date) -> str:
 
 
 def _users_clock(moment: datetime) -> datetime:
-    return moment.astimezone(zone(current_user.timezone if current_user.is_authenticated else None))
+    return moment.astimezone(_users_zone())
+
+
+def _users_zone() -> tzinfo:
+    # Looked up once per request: a page shows dozens of times, and each look at current_user costs.
+    if "users_zone" not in g:
+        g.users_zone = zone(current_user.timezone if current_user.is_authenticated else None)
+    return g.users_zone
 
 
 def usd(amount: Decimal | float | None) -> str:
@@ -198,7 +205,7 @@ NAV_ITEMS = (
 
 def user_today() -> date:
     """Today where the signed-in user is (UTC for anyone else)."""
-    return current_user.today() if current_user.is_authenticated else today_in(None)
+    return _users_clock(datetime.now(timezone.utc)).date()
 
 
 def init_templates(app: Flask) -> None:
