@@ -37,6 +37,8 @@ def start_chat(page: Page, *, provider: str, mode: str) -> None:
 
 def send(page: Page, text: str) -> Locator:
     """Type `text` in the composer, press Enter, and return the reply's bubble."""
+    # The page's scripts (deferred) handle Enter; a heading can be visible before they have run.
+    page.wait_for_load_state("domcontentloaded")
     page.get_by_label("Message", exact=True).fill(text)
     page.get_by_label("Message", exact=True).press("Enter")
     expect(page.locator(".message-user").last).to_have_text(re.compile(re.escape(text)))
