@@ -232,20 +232,7 @@ def recent_threads(user_id: str, *, limit: int = 5) -> list[ThreadRow]:
 
 def thread_row(thread: Thread) -> ThreadRow:
     """The list row for one thread, to re-render it after a change."""
-    project_name = db.session.scalar(sa.select(Project.name).where(Project.id == thread.project_id))
-    return ThreadRow(thread, project_name, message_counts([thread.id]).get(thread.id, 0))
-
-
-def message_counts(thread_ids: Sequence[str]) -> dict[str, int]:
-    """Visible (not deleted) messages per thread, in one aggregate query."""
-    if not thread_ids:
-        return {}
-    statement = (
-        sa.select(Message.thread_id, sa.func.count())
-        .where(Message.thread_id.in_(thread_ids), Message.deleted_at.is_(None))
-        .group_by(Message.thread_id)
-    )
-    return {thread_id: count for thread_id, count in db.session.execute(statement)}
+    return _rows(_rows_query(thread.user_id).where(Thread.id == thread.id))[0]
 
 
 def used_providers(user_id: str, *, thread_type: str) -> list[str]:
@@ -285,8 +272,16 @@ def like_pattern(text: str) -> str:
 
 
 def _rows_query(user_id: str) -> sa.Select[Any]:
+    """Threads with their project's name and their count of visible messages."""
+    # Counted in the same query: the database counts only the rows the page shows.
+    message_count = (
+        sa.select(sa.func.count())
+        .where(Message.thread_id == Thread.id, Message.deleted_at.is_(None))
+        .correlate(Thread)
+        .scalar_subquery()
+    )
     return (
-        sa.select(Thread, Project.name)
+        sa.select(Thread, Project.name, message_count)
         .outerjoin(Project, Thread.project_id == Project.id)
         .where(Thread.user_id == user_id)
         # A long conversation's summary can be large, and no list shows it.
@@ -323,6 +318,4 @@ def _project_order(sort: str) -> tuple[Any, ...]:
 
 
 def _rows(statement: sa.Select[Any]) -> list[ThreadRow]:
-    pairs = db.session.execute(statement).all()
-    counts = message_counts([thread.id for thread, _ in pairs])
-    return [ThreadRow(thread, name, counts.get(thread.id, 0)) for thread, name in pairs]
+    return [ThreadRow(thread, name, count) for thread, name, count in db.session.execute(statement)]
