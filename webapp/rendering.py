@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
 from decimal import Decimal
 from typing import Any, Sequence
@@ -143,7 +144,7 @@ def timeago(moment: datetime | None, now: datetime | None = None) -> str:
                 return "just now"
             count = seconds // divisor
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
-    return f"{_users_clock(moment):%d %b %Y}"
+    return f"{moment.astimezone(_clock().zone):%d %b %Y}"
 
 
 def isodate(moment: datetime | None) -> str:
@@ -154,7 +155,7 @@ def localtime(moment: datetime | None) -> str:
     """The moment as the signed-in user's clock shows it, with the zone's abbreviation."""
     if moment is None:
         return ""
-    here = _users_clock(moment)
+    here = moment.astimezone(_clock().zone)
     return f"{here:%d %b %Y %H:%M} {here.tzname()}"
 
 
@@ -162,7 +163,8 @@ def clocktime(moment: datetime | None) -> str:
     """A short time on the signed-in user's clock, as a message's label."""
     if moment is None:
         return ""
-    return short_time(_users_clock(moment), user_today())
+    clock = _clock()
+    return short_time(moment.astimezone(clock.zone), clock.today)
 
 
 def short_time(here: datetime, today: date) -> str:
@@ -174,15 +176,20 @@ def short_time(here: datetime, today: date) -> str:
     return f"{here.day} {here:%b %Y}"
 
 
-def _users_clock(moment: datetime) -> datetime:
-    return moment.astimezone(_users_zone())
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    zone: tzinfo
+    today: date
 
 
-def _users_zone() -> tzinfo:
-    # Looked up once per request: a page shows dozens of times, and each look at current_user costs.
-    if "users_zone" not in g:
-        g.users_zone = zone(current_user.timezone if current_user.is_authenticated else None)
-    return g.users_zone
+def _clock() -> _Clock:
+    """The signed-in user's zone and date (UTC for anyone else), worked out once per request."""
+    # A page shows dozens of times, and each look at current_user goes through its proxies.
+    clock = g.get("users_clock")
+    if clock is None:
+        here = zone(current_user.timezone if current_user.is_authenticated else None)
+        clock = g.users_clock = _Clock(here, datetime.now(timezone.utc).astimezone(here).date())
+    return clock
 
 
 def usd(amount: Decimal | float | None) -> str:
@@ -205,7 +212,7 @@ NAV_ITEMS = (
 
 def user_today() -> date:
     """Today where the signed-in user is (UTC for anyone else)."""
-    return _users_clock(datetime.now(timezone.utc)).date()
+    return _clock().today
 
 
 def init_templates(app: Flask) -> None:
