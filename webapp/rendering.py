@@ -21,7 +21,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from .llm.registry import DISPLAY_NAMES
-from .timezones import zone
+from .timezones import today_in, zone
 
 _ALLOWED_TAGS = {
     "a", "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li",
@@ -187,8 +187,8 @@ def _clock() -> _Clock:
     # A page shows dozens of times, and each look at current_user goes through its proxies.
     clock = g.get("users_clock")
     if clock is None:
-        here = zone(current_user.timezone if current_user.is_authenticated else None)
-        clock = g.users_clock = _Clock(here, datetime.now(timezone.utc).astimezone(here).date())
+        name = current_user.timezone if current_user.is_authenticated else None
+        clock = g.users_clock = _Clock(zone(name), today_in(name))
     return clock
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+
 def is_valid(name: str) -> bool:
     return name in all_names()
 
