@@ -203,15 +203,21 @@ def test_only_the_full_page_reloads_itself_for_browsers_without_javascript(
     assert "refresh" not in client.get(f"/threads/{thread_id}").get_data(as_text=True)
 
 
-def test_stop_keeps_the_text_and_marks_it_stopped(app: Flask, client: FlaskClient, thread_id: str,
-                                                 anthropic: FakeAnthropic) -> None:
-    anthropic.script(token_reply(400, delay=0.02))
-    reply_id = reply_id_from(post(client, thread_id, "Write a lot").get_data(as_text=True))
+def press_stop_once_it_writes(app: Flask, client: FlaskClient, reply_id: str) -> Message:
+    """Press Stop after the reply's first text; the reply has ended within a second."""
     wait_for_text(app, reply_id)
     stopped_at = time.monotonic()
     assert client.post(f"/messages/{reply_id}/stop", headers=HX).status_code == 204
     reply = wait_for_reply(app, reply_id, timeout=5)
     assert time.monotonic() - stopped_at < 1.0
+    return reply
+
+
+def test_stop_keeps_the_text_and_marks_it_stopped(app: Flask, client: FlaskClient, thread_id: str,
+                                                 anthropic: FakeAnthropic) -> None:
+    anthropic.script(token_reply(400, delay=0.02))
+    reply_id = reply_id_from(post(client, thread_id, "Write a lot").get_data(as_text=True))
+    reply = press_stop_once_it_writes(app, client, reply_id)
     assert reply.status == "stopped" and reply.content.startswith("word0 ")
     assert "Stopped" in client.get(f"/threads/{thread_id}").get_data(as_text=True)
 
@@ -221,11 +227,7 @@ def test_stop_ends_a_reply_whose_provider_has_gone_quiet(app: Flask, client: Fla
     # The first half at once, then nothing for three seconds: the runner waits on the provider.
     anthropic.script(text_reply("First half. Second half.", chunks=2, pause_after=2, pause=3))
     reply_id = reply_id_from(post(client, thread_id, "Go").get_data(as_text=True))
-    wait_for_text(app, reply_id)
-    stopped_at = time.monotonic()
-    assert client.post(f"/messages/{reply_id}/stop", headers=HX).status_code == 204
-    reply = wait_for_reply(app, reply_id, timeout=5)
-    assert time.monotonic() - stopped_at < 1.0
+    reply = press_stop_once_it_writes(app, client, reply_id)
     assert reply.status == "stopped" and reply.content == "First half. "
     events = read_stream(client, reply_id, after=0)
     assert events[-1].event == "done" and "Stopped" in events[-1].data
