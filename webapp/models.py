@@ -21,6 +21,9 @@ MESSAGE_ROLES = ("user", "assistant")
 MESSAGE_STATUSES = ("streaming", "complete", "stopped", "error", "interrupted")
 ARTIFACT_TYPES = ("user_stories", "acceptance_criteria", "requirements_doc", "brd", "other")
 TASK_PRIORITIES = ("low", "medium", "high")
+ITEM_KINDS = ("story", "requirement")
+ITEM_PRIORITIES = ("must", "should", "could", "wont")
+ITEM_STATUSES = ("draft", "review", "approved")
 USAGE_PURPOSES = ("chat", "title", "summary")
 THEMES = ("system", "light", "dark")
 
@@ -322,13 +325,86 @@ class Artifact(db.Model):
     artifact_type: Mapped[str] = mapped_column(sa.String(30))
     title: Mapped[str] = mapped_column(sa.String(200))
     content_markdown: Mapped[str] = mapped_column(sa.Text)
+    # With items, `content_markdown` is drawn from them: this prose comes first.
+    intro_markdown: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = _created_column()
 
     thread: Mapped[Thread] = relationship(back_populates="artifacts")
+    items: Mapped[list[ArtifactItem]] = relationship(
+        back_populates="artifact", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="ArtifactItem.position", lazy="selectin",
+    )
 
     def __repr__(self) -> str:
         return f"<Artifact {self.title!r} v{self.version}>"
+
+
+class ArtifactItem(db.Model):
+    """A user story or requirement of one artifact version; its key (US-1, REQ-4) is stable across versions."""
+
+    __tablename__ = "artifact_items"
+    __table_args__ = (
+        sa.CheckConstraint(_one_of("kind", ITEM_KINDS), name="kind"),
+        sa.CheckConstraint(_one_of("status", ITEM_STATUSES), name="status"),
+        sa.CheckConstraint(f"priority IS NULL OR {_one_of('priority', ITEM_PRIORITIES)}", name="priority"),
+        sa.UniqueConstraint("artifact_id", "key"),
+    )
+
+    id: Mapped[str] = _id_column()
+    artifact_id: Mapped[str] = mapped_column(sa.ForeignKey("artifacts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    key: Mapped[str] = mapped_column(sa.String(20))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    as_a: Mapped[str] = mapped_column(sa.Text, default="")
+    i_want: Mapped[str] = mapped_column(sa.Text, default="")
+    so_that: Mapped[str] = mapped_column(sa.Text, default="")
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    # Given/When/Then scenarios, one text each.
+    acceptance_criteria: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    priority: Mapped[Optional[str]] = mapped_column(sa.String(10))
+    estimate: Mapped[Optional[int]]
+    status: Mapped[str] = mapped_column(sa.String(20), default="draft")
+    # The key of the requirement a story implements, in the same artifact or the project.
+    requirement_key: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    # True for the items of an artifact's newest version: what coverage and the project views count.
+    is_current: Mapped[bool] = mapped_column(default=True, index=True)
+
+    artifact: Mapped[Artifact] = relationship(back_populates="items")
+    sources: Mapped[list[ItemSource]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="ItemSource.position", lazy="selectin",
+    )
+
+    def __repr__(self) -> str:
+        return f"<ArtifactItem {self.key}>"
+
+
+class ItemSource(db.Model):
+    """A passage an item comes from. The citation is kept, so a deleted document leaves "source removed"."""
+
+    __tablename__ = "item_sources"
+
+    id: Mapped[str] = _id_column()
+    item_id: Mapped[str] = mapped_column(sa.ForeignKey("artifact_items.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    chunk_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("document_chunks.id", ondelete="SET NULL"), index=True
+    )
+    document_id: Mapped[Optional[str]] = mapped_column(sa.String(36))
+    document_name: Mapped[str] = mapped_column(sa.String(255))
+    ordinal: Mapped[int]
+    page: Mapped[Optional[int]]
+    sheet: Mapped[Optional[str]] = mapped_column(sa.String(100))
+    excerpt: Mapped[str] = mapped_column(sa.Text, default="")
+
+    item: Mapped[ArtifactItem] = relationship(back_populates="sources")
+
+    @property
+    def removed(self) -> bool:
+        """The document this passage was in has been deleted."""
+        return self.chunk_id is None
 
 
 class Task(db.Model):

@@ -10,13 +10,14 @@ import difflib
 import re
 from itertools import islice
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import ARTIFACT_TYPES, Artifact, Thread
+from ..models import ARTIFACT_TYPES, Artifact, ArtifactItem, Thread
+from .items import ItemDraft, assign_keys, build_item, items_markdown
 from ..threads.service import NO_PROJECT, project_options
 
 MAX_TITLE = 200
@@ -236,29 +237,74 @@ def changes(artifact: Artifact) -> Changes:
 # Writing
 
 
+def prose(artifact: Artifact) -> str:
+    """The artifact's own text: all of it without items, the part before the items with them."""
+    return artifact.intro_markdown if artifact.items else artifact.content_markdown
+
+
 def save_artifact(
-    *, thread: Thread, message_id: str | None, artifact_type: str, title: str, content_markdown: str
+    *, thread: Thread, message_id: str | None, artifact_type: str, title: str, content_markdown: str,
+    items: Sequence[ItemDraft] | None = None,
 ) -> Artifact:
-    """Save a new artifact, or a new version of the thread's artifact with the same title."""
+    """Save a new artifact, or a new version of the thread's artifact with the same title.
+
+    With `items`, `content_markdown` is the prose before them and the Markdown is drawn from
+    the items; without, it is the whole content.
+    """
+    title = _clean_title(title)
+    if artifact_type not in ARTIFACT_TYPES:
+        raise ArtifactError(f"artifact_type must be one of {', '.join(ARTIFACT_TYPES)}.")
+    if len(content_markdown) > MAX_CONTENT or not (content_markdown.strip() or items):
+        raise ArtifactError(f"Content must be between 1 and {MAX_CONTENT} characters.")
+    previous = _latest_titled(thread.id, title)
+    return save_version(thread_id=thread.id, previous=previous, message_id=message_id, artifact_type=artifact_type,
+                        title=title, text=content_markdown, drafts=items or [])
+
+
+def _clean_title(title: str) -> str:
     title = " ".join(title.split())[:MAX_TITLE]
     if not title:
         raise ArtifactError("An artifact needs a title.")
-    if artifact_type not in ARTIFACT_TYPES:
-        raise ArtifactError(f"artifact_type must be one of {', '.join(ARTIFACT_TYPES)}.")
-    if not content_markdown.strip() or len(content_markdown) > MAX_CONTENT:
-        raise ArtifactError(f"Content must be between 1 and {MAX_CONTENT} characters.")
-    previous = db.session.scalars(
+    return title
+
+
+def _latest_titled(thread_id: str, title: str) -> Artifact | None:
+    """The newest version of the thread's artifact that has, or once had, this title."""
+    found = db.session.scalars(
         sa.select(Artifact)
-        .where(Artifact.thread_id == thread.id, sa.func.lower(Artifact.title) == title.lower())
+        .where(Artifact.thread_id == thread_id, sa.func.lower(Artifact.title) == title.lower())
         .order_by(Artifact.version.desc())
         .limit(1)
     ).first()
+    return versions_of(found)[0] if found is not None else None
+
+
+def used_keys(previous: Artifact | None) -> set[str]:
+    """Every key any version of the artifact has had, so a deleted item's key is never reused."""
+    if previous is None:
+        return set()
+    root = root_id(previous)
+    return set(db.session.scalars(
+        sa.select(ArtifactItem.key).join(Artifact, Artifact.id == ArtifactItem.artifact_id)
+        .where(sa.or_(Artifact.id == root, Artifact.first_version_id == root))
+    ))
+
+
+def save_version(*, thread_id: str, previous: Artifact | None, message_id: str | None, artifact_type: str,
+                 title: str, text: str, drafts: Sequence[ItemDraft]) -> Artifact:
+    """Add the next version after `previous` (or a first one); the previous items stop being current."""
     artifact = Artifact(
-        thread_id=thread.id, message_id=message_id, artifact_type=artifact_type, title=title,
-        content_markdown=content_markdown,
+        thread_id=thread_id, message_id=message_id, artifact_type=artifact_type, title=title,
         version=previous.version + 1 if previous else 1,
         first_version_id=root_id(previous) if previous else None,
     )
+    numbered = assign_keys(drafts, used_keys(previous))
+    artifact.items = [build_item(draft, position) for position, draft in enumerate(numbered)]
+    artifact.intro_markdown = text if numbered else ""
+    artifact.content_markdown = items_markdown(text, artifact.items) if numbered else text
+    if previous is not None:
+        db.session.execute(sa.update(ArtifactItem).where(ArtifactItem.artifact_id == previous.id)
+                           .values(is_current=False))
     db.session.add(artifact)
     db.session.flush()
     return artifact
