@@ -91,6 +91,7 @@ def configure_chat(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from .artifacts import editing  # noqa: F401  (its views attach to the artifacts blueprint)
     from .artifacts.routes import bp as artifacts_bp
     from .auth.routes import bp as auth_bp
     from .documents.routes import bp as documents_bp

@@ -25,7 +25,7 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def render(page: str, fragment: str, *, target: str | None = None, status: int = 200, **context: Any) -> Response:
+def render(page: str, fragment: str, /, *, target: str | None = None, status: int = 200, **context: Any) -> Response:
     """Render `fragment` when HTMX targets it, else the full `page`."""
     template = fragment if targets(target) else page
     response = make_response(render_template(template, **context), status)

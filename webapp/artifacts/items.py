@@ -32,7 +32,7 @@ FIELD_LABELS = {
     "kind": "Type", "key": "Key", "title": "Title", "as_a": "As a", "i_want": "I want", "so_that": "So that",
     "description": "Requirement", "acceptance_criteria": "Acceptance criteria", "priority": "Priority",
     "estimate": "Estimate", "status": "Status", "requirement_key": "Requirement it implements",
-    "sources": "Sources",
+    "sources": "Sources", "content": "Content",
 }
 
 
