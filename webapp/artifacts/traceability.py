@@ -62,9 +62,10 @@ class CitingItem:
 
 
 def citing_items(user_id: str, document_id: str) -> dict[int, list[CitingItem]]:
-    """For each passage of a document, the current items that cite it."""
+    """For each passage of a document (by its ordinal), the current items that cite it."""
     rows = db.session.execute(
-        sa.select(ItemSource.chunk_id, ArtifactItem.key, ArtifactItem.title, Artifact.id, Artifact.title)
+        sa.select(DocumentChunk.ordinal, ArtifactItem.key, ArtifactItem.title, Artifact.id, Artifact.title)
+        .select_from(ItemSource)
         .join(ArtifactItem, ArtifactItem.id == ItemSource.item_id)
         .join(Artifact, Artifact.id == ArtifactItem.artifact_id)
         .join(Thread, Thread.id == Artifact.thread_id)
@@ -74,8 +75,8 @@ def citing_items(user_id: str, document_id: str) -> dict[int, list[CitingItem]]:
         .order_by(Artifact.title, ArtifactItem.position)
     ).all()
     cited: dict[int, list[CitingItem]] = {}
-    for chunk_id, key, title, artifact_id, artifact_title in rows:
-        cited.setdefault(chunk_id, []).append(CitingItem(key, title, artifact_id, artifact_title))
+    for ordinal, key, title, artifact_id, artifact_title in rows:
+        cited.setdefault(ordinal, []).append(CitingItem(key, title, artifact_id, artifact_title))
     return cited
 
 

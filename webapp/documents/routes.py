@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from ..artifacts.traceability import citing_items
 from ..htmx import is_htmx, redirect_client, render, targets
 from ..models import Document
 from ..redirects import local_path
@@ -132,7 +133,8 @@ def show(document_id: str) -> str:
     """Show a document's extracted text, passage by passage, each with its own anchor."""
     document = get_owned_or_404(document_id)
     kind = _KINDS_BY_CONTENT_TYPE.get(document.content_type, "txt")
-    context: dict[str, object] = {"document": document, "kind": kind, "max_passages": MAX_PASSAGES_SHOWN}
+    context: dict[str, object] = {"document": document, "kind": kind, "max_passages": MAX_PASSAGES_SHOWN,
+                                  "citations": citing_items(current_user.id, document.id)}
     if kind in TABULAR_KINDS:
         context["sheets"] = service.sheet_views(document)
     else:

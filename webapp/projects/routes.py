@@ -6,6 +6,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from ..artifacts import traceability
+from ..artifacts.routes import backlog_download
 from ..artifacts.service import project_artifacts
 from ..documents import service as documents
 from ..htmx import redirect_client, render, targets
@@ -17,7 +19,7 @@ from .forms import ProjectForm
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
-TABS = ("documents", "chats", "tasks", "artifacts")
+TABS = ("documents", "chats", "tasks", "artifacts", "coverage")
 
 
 @bp.before_request
@@ -92,9 +94,38 @@ def _page_context(project: Project, tab: str) -> dict[str, object]:
         context["task_page"] = tasks.list_tasks(current_user.id, tasks.TaskQuery(project_id=project.id))
         context["task_counts"] = tasks.counts(current_user.id, project.id)
         context["deleted"] = tasks.recently_deleted(current_user.id, project.id)
+    elif tab == "coverage":
+        page = request.args.get("page", 1, type=int)
+        context["coverage"] = traceability.coverage(current_user.id, project.id, page=page)
     else:
         context["artifacts"] = project_artifacts(current_user.id, project.id)
     return context
+
+
+def _project_backlog(project_id: str, kind: str) -> Response | tuple[str, int]:
+    project = get_owned_or_404(project_id)
+    items = traceability.project_items(current_user.id, project.id)
+    return backlog_download(items, kind, name=project.name, scope=f"The project “{project.name}”",
+                            back_url=url_for("projects.show", project_id=project.id, tab="artifacts"),
+                            back_label=project.name)
+
+
+@bp.get("/<project_id>/export.jira.csv")
+def export_jira(project_id: str) -> Response | tuple[str, int]:
+    """Download the user stories of every artifact in the project as a CSV file for Jira's importer."""
+    return _project_backlog(project_id, "jira")
+
+
+@bp.get("/<project_id>/export.azure-devops.csv")
+def export_azure(project_id: str) -> Response | tuple[str, int]:
+    """Download the project's user stories as a CSV file for Azure DevOps' work item import."""
+    return _project_backlog(project_id, "azure")
+
+
+@bp.get("/<project_id>/traceability.xlsx")
+def export_matrix(project_id: str) -> Response | tuple[str, int]:
+    """Download the project's traceability matrix: requirement, story, criteria, source passage."""
+    return _project_backlog(project_id, "matrix")
 
 
 @bp.get("/<project_id>/edit")
