@@ -56,3 +56,46 @@ def test_models_and_migrations_agree(empty_database: str) -> None:
             differences = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert differences == []
+
+
+def test_existing_artifacts_migrate_unchanged(empty_database: str) -> None:
+    from werkzeug.security import generate_password_hash
+
+    from ..conftest import PASSWORD, AuthActions
+
+    app = make_app(empty_database)
+    markdown = "# Checkout stories\n\n- As a shopper I want to pay by card\n"
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO users (id, email, password_hash, display_name, is_admin, theme, created_at) "
+                "VALUES ('u1', 'ana@example.com', :hash, 'Ana', true, 'system', CURRENT_TIMESTAMP)"),
+                {"hash": generate_password_hash(PASSWORD)})
+            connection.execute(sa.text(
+                "INSERT INTO threads (id, user_id, title, title_locked, model_provider, thread_type, created_at, "
+                "last_activity_at) VALUES ('t1', 'u1', 'Chat', false, 'offline', 'ba_assistant', CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"))
+            for version, artifact_id, root in ((1, "a1", None), (2, "a2", "a1")):
+                connection.execute(sa.text(
+                    "INSERT INTO artifacts (id, thread_id, first_version_id, artifact_type, title, content_markdown, "
+                    "version, created_at) VALUES (:id, 't1', :root, 'user_stories', 'Checkout stories', :content, "
+                    ":version, CURRENT_TIMESTAMP)"),
+                    {"id": artifact_id, "root": root, "content": markdown + "v" * version, "version": version})
+        upgrade()
+        db.engine.dispose()
+    client = app.test_client()
+    AuthActions(client).login()
+    page = client.get("/artifacts/a2").get_data(as_text=True)
+    assert "Version 2 of 2" in page and "As a shopper I want to pay by card" in page and 'id="item-' not in page
+    assert client.get("/artifacts/a2/export.md").get_data(as_text=True) == markdown + "vv"
+    assert client.get("/artifacts/a2/export.jira.csv").status_code == 409
+    with app.app_context():
+        rows = db.session.execute(sa.text("SELECT id, intro_markdown FROM artifacts ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [("a1", ""), ("a2", "")]
+        db.session.remove()
+        downgrade(revision="0004")
+        with db.engine.connect() as connection:
+            kept = connection.execute(sa.text("SELECT content_markdown FROM artifacts ORDER BY id")).scalars().all()
+        assert kept == [markdown + "v", markdown + "vv"]
+        db.engine.dispose()
