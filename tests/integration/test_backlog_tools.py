@@ -260,3 +260,12 @@ class TestFromAChat:
         assert "passage_id" in json.dumps(anthropic.requests[0].json()["tools"])
         with app.app_context():
             assert db.session.scalar(sa.select(sa.func.count()).select_from(Artifact)) == 1
+
+
+def test_a_save_too_long_to_draw_is_refused_whole(app: Flask, thread_id: str) -> None:
+    item = {"kind": "requirement", "title": "Big", "description": "x" * 10_000,
+            "acceptance_criteria": ["Given a\nWhen b\nThen " + "c" * 1_900] * 30}
+    arguments = {"artifact_type": "requirements_doc", "title": "Huge", "items": [item] * 20}
+    result, failed, _ = call(app, thread_id, "save_artifact", arguments)
+    assert failed and "would be over 1,000,000 characters" in result["error"]
+    assert count(app, Artifact) == count(app, ArtifactItem) == 0

@@ -47,9 +47,13 @@ def _index(drafts: Sequence[ItemDraft], key: str) -> int:
 
 def _save(artifact: Artifact, drafts: Sequence[ItemDraft], *, title: str | None = None,
           text: str | None = None) -> Artifact:
-    new = service.save_version(
-        thread_id=artifact.thread_id, previous=artifact, message_id=None, artifact_type=artifact.artifact_type,
-        title=title or artifact.title, text=service.prose(artifact) if text is None else text, drafts=drafts)
+    try:
+        new = service.save_version(
+            thread_id=artifact.thread_id, previous=artifact, message_id=None, artifact_type=artifact.artifact_type,
+            title=title or artifact.title, text=service.prose(artifact) if text is None else text, drafts=drafts)
+    except service.ArtifactError as error:
+        db.session.rollback()
+        raise ItemFieldsError({"content": str(error)}) from error
     db.session.commit()
     return new
 

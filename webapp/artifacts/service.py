@@ -22,6 +22,8 @@ from ..threads.service import NO_PROJECT, project_options
 
 MAX_TITLE = 200
 MAX_CONTENT = 200_000
+# The Markdown drawn from items may be longer than typed prose, but not without end.
+MAX_DRAWN = 1_000_000
 PER_PAGE = 50
 TYPE_LABELS = {
     "user_stories": "User stories",
@@ -302,6 +304,8 @@ def save_version(*, thread_id: str, previous: Artifact | None, message_id: str |
     artifact.items = [build_item(draft, position) for position, draft in enumerate(numbered)]
     artifact.intro_markdown = text if numbered else ""
     artifact.content_markdown = items_markdown(text, artifact.items) if numbered else text
+    if len(artifact.content_markdown) > MAX_DRAWN:
+        raise ArtifactError(f"The artifact would be over {MAX_DRAWN:,} characters long; split it in two.")
     if previous is not None:
         db.session.execute(sa.update(ArtifactItem).where(ArtifactItem.artifact_id == previous.id)
                            .values(is_current=False))
