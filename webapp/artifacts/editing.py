@@ -12,7 +12,7 @@ from flask import abort, flash, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..htmx import redirect_client, render
-from ..models import Artifact
+from ..models import Artifact, ArtifactItem
 from . import revisions, service, traceability
 from .items import FIELD_LABELS, KEY, ItemFieldsError
 from .revisions import ItemNotFound, StaleVersion
@@ -29,7 +29,7 @@ def _checked_key(key: str) -> str:
     return key
 
 
-def _item_of(artifact: Artifact, key: str) -> Any:
+def _item_of(artifact: Artifact, key: str) -> ArtifactItem:
     item = next((item for item in artifact.items if item.key == _checked_key(key)), None)
     if item is None:
         abort(404)

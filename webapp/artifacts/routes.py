@@ -43,6 +43,7 @@ def item_priority_label(priority: str) -> str:
 
 @bp.app_template_filter("item_status")
 def item_status_label(status: str) -> str:
+    """The readable name of an item's status, e.g. "In review"."""
     return STATUS_LABELS.get(status, status)
 
 

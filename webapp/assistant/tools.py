@@ -19,7 +19,8 @@ from ..documents.search import search_chunks
 from ..extensions import db
 from ..llm.base import ToolCall, ToolResult, ToolSpec
 from ..models import (
-    ARTIFACT_TYPES, ITEM_KINDS, ITEM_PRIORITIES, ITEM_STATUSES, TASK_PRIORITIES, Document, Thread,
+    ARTIFACT_TYPES, ITEM_KINDS, ITEM_PRIORITIES, ITEM_STATUSES, TASK_PRIORITIES, Artifact, ArtifactItem, Document,
+    Thread,
 )
 from ..tasks import service as tasks
 
@@ -194,7 +195,7 @@ def _order(problem: str) -> tuple[int, str]:
     return (int(index) if index.isdigit() else -1, problem)
 
 
-def _findings(artifact: Any) -> dict[str, list[str]]:
+def _findings(artifact: Artifact) -> dict[str, list[str]]:
     return {key: [finding.message for finding in found] for key, found in traceability.findings(artifact).items()}
 
 
@@ -212,7 +213,7 @@ def _read_artifact(arguments: dict[str, Any], ctx: ToolContext) -> tuple[dict[st
     return artifact_for_model(artifact), f'Read artifact "{artifact.title}" (version {artifact.version})'
 
 
-def artifact_for_model(artifact: Any) -> dict[str, Any]:
+def artifact_for_model(artifact: Artifact) -> dict[str, Any]:
     """An artifact version as the model reads it: its prose, its items with their sources, the findings."""
     return {
         "title": artifact.title, "artifact_type": artifact.artifact_type, "version": artifact.version,
@@ -223,7 +224,7 @@ def artifact_for_model(artifact: Any) -> dict[str, Any]:
     }
 
 
-def _item_for_model(item: Any) -> dict[str, Any]:
+def _item_for_model(item: ArtifactItem) -> dict[str, Any]:
     fields = {name: getattr(item, name) for name in (
         "key", "kind", "title", "as_a", "i_want", "so_that", "description", "acceptance_criteria", "priority",
         "estimate", "status", "requirement_key")}
