@@ -90,10 +90,14 @@ class AuthActions:
         self._client = client
 
     def register(self, email: str = "ana@example.com", name: str = "Ana", password: str = PASSWORD):
-        return self._client.post(
+        """Create the account, then log in to it (registering alone does not, so that it cannot tell
+        whether an email is taken); the log-in's answer."""
+        created = self._client.post(
             "/register",
             data={"email": email, "display_name": name, "password": password, "confirm": password},
         )
+        assert created.status_code == 303, created.get_data(as_text=True)
+        return self.login(email, password)
 
     def login(self, email: str = "ana@example.com", password: str = PASSWORD):
         return self._client.post("/login", data={"email": email, "password": password})
