@@ -54,7 +54,8 @@ def test_registration_does_not_say_whether_an_email_exists(app: Flask, client: F
     taken = register("ANA@Example.com", "another long password")
     fresh = register("ben@example.com", "another long password")
     assert first.status_code == taken.status_code == fresh.status_code == 303
-    assert taken.headers["Location"] == fresh.headers["Location"]
+    assert taken.headers["Location"] == "/login?email=ana@example.com"
+    assert fresh.headers["Location"] == "/login?email=ben@example.com"
     assert _user_count(app) == 2
     # The owner's password is unchanged; the new account works.
     assert AuthActions(client).login(email="ana@example.com").status_code == 303
@@ -292,6 +293,8 @@ class TestCsrf:
         data = {"email": "ana@example.com", "display_name": "Ana", "password": PASSWORD, "confirm": PASSWORD}
         response = client.post("/register", data=data, headers={"X-CSRFToken": token})
         assert response.status_code == 303
+        login = {"email": "ana@example.com", "password": PASSWORD}
+        assert client.post("/login", data=login, headers={"X-CSRFToken": token}).status_code == 303
         page = client.get("/").get_data(as_text=True)
         assert '"X-CSRFToken": "' in page
         assert client.post("/logout", headers={"X-CSRFToken": csrf_token_from(page)}).status_code == 303

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..artifacts.service import project_artifacts
+from ..auth.audit import audit
 from ..documents import service as documents
 from ..htmx import redirect_client, render, targets
 from ..models import Project
@@ -141,6 +142,7 @@ def delete(project_id: str) -> Response:
     project = get_owned_or_404(project_id)
     name = project.name
     service.delete_project(project)
+    audit("project.deleted", detail=name)
     if targets("project-list"):
         summaries = service.list_projects(current_user.id)
         return render("projects/index.html", "projects/_list.html", target="project-list", summaries=summaries)
