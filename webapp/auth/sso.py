@@ -99,7 +99,7 @@ def start(provider: SsoProvider, *, next_url: str, link_user_id: str | None = No
     try:
         _check_issuer(provider, client.load_server_metadata())
         session[_FLOW_KEY] = {"provider": provider.name, "next": next_url, "link": link_user_id}
-        return client.authorize_redirect(url_for("auth.sso_callback", provider=provider.name, _external=True))
+        return client.authorize_redirect(url_for("auth.sso_callback", provider_name=provider.name, _external=True))
     except SsoFailure:
         raise
     except (requests.RequestException, ValueError, KeyError, RuntimeError) as error:
