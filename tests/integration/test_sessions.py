@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -81,3 +83,54 @@ def test_the_remember_cookie_is_secure_and_http_only_over_https(client: FlaskCli
 def test_https_answers_carry_hsts_and_http_ones_do_not(client: FlaskClient) -> None:
     assert client.get("/login", base_url="https://localhost").headers["Strict-Transport-Security"].startswith("max-age=")
     assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+def test_disabling_the_account_ends_its_sessions(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    auth.register(email="admin@example.com", name="Admin")
+    ben = app.test_client()
+    cookies = _signed_in_with_remember(ben, AuthActions(ben))
+    with app.app_context():
+        from webapp.auth.service import find_by_email
+
+        ben_id = find_by_email("ana@example.com").id
+    assert client.post(f"/admin/users/{ben_id}/disable").status_code == 303
+    assert not _is_signed_in(ben)
+    assert not _is_signed_in(_replay(app, session=cookies["session"]))
+    assert not _is_signed_in(_replay(app, remember_token=cookies["remember_token"]))
+
+
+def test_signed_in_devices_are_listed_and_one_can_be_signed_out(app: Flask, client: FlaskClient,
+                                                                auth: AuthActions) -> None:
+    auth.register()
+    phone = app.test_client()
+    AuthActions(phone).login()
+    phone.get("/", headers={"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1"})
+    page = client.get("/settings").get_data(as_text=True)
+    assert page.count('class="badge badge-accent">This device') == 1
+    ids = re.findall(r'action="/settings/sessions/([^/]+)/end"', page)
+    assert len(ids) == 1
+    assert client.post(f"/settings/sessions/{ids[0]}/end").status_code == 303
+    assert not _is_signed_in(phone) and _is_signed_in(client)
+    assert client.post(f"/settings/sessions/{ids[0]}/end").status_code == 404
+
+
+def test_an_idle_session_ends_and_a_remembered_one_lasts(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from webapp.extensions import db
+    from webapp.models import LoginSession, utcnow
+
+    cookies = _signed_in_with_remember(client, auth)
+    forgetful = app.test_client()
+    AuthActions(forgetful).login()
+    with app.app_context():
+        db.session.execute(sa.update(LoginSession).values(last_seen_at=utcnow() - timedelta(hours=13)))
+        db.session.commit()
+    assert not _is_signed_in(forgetful)
+    assert _is_signed_in(_replay(app, remember_token=cookies["remember_token"]))
+    with app.app_context():
+        db.session.execute(sa.update(LoginSession).values(created_at=utcnow() - timedelta(days=31)))
+        db.session.commit()
+    assert not _is_signed_in(_replay(app, remember_token=cookies["remember_token"]))
