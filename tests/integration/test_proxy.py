@@ -44,3 +44,11 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(database_url: str
     assert "Strict-Transport-Security" not in client.get("/login", headers={"X-Forwarded-Proto": "https"}).headers
     with app.app_context():
         db.engine.dispose()
+
+
+def test_an_address_the_client_made_up_does_not_count(client: FlaskClient, auth: AuthActions) -> None:
+    auth.register()
+    auth.logout()
+    # The proxy appends the address it saw; whatever the client sent before it is ignored.
+    statuses = [_login(client, f"10.9.9.{n}, 203.0.113.7", "wrong password!").status_code for n in range(4)]
+    assert statuses == [422, 422, 422, 429]
