@@ -36,6 +36,8 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from tests.fakes.loopback import Loopback
+
 MULTI_TENANT = ("common", "organizations", "consumers")
 PERSONAL_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
@@ -89,16 +91,14 @@ class FakeOidcProvider:
         self._other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._grants: dict[str, _Grant] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._loopback: Loopback | None = None
 
     # -- addresses ----------------------------------------------------------
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "use the fake as a context manager"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        assert self._loopback is not None, "use the fake as a context manager"
+        return f"http://127.0.0.1:{self._loopback.port}"
 
     @property
     def issuer(self) -> str:
@@ -174,20 +174,15 @@ class FakeOidcProvider:
     # -- serving ------------------------------------------------------------
 
     def __enter__(self) -> FakeOidcProvider:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.fake = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.daemon_threads = True
+        server.fake = self  # type: ignore[attr-defined]
+        self._loopback = Loopback(server)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._loopback is not None:
+            self._loopback.close()
 
     def reset(self) -> None:
         """Back to a consenting provider that signs in the default person."""

@@ -14,19 +14,20 @@ import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
+from tests.fakes.loopback import Loopback
+
 
 class FakeSmtp:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self._lock = threading.Lock()
-        self._server: socketserver.ThreadingTCPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._loopback: Loopback | None = None
 
     @property
     def port(self) -> int:
-        assert self._server is not None, "use the fake as a context manager"
-        return self._server.server_address[1]
+        assert self._loopback is not None, "use the fake as a context manager"
+        return self._loopback.port
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[EmailMessage]:
         """The messages, once `count` have arrived (mail is sent off the request)."""
@@ -52,17 +53,12 @@ class FakeSmtp:
         server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Session)
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._loopback = Loopback(server)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._loopback is not None:
+            self._loopback.close()
 
 
 class _Session(socketserver.StreamRequestHandler):
