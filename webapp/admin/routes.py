@@ -76,7 +76,8 @@ def users() -> str:
 def user(user_id: str) -> str:
     """Show one user: status, ways in, budget, this month's usage and their security log."""
     person = _user_or_404(user_id)
-    return _render_user(person, BudgetForm(budget=person.monthly_budget_usd or ""))
+    own = person.monthly_budget_usd
+    return _render_user(person, BudgetForm(budget="" if own is None else f"{own:.2f}"))
 
 
 def _render_user(person: User, budget_form: BudgetForm, status: int = 200) -> tuple[str, int]:
