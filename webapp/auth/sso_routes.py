@@ -6,7 +6,6 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..models import User
 from ..redirects import local_path
 from . import identities, sso
 from .audit import audit
@@ -21,9 +20,8 @@ def _provider_or_404(name: str) -> sso.SsoProvider:
     return provider
 
 
-def _failed(provider: sso.SsoProvider, error: sso.SsoFailure | identities.SsoRefused, *,
-            back: str, user: User | None = None) -> Response:
-    audit("sso.failed", user=user, detail=f"{provider.label}: {error.reason}")
+def _failed(provider: sso.SsoProvider, error: sso.SsoFailure | identities.SsoRefused, *, back: str) -> Response:
+    audit("sso.failed", detail=f"{provider.label}: {error.reason}")
     flash(error.message, "error")
     return redirect(back, 303)
 
