@@ -352,3 +352,11 @@ class TestSingleSignOnOnly:
         sign_in_with(client, "google")
         settings = client.get("/settings").get_data(as_text=True)
         assert "Change password" not in settings and "Set password" not in settings
+
+
+def test_someone_signed_in_is_not_sent_to_the_provider(client: FlaskClient, auth: AuthActions,
+                                                       google: FakeOidcProvider) -> None:
+    auth.register()
+    response = client.get("/login/sso/google?next=/tasks")
+    assert response.status_code == 303 and response.headers["Location"] == "/tasks"
+    assert google.authorize_requests == []

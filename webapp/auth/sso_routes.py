@@ -31,6 +31,8 @@ def sso_start(provider_name: str) -> Response:
     """Leave for the provider's sign-in page."""
     provider = _provider_or_404(provider_name)
     next_url = safe_next(url_for("home.index"))
+    if current_user.is_authenticated:
+        return redirect(next_url, 303)
     try:
         return sso.start(provider, next_url=next_url)
     except sso.SsoFailure as error:
