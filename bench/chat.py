@@ -303,6 +303,9 @@ class Browser:
                 "password": PASSWORD, "confirm": PASSWORD}
         status, _, _ = self.request("POST", "/register", form)
         assert status == 303, f"registering {email} answered {status}"
+        login = {"csrf_token": form["csrf_token"], "email": email, "password": PASSWORD}
+        status, _, _ = self.request("POST", "/login", login)
+        assert status == 303, f"logging in as {email} answered {status}"
         _, _, page = self.request("GET", "/chats")
         match = CSRF_HEADER.search(page)
         assert match, "no CSRF token on the Chats page"

@@ -89,14 +89,21 @@ class AuthActions:
     def __init__(self, client: FlaskClient) -> None:
         self._client = client
 
-    def register(self, email: str = "ana@example.com", name: str = "Ana", password: str = PASSWORD):
-        return self._client.post(
+    def register(self, email: str = "ana@example.com", name: str = "Ana", password: str = PASSWORD,
+                 csrf_token: str | None = None):
+        """Create the account, then log in to it (registering alone does not, so that it cannot tell
+        whether an email is taken); the log-in's answer."""
+        token = {"csrf_token": csrf_token} if csrf_token else {}
+        created = self._client.post(
             "/register",
-            data={"email": email, "display_name": name, "password": password, "confirm": password},
+            data={"email": email, "display_name": name, "password": password, "confirm": password, **token},
         )
+        assert created.status_code == 303, created.get_data(as_text=True)
+        return self.login(email, password, csrf_token=csrf_token)
 
-    def login(self, email: str = "ana@example.com", password: str = PASSWORD):
-        return self._client.post("/login", data={"email": email, "password": password})
+    def login(self, email: str = "ana@example.com", password: str = PASSWORD, csrf_token: str | None = None):
+        token = {"csrf_token": csrf_token} if csrf_token else {}
+        return self._client.post("/login", data={"email": email, "password": password, **token})
 
     def logout(self):
         return self._client.post("/logout")

@@ -26,11 +26,13 @@ def create_app(config: Mapping[str, Any] | None = None, *, migrations: bool = Tr
         static_folder=str(ROOT / "static"),
     )
     configure_settings(app, config)
+    configure_proxy(app)
     configure_logging(app)
     configure_extensions(app)
     if migrations:
         configure_migrations(app)
     configure_providers(app)
+    configure_sso(app)
     configure_chat(app)
     configure_blueprints(app)
     configure_templates(app)
@@ -48,6 +50,12 @@ def configure_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         "SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = settings.load_secret_key(Path(app.instance_path))
+
+
+def configure_proxy(app: Flask) -> None:
+    from .proxy import init_proxy
+
+    init_proxy(app)
 
 
 def configure_logging(app: Flask) -> None:
@@ -81,6 +89,12 @@ def configure_providers(app: Flask) -> None:
     app.extensions["llm.preload"] = preload_sdks(registry)
 
 
+def configure_sso(app: Flask) -> None:
+    from .auth.sso import init_sso
+
+    init_sso(app)
+
+
 def configure_chat(app: Flask) -> None:
     from .chat.broker import build_broker
     from .chat.runner import ReplyRunner
@@ -91,8 +105,10 @@ def configure_chat(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from .admin.routes import bp as admin_bp
     from .artifacts import editing  # noqa: F401  (its views attach to the artifacts blueprint)
     from .artifacts.routes import bp as artifacts_bp
+    from .auth import link_routes, settings_routes, sso_routes  # noqa: F401  (their views attach to the blueprint)
     from .auth.routes import bp as auth_bp
     from .documents.routes import bp as documents_bp
     from .home.routes import bp as home_bp
@@ -108,6 +124,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(threads_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(artifacts_bp)
+    app.register_blueprint(admin_bp)
 
 
 def configure_templates(app: Flask) -> None:

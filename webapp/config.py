@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,32 @@ def _provider_settings() -> dict[str, str | None]:
     for suffix in ("BASE_URL", "MODEL", "API_KEY", "CONTEXT_WINDOW"):
         key = f"OPENAI_COMPATIBLE_{suffix}"
         settings[key] = os.environ.get(key) or None
+    return settings
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip().lower() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
+def _account_settings() -> dict[str, Any]:
+    """Sign-in, single sign-on, mail and the security log."""
+    settings: dict[str, Any] = {
+        "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
+        "LOCAL_LOGIN": _env_bool("LOCAL_LOGIN", True),
+        "ALLOWED_EMAIL_DOMAINS": _env_list("ALLOWED_EMAIL_DOMAINS"),
+        "GOOGLE_ISSUER": os.environ.get("GOOGLE_ISSUER") or "https://accounts.google.com",
+        "MICROSOFT_AUTHORITY": os.environ.get("MICROSOFT_AUTHORITY") or "https://login.microsoftonline.com",
+        "MICROSOFT_TENANT": os.environ.get("MICROSOFT_TENANT") or "common",
+        "OIDC_NAME": os.environ.get("OIDC_NAME") or "Single sign-on",
+        "MAIL_PORT": _env_int("MAIL_PORT", 587),
+        "MAIL_SECURITY": (os.environ.get("MAIL_SECURITY") or "starttls").lower(),
+        "MAIL_FROM": os.environ.get("MAIL_FROM") or "BA Assistant <ba-assistant@localhost>",
+        "SECURITY_LOG_DAYS": _env_int("SECURITY_LOG_DAYS", 365),
+    }
+    for name in ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "MICROSOFT_CLIENT_ID", "MICROSOFT_CLIENT_SECRET",
+                 "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "MAIL_SERVER", "MAIL_USERNAME",
+                 "MAIL_PASSWORD", "PUBLIC_URL"):
+        settings[name] = os.environ.get(name) or None
     return settings
 
 
@@ -97,6 +124,7 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN") or "10 per minute;50 per hour",
         **_provider_settings(),
+        **_account_settings(),
     }
 
 
@@ -107,6 +135,8 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Each remembered sign-in also ends on the server after this long (auth/login_sessions.py).
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
     # A chat page may stay open for hours; the token is still bound to the session.
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_HEADERS = ["X-CSRFToken"]

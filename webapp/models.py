@@ -26,6 +26,7 @@ ITEM_PRIORITIES = ("must", "should", "could", "wont")
 ITEM_STATUSES = ("draft", "review", "approved")
 USAGE_PURPOSES = ("chat", "title", "summary")
 THEMES = ("system", "light", "dark")
+ACCOUNT_LINK_PURPOSES = ("invite", "reset")
 
 
 def utcnow() -> datetime:
@@ -80,6 +81,7 @@ class User(UserMixin, db.Model):
 
     id: Mapped[str] = _id_column()
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    # Empty: no password (the account signs in through single sign-on, or its invitation is open).
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     display_name: Mapped[str] = mapped_column(sa.String(80))
     is_admin: Mapped[bool] = mapped_column(default=False)
@@ -89,6 +91,11 @@ class User(UserMixin, db.Model):
     # UTC until the browser sends its own on the next page.
     timezone: Mapped[Optional[str]] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = _created_column()
+    # Set by an admin; a disabled user cannot sign in and their sessions are ended.
+    disabled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # Overrides USER_MONTHLY_BUDGET_USD for this user when set.
+    monthly_budget_usd: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 2))
 
     projects: WriteOnlyMapped[Project] = relationship(back_populates="user", passive_deletes=True)
     threads: WriteOnlyMapped[Thread] = relationship(back_populates="user", passive_deletes=True)
@@ -102,8 +109,93 @@ class User(UserMixin, db.Model):
         """The date where the user is."""
         return today_in(self.timezone, now)
 
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+    def monthly_budget(self, default: Decimal) -> Decimal:
+        """What the user may spend a month: their own budget, else the server's `default`."""
+        return self.monthly_budget_usd if self.monthly_budget_usd is not None else default
+
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. The session and remember cookies carry its token; deleting the row
+    ends both at once, wherever they were copied to."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = _owner_column()
+    # SHA-256 of the token: reading the table does not give anyone a session.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    method: Mapped[str] = mapped_column(sa.String(40))
+    ip: Mapped[Optional[str]] = mapped_column(sa.String(45))
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = _created_column()
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Identity(db.Model):
+    """A way in through single sign-on: the provider's subject for one of our users."""
+
+    __tablename__ = "identities"
+    __table_args__ = (sa.UniqueConstraint("provider", "subject"),)
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = _owner_column()
+    provider: Mapped[str] = mapped_column(sa.String(40))
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    # As the provider gave it when linked; shown to the user, never used to sign in.
+    email: Mapped[Optional[str]] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = _created_column()
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+
+class AccountLink(db.Model):
+    """A one-time link an admin (or the forgot-password mail) gives: an invitation or a password reset."""
+
+    __tablename__ = "account_links"
+    __table_args__ = (sa.CheckConstraint(_one_of("purpose", ACCOUNT_LINK_PURPOSES), name="purpose"),)
+
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = _owner_column()
+    purpose: Mapped[str] = mapped_column(sa.String(10))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_by_id: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _created_column()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class SecurityEvent(db.Model):
+    """Who did what to which account, when, and from which address."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (sa.Index("ix_security_events_event_created", "event", "created_at"),)
+
+    id: Mapped[str] = _id_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    event: Mapped[str] = mapped_column(sa.String(40))
+    # The account concerned, and who acted (the same for one's own actions; none for a stranger).
+    user_id: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    actor_id: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Kept as written, so an entry still reads after the account is gone or never existed.
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    actor_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    ip: Mapped[Optional[str]] = mapped_column(sa.String(45))
+    detail: Mapped[str] = mapped_column(sa.String(500), default="")
 
 
 class Project(db.Model):

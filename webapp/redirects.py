@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 
 def local_path(target: str | None, default: str) -> str:
@@ -15,3 +15,9 @@ def local_path(target: str | None, default: str) -> str:
             and not urlsplit(target).netloc:
         return target
     return default
+
+
+def path_of(url: str) -> str:
+    """The path and query of `url`, without its scheme and host (htmx sends its page as a full URL)."""
+    parts = urlsplit(url)
+    return urlunsplit(("", "", parts.path, parts.query, ""))

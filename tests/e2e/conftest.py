@@ -1,7 +1,8 @@
 """Browser tests: Debian's Chromium, driven by Playwright, against the real app on a live server.
 
 The app runs in this process on a throwaway SQLite database built by the migrations, with
-CSRF protection on (as in production) and a fake Anthropic server as a configured provider.
+CSRF protection on (as in production), a fake Anthropic server as a configured provider and a
+fake Google for single sign-on.
 One server and one browser serve the whole run; each test gets a fresh browser context.
 """
 
@@ -28,6 +29,7 @@ from webapp.extensions import db
 from ..conftest import PASSWORD, make_app
 from ..databases import sqlite_url
 from ..fakes.anthropic import FakeAnthropic
+from ..fakes.oidc import FakeOidcProvider
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -65,6 +67,8 @@ class LiveServer:
     anthropic: FakeAnthropic
     # Unhandled exceptions in requests, and errors the app logged, since the last check.
     problems: list[str] = field(default_factory=list)
+    # A Google-style single sign-on provider the app is configured with.
+    google: FakeOidcProvider | None = None
 
 
 class _ErrorCollector(logging.Handler):
@@ -76,7 +80,7 @@ class _ErrorCollector(logging.Handler):
         self._problems.append(f"{record.name}: {record.getMessage()}")
 
 
-def _build_app(tmp_path: Path, anthropic: FakeAnthropic) -> Flask:
+def _build_app(tmp_path: Path, anthropic: FakeAnthropic, google: FakeOidcProvider) -> Flask:
     url = sqlite_url(tmp_path)
     app = make_app(
         url,
@@ -86,6 +90,9 @@ def _build_app(tmp_path: Path, anthropic: FakeAnthropic) -> Flask:
         ANTHROPIC_BASE_URL=anthropic.url,
         DEFAULT_PROVIDER="offline",
         LLM_MAX_RETRIES=0,
+        GOOGLE_CLIENT_ID=google.client_id,
+        GOOGLE_CLIENT_SECRET=google.client_secret,
+        GOOGLE_ISSUER=google.issuer,
     )
     with app.app_context():
         upgrade()
@@ -97,10 +104,10 @@ def _build_app(tmp_path: Path, anthropic: FakeAnthropic) -> Flask:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The real app served on a free loopback port, with a fake Anthropic behind it."""
-    with FakeAnthropic() as anthropic:
-        app = _build_app(tmp_path_factory.mktemp("e2e"), anthropic)
-        server = LiveServer("", app, anthropic)
+    """The real app served on a free loopback port, with a fake Anthropic and a fake Google behind it."""
+    with FakeAnthropic() as anthropic, FakeOidcProvider(style="google") as google:
+        app = _build_app(tmp_path_factory.mktemp("e2e"), anthropic, google)
+        server = LiveServer("", app, anthropic, google=google)
         collector = _ErrorCollector(server.problems)
         logging.getLogger("webapp").addHandler(collector)
 
@@ -215,13 +222,17 @@ def new_account(name: str = "Ana") -> Account:
 
 
 def register(page: Page, account: Account) -> None:
-    """Create the account through the sign-up form; the browser ends up logged in on Home."""
+    """Create the account through the sign-up form and log in; the browser ends up on Home."""
     page.goto("/register")
     page.get_by_label("Email").fill(account.email)
     page.get_by_label("Display name").fill(account.name)
     page.get_by_label("Password", exact=True).fill(account.password)
     page.get_by_label("Repeat password").fill(account.password)
     page.get_by_role("button", name="Create account").click()
+    # Registering does not sign in (so it cannot tell who has an account): log in with it.
+    page.wait_for_url("/login?*")
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_url("/")
 
 

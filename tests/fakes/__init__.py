@@ -11,12 +11,16 @@ neutral (`text_reply`, `token_reply(500, delay=0.02)`, `tool_reply`,
 `error_reply(429)`) and each fake speaks them in its own wire format; options
 cut a stream (`ending="close"|"break"`, `cut_after=`), send an error event
 mid-stream (`error_after=`), delay headers or the first byte, or split every
-event into `wire_chunk_bytes`-sized TCP writes. Close registries you build
+event into `wire_chunk_bytes`-sized TCP writes.
+
+`FakeOidcProvider` is an OpenID Connect provider (Google-, Microsoft- or Keycloak-style) for
+single sign-on, and `FakeSmtp` a mail server that keeps what it is sent. Close registries you build
 (`registry.close()`) so no pooled socket outlives a test.
 """
 
 from tests.fakes.anthropic import FakeAnthropic, thinking_signature
 from tests.fakes.gemini import FakeGemini, thought_signature
+from tests.fakes.oidc import FakeOidcProvider, Person
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.script import (
     ErrorReply,
@@ -28,13 +32,17 @@ from tests.fakes.script import (
     tool_reply,
 )
 from tests.fakes.server import FakeServer, RecordedRequest
+from tests.fakes.smtp import FakeSmtp
 
 __all__ = [
     "ErrorReply",
     "FakeAnthropic",
     "FakeGemini",
+    "FakeOidcProvider",
     "FakeOpenAI",
     "FakeServer",
+    "FakeSmtp",
+    "Person",
     "RecordedRequest",
     "ScriptedToolCall",
     "StreamReply",

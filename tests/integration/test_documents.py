@@ -16,7 +16,7 @@ from webapp.extensions import db
 from webapp.models import Document, DocumentChunk, Project, User
 
 from .. import samples
-from ..conftest import PASSWORD, csrf_token_from, other_client
+from ..conftest import AuthActions, csrf_token_from, other_client
 from .test_projects import add_thread, create_project, post_files, upload
 
 HTMX_UPLOAD = {"HX-Request": "true", "HX-Target": "upload-results"}
@@ -298,9 +298,7 @@ class TestSizeLimitWithCsrf:
 
     def test_request_over_the_limit_gets_the_upload_message(self, app: Flask, client: FlaskClient) -> None:
         token = csrf_token_from(client.get("/register").get_data(as_text=True))
-        client.post("/register", data={
-            "email": "ana@example.com", "display_name": "Ana", "password": PASSWORD, "confirm": PASSWORD, "csrf_token": token,
-        })
+        AuthActions(client).register(csrf_token=token)
         response = client.post("/projects", data={"name": "Limits", "csrf_token": token})
         project_id = response.headers["Location"].rsplit("/", 1)[1]
         response = post_files(

@@ -14,7 +14,7 @@ from webapp.extensions import db
 from webapp.models import Project, Task, Thread, User, utcnow
 from webapp.tasks import service
 
-from ..conftest import csrf_token_from, make_app, other_client
+from ..conftest import AuthActions, csrf_token_from, make_app, other_client
 
 
 def _task(app: Flask, user: User, title: str = "Send the minutes", **fields) -> str:
@@ -369,9 +369,7 @@ def test_plain_forms_work_with_csrf_on(database_url: str) -> None:
     try:
         client = app.test_client()
         register = client.get("/register").get_data(as_text=True)
-        client.post("/register", data={"email": "ana@example.com", "display_name": "Ana",
-                                       "password": "correct horse battery", "confirm": "correct horse battery",
-                                       "csrf_token": csrf_token_from(register)})
+        AuthActions(client).register(csrf_token=csrf_token_from(register))
         page = _page(client)
         assert client.post("/tasks", data={"title": "No token"}).status_code == 400
         response = client.post("/tasks", data={"title": "With token", "csrf_token": csrf_token_from(page)})

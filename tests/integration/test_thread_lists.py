@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from webapp.extensions import db
 from webapp.models import Message, Project, Thread, User
 
-from ..conftest import PASSWORD, csrf_token_from, other_client
+from ..conftest import AuthActions, csrf_token_from, other_client
 from .thread_data import (
     START, add_message, add_project, add_thread, add_threads, counting_queries, get_thread, threads_of,
 )
@@ -461,10 +461,7 @@ class TestWithCsrf:
 
     def test_one_click_forms_carry_the_token(self, app: Flask, client: FlaskClient) -> None:
         token = csrf_token_from(client.get("/register").get_data(as_text=True))
-        client.post("/register", data={
-            "email": "ana@example.com", "display_name": "Ana", "password": PASSWORD, "confirm": PASSWORD,
-            "csrf_token": token,
-        })
+        AuthActions(client).register(csrf_token=token)
         home = _text(client.get("/"))
         assert client.post("/chats", data={}).status_code == 400
         response = client.post("/chats", data={"csrf_token": csrf_token_from(home)})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from .. import security_log
+from ..extensions import db
 from . import service
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -26,3 +28,19 @@ def create_user_command(email: str, display_name: str, password: str, admin: boo
         raise click.ClickException(error.message) from error
     role = "admin" if user.is_admin else "user"
     click.echo(f"Created {role} {user.email}.")
+
+
+@users_cli.command("promote")
+@click.argument("email")
+def promote_user_command(email: str) -> None:
+    """Make the user with EMAIL an admin."""
+    user = service.find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user has the email {email.strip().lower()}.")
+    if user.is_admin:
+        click.echo(f"{user.email} is already an admin.")
+        return
+    user.is_admin = True
+    db.session.commit()
+    security_log.record("admin.promoted", user=user, detail="from the command line")
+    click.echo(f"{user.email} is now an admin.")

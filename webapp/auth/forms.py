@@ -11,12 +11,18 @@ from ..models import THEMES
 from .service import MIN_PASSWORD_LENGTH
 
 
+def _new_password(label: str = "Password") -> PasswordField:
+    return PasswordField(label, validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)])
+
+
+def _email() -> EmailField:
+    return EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+
+
 class RegisterForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = _email()
     display_name = StringField("Display name", validators=[DataRequired(), Length(max=80)])
-    password = PasswordField(
-        "Password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)]
-    )
+    password = _new_password()
     confirm = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
     )
@@ -37,10 +43,28 @@ class ProfileForm(FlaskForm):
 
 
 class PasswordForm(FlaskForm):
+    # Not asked of a user who has no password yet (single sign-on only); the view drops it then.
     current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
-    new_password = PasswordField(
-        "New password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)]
-    )
+    new_password = _new_password("New password")
     confirm = PasswordField(
         "Repeat new password", validators=[DataRequired(), EqualTo("new_password", "The passwords differ.")]
+    )
+
+
+class ForgotForm(FlaskForm):
+    email = _email()
+
+
+class ResetForm(FlaskForm):
+    password = _new_password("New password")
+    confirm = PasswordField(
+        "Repeat new password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
+    )
+
+
+class AcceptInviteForm(ResetForm):
+    display_name = StringField("Display name", validators=[DataRequired(), Length(max=80)])
+    password = _new_password("Choose a password")
+    confirm = PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
     )

@@ -107,11 +107,12 @@ def _check_can_reply(thread: Thread, settings: ChatSettings) -> None:
         raise ProviderUnavailable(
             f"The provider \"{thread.model_provider}\" is not configured on this server. "
             "Pick another provider for this chat.")
-    spent, share = budget_state(thread.user, settings.monthly_budget)
-    if settings.monthly_budget > 0 and share >= 1:
+    budget = thread.user.monthly_budget(settings.monthly_budget)
+    spent, share = budget_state(thread.user, budget)
+    if budget > 0 and share >= 1:
         raise BudgetExhausted(
-            f"You have used this month's budget (${spent:.2f} of ${settings.monthly_budget:.2f}). "
-            "New replies are paused until next month; ask your administrator to raise USER_MONTHLY_BUDGET_USD.")
+            f"You have used this month's budget (${spent:.2f} of ${budget:.2f}). "
+            "New replies are paused until next month; ask your administrator to raise your budget.")
 
 
 def _new_reply(thread: Thread) -> Message:

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from ..artifacts import traceability
 from ..artifacts.routes import backlog_download
 from ..artifacts.service import project_artifacts
+from ..auth.audit import audit
 from ..documents import service as documents
 from ..htmx import redirect_client, render, targets
 from ..models import Project
@@ -172,6 +173,7 @@ def delete(project_id: str) -> Response:
     project = get_owned_or_404(project_id)
     name = project.name
     service.delete_project(project)
+    audit("project.deleted", detail=name)
     if targets("project-list"):
         summaries = service.list_projects(current_user.id)
         return render("projects/index.html", "projects/_list.html", target="project-list", summaries=summaries)

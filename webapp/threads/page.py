@@ -70,7 +70,8 @@ def message_cost(message: Message) -> Any:
 def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: str | None = None,
                         max_upload_mb: int = 25) -> dict[str, Any]:
     registry = settings.registry
-    spent, share = chat.budget_state(thread.user, settings.monthly_budget)
+    budget = thread.user.monthly_budget(settings.monthly_budget)
+    spent, share = chat.budget_state(thread.user, budget)
     return {
         "thread": thread,
         "project": thread.project,
@@ -80,8 +81,8 @@ def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: 
         "modes": [(mode, MODE_LABELS[mode], MODE_HINTS[mode]) for mode in CONVERSATION_MODES],
         "skills": all_skills(),
         "totals": thread_totals(thread.id),
-        "budget": {"spent": spent, "limit": settings.monthly_budget, "share": share,
-                   "warn": share >= chat.BUDGET_WARNING_SHARE, "exhausted": share >= 1 and settings.monthly_budget > 0},
+        "budget": {"spent": spent, "limit": budget, "share": share,
+                   "warn": share >= chat.BUDGET_WARNING_SHARE, "exhausted": share >= 1 and budget > 0},
         "summarised": bool(thread.history_summary),
         "documents": (list_documents(user_id=thread.user_id, thread_id=thread.id)
                       if thread.thread_type == "assistant" else []),

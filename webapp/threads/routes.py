@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, make_response, render_template, req
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from ..auth.audit import audit
 from ..htmx import redirect_client, render, targets
 from ..models import Thread, utcnow
 from ..redirects import local_path
@@ -238,7 +239,9 @@ def delete(thread_id: str) -> Response:
     thread = get_owned_or_404(thread_id)
     in_row = targets(_row_id(thread))
     back = _safe_next(request.form.get("next"), thread)
+    title = thread.title or "Untitled chat"
     service.delete_thread(thread)
+    audit("thread.deleted", detail=title)
     if in_row:
         # The row asked with hx-swap="delete": it removes itself.
         return make_response("", 200)
