@@ -20,7 +20,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from .llm.registry import DISPLAY_NAMES
+from .llm.specs import display_name
 from .timezones import today_in, zone
 
 _ALLOWED_TAGS = {
@@ -116,11 +116,6 @@ def split_choices(text: str) -> tuple[str, list[str]]:
         return ""
 
     return _CHOICES.sub(collect, text), choices[:6]
-
-
-def provider_name(name: str | None) -> str:
-    """A provider's display name, for stored names too (a provider may have been unconfigured since)."""
-    return DISPLAY_NAMES.get(name or "", name or "")
 
 
 def humanize_bytes(size: int | None) -> str:
@@ -226,7 +221,7 @@ def init_templates(app: Flask) -> None:
         clocktime=clocktime,
         usd=usd,
         split_choices=split_choices,
-        provider_name=provider_name,
+        provider_name=display_name,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..htmx import redirect_client, render, targets
+from ..llm.registry import UnknownProvider
 from ..models import Thread, utcnow
 from ..redirects import local_path
 from . import export, service
@@ -126,6 +127,17 @@ def create_assistant_chat() -> Response:
     """Start an assistant chat in one click and open it."""
     thread = service.create_thread(current_user, service.NewThread(thread_type="assistant"), **_provider_settings())
     return redirect_client(url_for("threads.show", thread_id=thread.id))
+
+
+@bp.get("/models")
+@login_required
+def model_options() -> str:
+    """Suggest the models a provider offers, for the Model field (which also takes any other name)."""
+    try:
+        listing = current_app.extensions["llm.models"].models(request.args.get("provider", ""))
+    except UnknownProvider:
+        abort(404)
+    return render_template("threads/_model_options.html", listing=listing)
 
 
 def _create(form: NewChatForm, new: service.NewThread) -> Thread | None:
