@@ -19,6 +19,13 @@ from .forms import MoveForm, NewChatForm, RenameForm, choices
 from .search import search_chats
 
 LIST_ENDPOINTS = {"ba_assistant": "threads.chats", "assistant": "threads.assistant"}
+SIDEBAR_CHATS = 10
+
+
+@bp.app_template_global()
+def recent_chats() -> list[Any]:
+    """The signed-in user's latest chats, for the sidebar."""
+    return service.sidebar_chats(current_user.id, limit=SIDEBAR_CHATS) if current_user.is_authenticated else []
 
 
 # Lists

@@ -231,6 +231,12 @@ def recent_threads(user_id: str, *, limit: int = 5) -> list[ThreadRow]:
     return _rows(statement.limit(limit))
 
 
+def sidebar_chats(user_id: str, *, limit: int) -> list[sa.Row[tuple[str, str | None]]]:
+    """(id, title) of the user's most recently active threads of any type."""
+    statement = sa.select(Thread.id, Thread.title).where(Thread.user_id == user_id)
+    return list(db.session.execute(statement.order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(limit)))
+
+
 def thread_row(thread: Thread) -> ThreadRow:
     """The list row for one thread, to re-render it after a change."""
     return _rows(_rows_query(thread.user_id).where(Thread.id == thread.id))[0]
