@@ -90,12 +90,22 @@ def test_a_spent_budget_says_when_replies_resume(signed_in: Page, account: Accou
     expect(page.locator("#toast")).to_be_hidden()
 
 
+def log_out_in_another_tab(page: Page) -> None:
+    other = page.context.new_page()
+    other.goto("/")
+    other.locator("#sidebar").get_by_role("button", name="Log out").click()
+    expect(other).to_have_url("/login")
+    other.close()
+
+
+@pytest.mark.parametrize("end_session", [lambda page: page.context.clear_cookies(), log_out_in_another_tab],
+                         ids=["cookie-gone", "logged-out-elsewhere"])
 def test_an_ended_session_keeps_the_draft_through_logging_in_again(
-        signed_in: Page, account: Account, live_server: LiveServer) -> None:
+        signed_in: Page, account: Account, live_server: LiveServer, end_session) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account, model_provider="offline")
     open_chat(page, thread_id)
-    page.context.clear_cookies()
+    end_session(page)
     type_and_send(page)
     expect_kept(page, thread_id, "Your session ended: log in again (your draft is kept).")
     assert page.url.endswith(f"/threads/{thread_id}")
