@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeAlias
 
+from webapp.llm.specs import key_setting_of
+
 __all__ = [
     "ErrorKind",
     "Event",
@@ -148,8 +150,6 @@ _USER_MESSAGES: dict[ErrorKind, str] = {
 
 
 def _env_hint(display_name: str) -> str:
-    from webapp.llm.specs import key_setting_of
-
     return key_setting_of(display_name) or "its API key setting"
 
 

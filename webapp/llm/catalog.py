@@ -60,7 +60,6 @@ class ModelCatalog:
         return listing if listing is not None and self._clock() < until else None
 
 
-
 def _list(name: str, provider: Provider, timeout: float) -> tuple[ModelList, float]:
     """The provider's list and how long to keep it."""
     default, deadline = provider.default_model, time.monotonic() + timeout

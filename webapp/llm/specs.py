@@ -250,10 +250,6 @@ SPECS: dict[str, ProviderSpec] = {spec.name: spec for spec in _SPECS}
 PROVIDER_NAMES: tuple[str, ...] = tuple(SPECS)
 
 
-def spec_for(name: str) -> ProviderSpec | None:
-    return SPECS.get(name)
-
-
 def display_name(name: str | None) -> str:
     """A provider's display name, for stored names too (a provider may have been unconfigured since)."""
     spec = SPECS.get(name or "")

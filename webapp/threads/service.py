@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from ..extensions import db
-from ..llm.specs import PROVIDER_NAMES
+from ..llm.specs import MODEL_NAME_MAX, PROVIDER_NAMES
 from ..models import CONVERSATION_MODES, Message, Project, Thread, User, utcnow, visible_messages
 
 PAGE_SIZE = 25
 PROJECT_LIST_LIMIT = 50
 TITLE_MAX = 200
-MODEL_MAX = 100
+MODEL_MAX = MODEL_NAME_MAX
 # The project filter's value for chats that belong to no project.
 NO_PROJECT = "none"
 PROJECT_SORTS = ("newest", "oldest", "title")
