@@ -31,6 +31,8 @@
       var login = composer().getAttribute("data-login-url");
       return ["Your session ended: ", link("log in again", login), " (your draft is kept)."];
     }
+    if (status === 400) return ["This page is out of date. Your text is kept: reload the page, then send it again."];
+    if (status === 404) return ["This chat no longer exists. Your text is still in the box, to copy elsewhere."];
     if (status === 413) return ["That is more than the server takes in one message. Shorten it, or add it to the chat as a document."];
     if (status === 429) return ["Too many requests just now. Wait a moment, then send again; your text is kept."];
     if (status >= 500) return ["The server could not take the message (error " + status + "). Your text is kept: send it again in a moment."];
@@ -60,17 +62,22 @@
     if (isChatAction(event.detail.elt)) say(["Cannot reach the server. Your text is kept: send it again once you are back online."]);
   });
 
+  // Only an accepted message leaves the box; any chat action that went through brings the newest into view.
   document.addEventListener("htmx:afterRequest", function (event) {
-    var form = event.detail.elt, status = event.detail.xhr.status;
-    if (!form.matches || !form.matches("#composer") || status < 200 || status > 299) return;
-    localStorage.removeItem(draftKey(form));
+    var elt = event.detail.elt, status = event.detail.xhr.status;
+    if (!isChatAction(elt) || status < 200 || status > 299) return;
+    document.getElementById("composer-error").replaceChildren();
+    if (elt === composer()) clearComposer();
+    follow(true);
+  });
+
+  function clearComposer() {
+    localStorage.removeItem(draftKey(composer()));
     var box = messageBox();
     box.value = "";
     fit(box);
     countCharacters(box);
-    document.getElementById("composer-error").replaceChildren();
-    follow(true);
-  });
+  }
 
   // --- Drafts, size and limit -----------------------------------------------------------
 
@@ -202,7 +209,7 @@
   }, { passive: true });
 
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.target.closest && event.target.closest("#messages")) follow(false);
+    if (event.target.closest && event.target.closest("#conversation")) follow(false);
   });
 
   document.addEventListener("click", function (event) {
