@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
 from webapp.extensions import db
-from webapp.models import TokenUsage
+from webapp.models import Thread, TokenUsage
 
 from ..fakes.anthropic import FakeAnthropic
 from ..fakes.script import token_reply
@@ -118,6 +118,18 @@ def test_an_ended_session_keeps_the_draft_through_logging_in_again(
     expect(composer(page)).to_have_value(DRAFT)
     composer(page).press("Enter")
     expect(page.locator(".message-user .user-text").last).to_have_text(DRAFT)
+
+
+def test_a_chat_deleted_meanwhile_keeps_the_text_to_copy(signed_in: Page, account: Account,
+                                                         live_server: LiveServer) -> None:
+    page = signed_in
+    thread_id = seed_chat(live_server, account, model_provider="offline")
+    open_chat(page, thread_id)
+    with live_server.app.app_context():
+        db.session.delete(db.session.get(Thread, thread_id))
+        db.session.commit()
+    type_and_send(page)
+    expect_kept(page, thread_id, "This chat no longer exists. Your text is still in the box")
 
 
 # What a reverse proxy or an outage answers, whatever the app would have said.
