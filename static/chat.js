@@ -26,15 +26,20 @@
     return a;
   }
 
+  // Refusals the app does not word itself (it does for 402, 409 and 422).
+  var REFUSALS = {
+    400: "This page is out of date. Your text is kept: reload the page, then send it again.",
+    404: "This chat no longer exists. Your text is still in the box, to copy elsewhere.",
+    413: "That is more than the server takes in one message. Shorten it, or add it to the chat as a document.",
+    429: "Too many requests just now. Wait a moment, then send again; your text is kept.",
+  };
+
   function refusal(status) {
     if (status === 401) {
       var login = composer().getAttribute("data-login-url");
       return ["Your session ended: ", link("log in again", login), " (your draft is kept)."];
     }
-    if (status === 400) return ["This page is out of date. Your text is kept: reload the page, then send it again."];
-    if (status === 404) return ["This chat no longer exists. Your text is still in the box, to copy elsewhere."];
-    if (status === 413) return ["That is more than the server takes in one message. Shorten it, or add it to the chat as a document."];
-    if (status === 429) return ["Too many requests just now. Wait a moment, then send again; your text is kept."];
+    if (REFUSALS[status]) return [REFUSALS[status]];
     if (status >= 500) return ["The server could not take the message (error " + status + "). Your text is kept: send it again in a moment."];
     return ["The message was not sent (error " + status + "). Your text is kept: try again."];
   }
@@ -226,10 +231,10 @@
     restoreDraft();
     fit(box);
     countCharacters(box);
+    // A link to one message (#message-…) opens there; any other opening shows the newest.
+    following = !location.hash;
     new ResizeObserver(measureComposer).observe(composer());
     measureComposer();
-    following = !location.hash;
-    follow(false);
     // Touch screens would open their keyboard over the conversation.
     if (window.matchMedia("(hover: hover) and (pointer: fine)").matches) box.focus({ preventScroll: true });
   });

@@ -82,3 +82,16 @@ def test_focused_controls_are_never_hidden_under_the_composer(
       button: document.activeElement.getBoundingClientRect().bottom,
       composer: document.getElementById('composer').getBoundingClientRect().top})""")
     assert 0 < box["button"] <= box["composer"]
+
+
+def test_a_link_to_one_message_opens_there(signed_in: Page, account: Account, live_server: LiveServer) -> None:
+    page = signed_in
+    thread_id = seed_chat(live_server, account, exchanges=25)
+    page.goto(f"/threads/{thread_id}")
+    first = page.locator(".message").first.get_attribute("id")
+    page.goto("/")
+    page.goto(f"/threads/{thread_id}#{first}")
+    page.wait_for_load_state("load")
+    expect(page.locator(f"#{first}")).to_be_in_viewport()
+    assert not newest_in_view(page)
+    expect(page.get_by_role("button", name="Newest")).to_be_visible()
