@@ -51,9 +51,14 @@
     return event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") !== -1;
   }
 
+  // Shown while files are dragged over the page: browsers repeat dragover every few dozen
+  // milliseconds, so the overlay goes once they stop (a drop, a cancel, or leaving the window).
+  var hideLater;
   function overlay(show) {
     var box = document.querySelector("[data-drop-overlay]");
     if (box) box.hidden = !show;
+    clearTimeout(hideLater);
+    if (show) hideLater = setTimeout(function () { overlay(false); }, 400);
   }
 
   // Without a target the browser would open a dropped file in place of the page.
@@ -61,10 +66,6 @@
     if (!carriesFiles(event) || !document.querySelector("[data-drop-target], [data-drop-refusal]")) return;
     event.preventDefault();
     overlay(true);
-  });
-
-  document.addEventListener("dragleave", function (event) {
-    if (!event.relatedTarget) overlay(false);
   });
 
   document.addEventListener("drop", function (event) {
