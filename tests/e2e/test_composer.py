@@ -13,7 +13,7 @@ from webapp.models import Thread, TokenUsage
 
 from ..fakes.anthropic import FakeAnthropic
 from ..fakes.script import token_reply
-from .conftest import Account, LiveServer, register, seed_chat, user_id_of
+from .conftest import Account, LiveServer, new_account, register, seed_chat, user_id_of
 
 DRAFT = "Which teams sign off the\nrelease, and when?"
 
@@ -156,7 +156,7 @@ def test_a_lost_connection_keeps_the_text(browser: Browser, live_server: LiveSer
     context = browser.new_context(base_url=live_server.url)
     try:
         page = context.new_page()
-        account = Account(email=f"offline-net-{id(context)}@example.com", name="Ana")
+        account = new_account()
         register(page, account)
         thread_id = seed_chat(live_server, account, model_provider="offline")
         open_chat(page, thread_id)
