@@ -62,9 +62,11 @@ class ProviderSpec:
     # (model name prefix, context window in tokens); the first match wins.
     windows: tuple[tuple[str, int], ...] = ()
     fallback_window: int
+    # Lists the models through the SDK client; without one, the default model is the only one.
     list_models: ModelLister | None = None
     # Checked 2026-11-22 against the providers' published prices.
     prices: Mapping[str, tuple[PricePeriod, ...]] = field(default_factory=dict)
+    # Replies cost nothing, whatever the model (no price means "unknown" otherwise).
     free: bool = False
 
     def setting(self, suffix: str) -> str:
