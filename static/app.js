@@ -1,5 +1,7 @@
-// Small behaviours the server cannot do: the sidebar drawer, dismissible flashes,
-// a toast for failed HTMX requests, confirmation dialogs, and the browser's time zone.
+// Small behaviours the server cannot do: the sidebar drawer, dismissible flashes, a toast for
+// failed HTMX requests, the browser's time zone, keyboard shortcuts, and Copy buttons.
+document.documentElement.classList.add("js");
+
 (function () {
   "use strict";
 
@@ -29,21 +31,24 @@
   }
 
   function closeDrawer(el) {
-    if (!el.classList.contains("drawer-open")) return;
+    if (!el.classList.contains("drawer-open")) return false;
     el.classList.remove("drawer-open");
     var button = document.querySelector("[data-sidebar-open]");
     button.setAttribute("aria-expanded", "false");
     button.focus();
+    return true;
   }
 
   document.addEventListener("keydown", function (event) {
     var el = shell();
-    if (event.key === "Escape" && el) closeDrawer(el);
+    // Handled here, so that the chat does not also take this Escape as "stop the reply".
+    if (event.key === "Escape" && el && closeDrawer(el)) event.preventDefault();
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     var el = shell();
     if (el && localStorage.getItem("sidebar-collapsed") === "1") el.classList.add("collapsed");
+    sendTimezone();
   });
 
   function toast(message) {
@@ -60,46 +65,16 @@
     var status = event.detail.xhr.status;
     var messages = {
       400: "The request was refused. Reload the page and try again.",
+      401: "Your session ended. Reload the page to log in again.",
       403: "You are not allowed to do that.",
       404: "That no longer exists. Reload the page.",
       429: "Too many requests. Wait a moment and try again.",
     };
     toast(messages[status] || "Something went wrong (" + status + "). Try again.");
   });
-  document.addEventListener("htmx:sendError", function () {
+  document.addEventListener("htmx:sendError", function (event) {
+    if (event.detail.elt.closest("[data-chat-action]")) return;  // the composer says it in its own words
     toast("Cannot reach the server. Check your connection and try again.");
-  });
-})();
-
-// The chat: Enter sends, drafts survive reloads and expired sessions, the view follows
-// the reply, and a reconnecting stream resumes after the last event it received.
-(function () {
-  "use strict";
-
-  function draftKey(form) { return form && form.getAttribute("data-draft-key"); }
-
-  function restoreDraft() {
-    var form = document.getElementById("composer");
-    var key = draftKey(form);
-    if (!key) return;
-    var box = form.querySelector("textarea");
-    var saved = localStorage.getItem(key);
-    if (saved && !box.value) box.value = saved;
-  }
-
-  function scrollToEnd() {
-    var end = document.getElementById("composer");
-    if (end) end.scrollIntoView({ block: "end" });
-  }
-
-  document.addEventListener("DOMContentLoaded", function () {
-    // Side panels start folded on narrow screens, where they would push the conversation down.
-    if (window.matchMedia("(max-width: 1000px)").matches) {
-      document.querySelectorAll("details[data-collapse-narrow]").forEach(function (d) { d.open = false; });
-    }
-    restoreDraft();
-    if (document.getElementById("messages") && !location.hash) scrollToEnd();
-    sendTimezone();
   });
 
   // A signed-in user with no time zone yet gets the browser's, once; the settings page can change it.
@@ -117,48 +92,95 @@
     }).catch(function () { /* offline: the next page tries again */ });
     root.removeAttribute("data-timezone-unknown");
   }
+})();
 
-  document.addEventListener("input", function (event) {
-    var form = event.target.closest("form[data-draft-key]");
-    if (form) localStorage.setItem(draftKey(form), event.target.value);
-  });
+// Keyboard shortcuts: Ctrl+Shift+O (⌘+Shift+O on a Mac) starts a new chat, and ? lists them all.
+(function () {
+  "use strict";
+
+  function typing(target) {
+    return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+  }
+
+  function showShortcuts() {
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && !dialog.open) dialog.showModal();
+  }
 
   document.addEventListener("keydown", function (event) {
-    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
-    var box = event.target;
-    if (!box.matches || !box.matches("#composer textarea")) return;
-    event.preventDefault();
-    if (box.value.trim()) box.form.requestSubmit();
-  });
-
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var form = event.detail.elt;
-    if (!form.matches || !form.matches("#composer") || !event.detail.successful) return;
-    localStorage.removeItem(draftKey(form));
-    form.querySelector("textarea").value = "";
-    document.getElementById("composer-error").innerHTML = "";
-    scrollToEnd();
-  });
-
-  document.addEventListener("htmx:sseMessage", function (event) {
-    var id = event.detail && event.detail.lastEventId;
-    var source = event.target.closest("[sse-connect]");
-    if (!id || !source) return;
-    var url = new URL(source.getAttribute("sse-connect"), location.href);
-    url.searchParams.set("after", id);
-    source.setAttribute("sse-connect", url.pathname + url.search);
-    var composer = document.getElementById("composer");
-    if (composer && composer.getBoundingClientRect().top < window.innerHeight + 200) scrollToEnd();
+    if ((event.ctrlKey || event.metaKey) && event.shiftKey && event.key.toLowerCase() === "o") {
+      var form = document.querySelector("form[data-new-chat]");
+      if (!form) return;
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (event.key === "?" && !typing(event.target) && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      showShortcuts();
+    }
   });
 
   document.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-copy]");
+    if (event.target.closest("[data-shortcuts-open]")) showShortcuts();
+  });
+})();
+
+// Copy: a message copies as its Markdown (with the rendered HTML alongside, for rich editors);
+// a code block copies its code.
+(function () {
+  "use strict";
+
+  function fallbackCopy(text) {
+    // Plain-http pages have no Clipboard API.
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "visually-hidden";
+    document.body.appendChild(area);
+    area.select();
+    var copied = document.execCommand("copy");
+    area.remove();
+    return copied ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+  }
+
+  function copy(text, html) {
+    if (!navigator.clipboard) return fallbackCopy(text);
+    if (html && window.ClipboardItem) {
+      var item = new ClipboardItem({
+        "text/plain": new Blob([text], { type: "text/plain" }),
+        "text/html": new Blob([html], { type: "text/html" }),
+      });
+      return navigator.clipboard.write([item]).catch(function () { return navigator.clipboard.writeText(text); });
+    }
+    return navigator.clipboard.writeText(text);
+  }
+
+  function done(button) {
+    var label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(function () { button.textContent = label; }, 1500);
+  }
+
+  function renderedHtml(prose) {
+    var clone = prose.cloneNode(true);
+    clone.querySelectorAll(".code-head").forEach(function (head) { head.remove(); });
+    return clone.innerHTML;
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy], .code-copy");
     if (!button) return;
-    var source = button.closest(".message").querySelector("[data-copy-source]");
-    if (!source || !navigator.clipboard) return;
-    navigator.clipboard.writeText(source.innerText).then(function () {
-      button.textContent = "Copied";
-      setTimeout(function () { button.textContent = "Copy"; }, 1500);
+    var text, html;
+    if (button.classList.contains("code-copy")) {
+      text = button.closest(".code-block").querySelector("pre").textContent;
+    } else {
+      var message = button.closest(".message");
+      var source = message.querySelector("[data-copy-source]");
+      var prose = message.querySelector(".prose");
+      text = source.content ? source.content.textContent : source.textContent;
+      html = prose && renderedHtml(prose);
+    }
+    copy(text, html).then(function () { done(button); }, function () {
+      window.baToast("The browser did not allow copying. Select the text and copy it instead.");
     });
   });
 })();

@@ -1,5 +1,7 @@
-// Upload forms: a progress bar while the files travel, a warning for files over the limit
-// before they are sent, and a cleared file input once the server has answered.
+// Upload forms: a warning for files over the limit before they are sent, a progress bar while
+// they travel, and a cleared file input once the server has answered. A form marked
+// data-autosubmit sends itself once files are chosen; one marked data-drop-target also takes
+// files dropped anywhere on the page.
 (function () {
   "use strict";
 
@@ -17,7 +19,11 @@
     input.setCustomValidity(tooLarge.length
       ? tooLarge.map(function (file) { return file.name; }).join(", ") + ": larger than " + Math.round(limit / 1048576) + " MB per file."
       : "");
-    input.reportValidity();
+    if (!input.reportValidity()) {
+      if (form.hasAttribute("data-autosubmit")) window.baToast(input.validationMessage);
+      return;
+    }
+    if (form.hasAttribute("data-autosubmit") && input.files.length) form.requestSubmit();
   });
 
   document.addEventListener("htmx:xhr:progress", function (event) {
@@ -37,5 +43,40 @@
     ui.box.hidden = true;
     ui.bar.value = 0;
     if (event.detail.successful) form.reset();
+  });
+
+  // Dropping files ----------------------------------------------------------------------
+
+  function carriesFiles(event) {
+    return event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") !== -1;
+  }
+
+  // Shown while files are dragged over the page: browsers repeat dragover every few dozen
+  // milliseconds, so the overlay goes once they stop (a drop, a cancel, or leaving the window).
+  var hideLater;
+  function overlay(show) {
+    var box = document.querySelector("[data-drop-overlay]");
+    if (box) box.hidden = !show;
+    clearTimeout(hideLater);
+    if (show) hideLater = setTimeout(function () { overlay(false); }, 400);
+  }
+
+  // Without a target the browser would open a dropped file in place of the page.
+  document.addEventListener("dragover", function (event) {
+    if (!carriesFiles(event) || !document.querySelector("[data-drop-target], [data-drop-refusal]")) return;
+    event.preventDefault();
+    overlay(true);
+  });
+
+  document.addEventListener("drop", function (event) {
+    var form = document.querySelector("form[data-drop-target]");
+    var refusal = document.querySelector("[data-drop-refusal]");
+    if (!carriesFiles(event) || (!form && !refusal)) return;
+    event.preventDefault();
+    overlay(false);
+    if (!form) return window.baToast(refusal.getAttribute("data-drop-refusal"));
+    var input = form.querySelector("input[type=file]");
+    input.files = event.dataTransfer.files;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
   });
 })();

@@ -83,9 +83,11 @@ def configure_migrations(app: Flask) -> None:
 
 
 def configure_providers(app: Flask) -> None:
+    from .llm.catalog import ModelCatalog
     from .llm.registry import build_registry, preload_sdks
 
     app.extensions["llm"] = registry = build_registry(app.config)
+    app.extensions["llm.models"] = ModelCatalog(registry)
     app.extensions["llm.preload"] = preload_sdks(registry)
 
 

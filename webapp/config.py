@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-PROVIDER_PREFIXES = ("ANTHROPIC", "GEMINI", "OPENAI", "DEEPSEEK")
+from .llm.specs import setting_names
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -29,14 +29,7 @@ def _env_float(name: str, default: float) -> float:
 
 
 def _provider_settings() -> dict[str, str | None]:
-    settings: dict[str, str | None] = {}
-    for prefix in PROVIDER_PREFIXES:
-        for suffix in ("API_KEY", "BASE_URL", "MODEL"):
-            settings[f"{prefix}_{suffix}"] = os.environ.get(f"{prefix}_{suffix}") or None
-    for suffix in ("BASE_URL", "MODEL", "API_KEY", "CONTEXT_WINDOW"):
-        key = f"OPENAI_COMPATIBLE_{suffix}"
-        settings[key] = os.environ.get(key) or None
-    return settings
+    return {name: os.environ.get(name) or None for name in setting_names()}
 
 
 def _env_list(name: str) -> tuple[str, ...]:
@@ -110,7 +103,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024 * 4 + 1024 * 1024,
         "MAX_DOCUMENTS_PER_PROJECT": _env_int("MAX_DOCUMENTS_PER_PROJECT", 500),
         "ALLOW_REGISTRATION": _env_bool("ALLOW_REGISTRATION", True),
-        "DEFAULT_PROVIDER": os.environ.get("DEFAULT_PROVIDER") or "offline",
+        # Unset: the first configured provider (the offline one when no other is).
+        "DEFAULT_PROVIDER": os.environ.get("DEFAULT_PROVIDER") or None,
         "USER_MONTHLY_BUDGET_USD": _env_float("USER_MONTHLY_BUDGET_USD", 50.0),
         "LLM_CONNECT_TIMEOUT": _env_float("LLM_CONNECT_TIMEOUT", 10.0),
         "LLM_READ_TIMEOUT": _env_float("LLM_READ_TIMEOUT", 120.0),

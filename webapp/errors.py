@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
 from .htmx import is_htmx
+from .redirects import local_path
 
 log = logging.getLogger(__name__)
 
 _EXPLANATIONS = {
     400: ("Something in that request was not right", "The form may have expired or been sent twice. Reload the page and try again."),
+    401: ("Your session ended", "Log in again to carry on; what you typed in a chat is kept in this browser."),
     403: ("Not allowed", "You do not have access to this."),
     404: ("Not found", "There is nothing here, or it belongs to someone else."),
     405: ("Not allowed", "That action is not available here."),
@@ -24,10 +28,23 @@ _EXPLANATIONS = {
 }
 
 
-def _render_error(code: int, detail: str | None = None) -> tuple[str, int]:
+# Forms that a signed-out visitor sends: a missing token there is not a session that ended.
+_SIGNED_OUT_FORMS = frozenset({"auth.login", "auth.register"})
+
+
+def _render_error(code: int, detail: str | None = None, **context: str) -> tuple[str, int]:
     title, explanation = _EXPLANATIONS.get(code, (f"Error {code}", ""))
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
-    return render_template(template, code=code, title=title, explanation=detail or explanation), code
+    return render_template(template, code=code, title=title, explanation=detail or explanation, **context), code
+
+
+def _page_behind_request() -> str:
+    """The page the user was on (the form's page, for a POST), as a path on this site."""
+    if request.method == "GET" and not is_htmx():
+        return request.full_path.rstrip("?")
+    page = urlsplit(request.headers.get("HX-Current-URL") or request.referrer or "")
+    home = url_for("home.index")
+    return local_path(page.path, home) if page.netloc == request.host else home
 
 
 def _handle_http(error: HTTPException) -> tuple[str, int]:
@@ -39,6 +56,9 @@ def _handle_http(error: HTTPException) -> tuple[str, int]:
 
 
 def _handle_csrf(error: CSRFError) -> tuple[str, int]:
+    # The token lives in the session: without a signed-in user, the session has ended.
+    if not current_user.is_authenticated and request.endpoint not in _SIGNED_OUT_FORMS:
+        return _render_error(401, login_url=url_for("auth.login", next=_page_behind_request()))
     return _render_error(400, "Your session's security token is missing or invalid. Reload the page and try again.")
 
 

@@ -13,6 +13,7 @@ import nh3
 from flask import Flask, g
 from flask_login import current_user
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from markupsafe import Markup
 from pygments import highlight
@@ -20,13 +21,13 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from .llm.registry import DISPLAY_NAMES
+from .llm.specs import display_name
 from .timezones import today_in, zone
 
 _ALLOWED_TAGS = {
     "a", "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li",
     "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "span", "div",
-    "mark", "sup", "sub", "input",
+    "mark", "sup", "sub", "input", "button",
 }
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -38,6 +39,8 @@ _ALLOWED_ATTRIBUTES = {
     "td": {"style"},
     "ol": {"start"},
     "input": {"type", "checked", "disabled"},
+    # Only the code blocks' Copy buttons: Markdown's raw HTML is escaped before this, never passed through.
+    "button": {"type", "class", "aria-label"},
 }
 _FORMATTER = HtmlFormatter(nowrap=True)
 
@@ -67,10 +70,23 @@ def _escape_text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _code_block(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    """A code block under a bar with its language and a Copy button (the page's script does the copying)."""
+    token = tokens[idx]
+    words = token.info.split(maxsplit=1)
+    language = escapeHtml(words[0][:30]) if words else ""
+    default = renderer.fence if token.type == "fence" else renderer.code_block
+    return (f'<div class="code-block"><div class="code-head"><span class="code-lang">{language or "text"}</span>'
+            f'<button type="button" class="code-copy" aria-label="Copy {language or "the"} code">Copy</button></div>'
+            f"{default(tokens, idx, options, env)}</div>")
+
+
 def _build_parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False, "highlight": _highlight})
     parser.enable(["table", "strikethrough"])
     parser.add_render_rule("image", _image_as_link)
+    parser.add_render_rule("fence", _code_block)
+    parser.add_render_rule("code_block", _code_block)
     return parser
 
 
@@ -118,9 +134,12 @@ def split_choices(text: str) -> tuple[str, list[str]]:
     return _CHOICES.sub(collect, text), choices[:6]
 
 
-def provider_name(name: str | None) -> str:
-    """A provider's display name, for stored names too (a provider may have been unconfigured since)."""
-    return DISPLAY_NAMES.get(name or "", name or "")
+def markdown_source(text: str | None) -> str:
+    """A reply's Markdown as the user copies it: its answer choices as a list, not the block behind the buttons."""
+    body, choices = split_choices(text or "")
+    if not choices:
+        return body
+    return body.rstrip() + "\n\n" + "\n".join(f"- {choice}" for choice in choices)
 
 
 def humanize_bytes(size: int | None) -> str:
@@ -226,7 +245,8 @@ def init_templates(app: Flask) -> None:
         clocktime=clocktime,
         usd=usd,
         split_choices=split_choices,
-        provider_name=provider_name,
+        markdown_source=markdown_source,
+        provider_name=display_name,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

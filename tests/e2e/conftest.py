@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,9 @@ from flask_migrate import upgrade
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from webapp.auth.service import find_by_email
 from webapp.extensions import db
+from webapp.models import Message, Thread, utcnow
 
 from ..conftest import PASSWORD, make_app
 from ..databases import sqlite_url
@@ -246,3 +249,33 @@ def signed_in(page: Page, account: Account) -> Page:
     """A page whose browser is logged in as a fresh account."""
     register(page, account)
     return page
+
+
+# Data made directly in the server's database -------------------------------------------
+
+
+def user_id_of(server: LiveServer, account: Account) -> str:
+    with server.app.app_context():
+        return find_by_email(account.email).id
+
+
+def seed_chat(server: LiveServer, account: Account, *, exchanges: int = 0, **fields: object) -> str:
+    """A titled chat of the account's with `exchanges` finished questions and answers; return its id."""
+    user_id = user_id_of(server, account)
+    start = utcnow() - timedelta(hours=1)
+    values = {"title": "Seeded chat", "title_locked": True, "model_provider": "anthropic",
+              "conversation_mode": "meeting", **fields}
+    with server.app.app_context():
+        thread = Thread(user_id=user_id, last_activity_at=start, **values)
+        db.session.add(thread)
+        db.session.flush()
+        for number in range(exchanges):
+            at = start + timedelta(seconds=2 * number)
+            db.session.add_all([
+                Message(thread_id=thread.id, role="user", content=f"Question {number}", created_at=at),
+                Message(thread_id=thread.id, role="assistant", status="complete", provider="anthropic",
+                        content=f"Answer {number}.\n\nA second paragraph, so that each answer takes some room.",
+                        created_at=at + timedelta(seconds=1)),
+            ])
+        db.session.commit()
+        return thread.id

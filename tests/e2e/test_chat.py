@@ -22,7 +22,7 @@ document.addEventListener("htmx:sseBeforeMessage", function (event) {
 
 def start_chat_from_home(page: Page) -> None:
     page.goto("/")
-    page.get_by_role("button", name="New chat").click()
+    page.locator("#main").get_by_role("button", name="New chat").click()
     expect(page.get_by_role("heading", name="Untitled chat")).to_be_visible()
 
 

@@ -11,7 +11,10 @@ neutral (`text_reply`, `token_reply(500, delay=0.02)`, `tool_reply`,
 `error_reply(429)`) and each fake speaks them in its own wire format; options
 cut a stream (`ending="close"|"break"`, `cut_after=`), send an error event
 mid-stream (`error_after=`), delay headers or the first byte, or split every
-event into `wire_chunk_bytes`-sized TCP writes.
+event into `wire_chunk_bytes`-sized TCP writes. Each fake also lists models
+at its provider's listing path, in its wire format and paging: `fake.models`
+(names), `fake.models_failure` (an `error_reply`), `fake.models_delay`; those
+requests are kept apart, in `fake.model_requests`.
 
 `FakeOidcProvider` is an OpenID Connect provider (Google-, Microsoft- or Keycloak-style) for
 single sign-on, and `FakeSmtp` a mail server that keeps what it is sent. Close registries you build

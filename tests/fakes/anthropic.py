@@ -21,6 +21,21 @@ _ERROR_TYPES: dict[ErrorKind, str] = {
 
 class FakeAnthropic(FakeServer):
     routes = (r"/v1/messages",)
+    models_route = r"/v1/models"
+
+    def models_page(self, request: RecordedRequest) -> dict[str, Any]:
+        """Newest first, `limit` at a time after `after_id`, as the Models API pages."""
+        names = list(self.models)
+        after = request.query.get("after_id", [""])[0]
+        start = names.index(after) + 1 if after in names else 0
+        limit = int(request.query.get("limit", ["20"])[0])
+        page = names[start : start + limit]
+        return {
+            "data": [_model_info(name) for name in page],
+            "has_more": start + limit < len(names),
+            "first_id": page[0] if page else None,
+            "last_id": page[-1] if page else None,
+        }
 
     def render(self, reply: StreamReply, request: RecordedRequest) -> Rendered:
         start = {
@@ -58,6 +73,20 @@ class FakeAnthropic(FakeServer):
 
     def error_body(self, reply: ErrorReply) -> dict[str, Any]:
         return {"type": "error", "error": {"type": _ERROR_TYPES[reply.kind], "message": reply.message}}
+
+
+def _model_info(name: str) -> dict[str, Any]:
+    return {
+        "type": "model",
+        "id": name,
+        "display_name": name.replace("-", " ").title(),
+        "created_at": "2026-01-01T00:00:00Z",
+        "lifecycle": "active",
+        "deprecated_at": None,
+        "retires_at": None,
+        "max_input_tokens": 1_000_000,
+        "max_tokens": 64_000,
+    }
 
 
 def thinking_signature(thinking: str) -> str:

@@ -33,6 +33,17 @@ def thought_signature(call_id: str) -> bytes:
 
 class FakeGemini(FakeServer):
     routes = (r"/v1(beta)?/models/[^/:]+:streamGenerateContent",)
+    models_route = r"/v1(beta)?/models"
+
+    def models_page(self, request: RecordedRequest) -> dict[str, Any]:
+        """`pageSize` models at a time from `pageToken`; names starting "embedding" only embed."""
+        names = list(self.models)
+        start = int(request.query.get("pageToken", ["0"])[0])
+        size = int(request.query.get("pageSize", ["50"])[0])
+        page: dict[str, Any] = {"models": [_model(name) for name in names[start : start + size]]}
+        if start + size < len(names):
+            page["nextPageToken"] = str(start + size)
+        return page
 
     def render(self, reply: StreamReply, request: RecordedRequest) -> Rendered:
         final = {
@@ -57,6 +68,19 @@ class FakeGemini(FakeServer):
                 {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}
             ]
         return {"error": error}
+
+
+def _model(name: str) -> dict[str, Any]:
+    methods = ["embedContent"] if name.startswith("embedding") else ["generateContent", "countTokens"]
+    return {
+        "name": f"models/{name}",
+        "version": "001",
+        "displayName": name.replace("-", " ").title(),
+        "description": "A model served by the fake.",
+        "inputTokenLimit": 1_048_576,
+        "outputTokenLimit": 65_536,
+        "supportedGenerationMethods": methods,
+    }
 
 
 def _content(reply: StreamReply) -> Iterator[bytes]:

@@ -25,6 +25,13 @@ class FakeOpenAI(FakeServer):
     """Answers at /v1/chat/completions and /chat/completions (DeepSeek's path)."""
 
     routes = (r"(/v1)?/chat/completions",)
+    models_route = r"(/v1)?/models"
+
+    def models_page(self, request: RecordedRequest) -> dict[str, Any]:
+        """Every model at once: the Models API does not page."""
+        models = [{"id": name, "object": "model", "created": 1_700_000_000 + i, "owned_by": "system"}
+                  for i, name in enumerate(self.models)]
+        return {"object": "list", "data": models}
 
     def render(self, reply: StreamReply, request: RecordedRequest) -> Rendered:
         chunk = _chunker(reply.model)

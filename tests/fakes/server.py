@@ -51,14 +51,21 @@ class FakeServer:
     """Serve scripted replies, one per request, and record every request.
 
     Subclasses say which paths they answer and how a neutral reply looks in
-    their provider's wire protocol.
+    their provider's wire protocol. A GET of the provider's model-listing path
+    answers with `models` (or `models_failure`), takes no scripted reply, and is
+    recorded in `model_requests`, not in `requests`.
     """
 
     routes: tuple[str, ...] = ()
+    models_route = ""
     stream_content_type = "text/event-stream"
 
-    def __init__(self) -> None:
+    def __init__(self, models: tuple[str, ...] = ("fake-model-large", "fake-model-small")) -> None:
         self.requests: list[RecordedRequest] = []
+        self.model_requests: list[RecordedRequest] = []
+        self.models = models
+        self.models_failure: ErrorReply | None = None
+        self.models_delay = 0.0
         self._replies: deque[Scripted] = deque()
         self._lock = threading.Lock()
         self._server: _Server | None = None
@@ -115,7 +122,21 @@ class FakeServer:
     def error_body(self, reply: ErrorReply) -> dict[str, Any]:
         raise NotImplementedError
 
+    def models_page(self, request: RecordedRequest) -> dict[str, Any]:
+        """One page of `models` in the provider's listing format, as the request's paging asks."""
+        raise NotImplementedError
+
     # -- serving ----------------------------------------------------------
+
+    def _answer_listing(self, handler: _Handler, request: RecordedRequest) -> None:
+        time.sleep(self.models_delay)
+        if not self.models_route or not re.fullmatch(self.models_route, request.path):
+            _send_json(handler, 404, {"error": f"no route for {request.path}"})
+        elif self.models_failure is not None:
+            failure = self.models_failure
+            _send_json(handler, failure.status, self.error_body(failure), failure.headers)
+        else:
+            _send_json(handler, 200, self.models_page(request))
 
     def _next_reply(self) -> Scripted | None:
         with self._lock:
@@ -197,20 +218,33 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        fake = self.server.fake  # type: ignore[attr-defined]
+        request = self._recorded("POST")
+        with fake._lock:
+            fake.requests.append(request)
+        self._serve(fake._answer, request)
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        fake = self.server.fake  # type: ignore[attr-defined]
+        request = self._recorded("GET")
+        with fake._lock:
+            fake.model_requests.append(request)
+        self._serve(fake._answer_listing, request)
+
+    def _recorded(self, method: str) -> RecordedRequest:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         parts = urlsplit(self.path)
-        request = RecordedRequest(
-            method="POST",
+        return RecordedRequest(
+            method=method,
             path=parts.path,
             query=parse_qs(parts.query),
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
         )
-        fake = self.server.fake  # type: ignore[attr-defined]
-        with fake._lock:
-            fake.requests.append(request)
+
+    def _serve(self, answer: Any, request: RecordedRequest) -> None:
         try:
-            fake._answer(self, request)
+            answer(self, request)
         except OSError:
             # The client went away (a timeout or a closed stream); nothing to tell it.
             self.close_connection = True

@@ -117,7 +117,7 @@ def test_the_page_picks_up_the_new_title_without_a_reload(app: Flask, client: Fl
     assert 'id="thread-totals" class="info-group" hx-swap-oob="true"' in last and "<dd>170 in / 14 out</dd>" in last
     assert "hx-get" not in last
     page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
-    assert page.count('thread-title-text">Kick-off scope discussion<') == 3  # heading, breadcrumb, details
+    assert page.count('thread-title-text">Kick-off scope discussion<') == 4  # heading, breadcrumb, details, sidebar
     assert "title?poll" not in page  # a finished reply asks for nothing on a page load
     # Without a poll number (a hand-made request) it answers the title and asks for nothing more.
     unnumbered = client.get(f"/messages/{reply_id}/title", headers=HX).get_data(as_text=True)
@@ -360,7 +360,8 @@ def test_spent_budget_refuses_new_replies(app: Flask, client: FlaskClient, user:
                                   input_tokens=1, output_tokens=1, cost=Decimal("50.00")))
         db.session.commit()
     response = post(client, thread_id, "Hi")
-    assert response.status_code == 402 and "budget ($50.00 of $50.00)" in response.get_data(as_text=True)
+    assert response.status_code == 402
+    assert "Your monthly budget is spent ($50.00 of $50.00); new replies resume on the 1st" in response.get_data(as_text=True)
     assert messages_of(app, thread_id) == []
 
 
@@ -379,7 +380,8 @@ def test_the_budget_month_starts_in_the_users_time_zone(app: Flask, client: Flas
         ])
         db.session.commit()
     response = post(client, thread_id, "Hi")
-    assert response.status_code == 402 and "budget ($50.00 of $50.00)" in response.get_data(as_text=True)
+    assert response.status_code == 402
+    assert "Your monthly budget is spent ($50.00 of $50.00); new replies resume on the 1st" in response.get_data(as_text=True)
     assert "$50.00 of your $50.00 monthly budget" in client.get("/settings").get_data(as_text=True)
 
 
@@ -542,7 +544,7 @@ def test_times_on_the_page_are_on_the_users_clock(app: Flask, client: FlaskClien
     # Past a month, "active ... ago" turns into the date, also on the user's clock (2 March in Tokyo).
     late = datetime(2026, 3, 1, 16, 0, tzinfo=timezone.utc)
     make_thread(app, user.id, title="Late one", created_at=late, last_activity_at=late)
-    row = client.get("/chats").get_data(as_text=True).split("Late one")[1].split("</li>")[0]
+    row = client.get("/chats").get_data(as_text=True).split('">Late one</a>')[1].split("</li>")[0]
     assert 'title="02 Mar 2026 01:00 JST">02 Mar 2026</time>' in row
     # Each message is labelled with its time; an earlier year's with its date there.
     with app.app_context():

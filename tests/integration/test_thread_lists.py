@@ -123,6 +123,14 @@ class TestStartingChats:
         assert get_thread(app, response.headers["Location"].removeprefix("/threads/")).model_provider == "anthropic"
         assert "Anthropic" in _text(client.get("/chats"))
 
+    @pytest.mark.parametrize("app_config", [{"GEMINI_API_KEY": "configured", "OPENAI_API_KEY": "configured"}])
+    def test_without_a_server_default_new_chats_use_the_first_configured_provider(
+            self, app: Flask, client: FlaskClient, user: User) -> None:
+        assert app.config["DEFAULT_PROVIDER"] is None
+        assert '<option selected value="openai">OpenAI</option>' in _text(client.get("/chats/new"))
+        response = client.post("/chats", data={})
+        assert get_thread(app, response.headers["Location"].removeprefix("/threads/")).model_provider == "openai"
+
     @pytest.mark.parametrize("app_config", [{"GEMINI_API_KEY": "configured", "DEFAULT_PROVIDER": "gemini"}])
     def test_unconfigured_default_falls_back_to_the_servers(self, app: Flask, client: FlaskClient, user: User) -> None:
         _set_default_provider(app, user, "anthropic")
@@ -286,7 +294,12 @@ class TestHome:
         assert "Welcome, Ana" in page and "Getting started" in page
         for step in ("Create a project", "Upload documents", "Start a chat"):
             assert step in page
-        assert "offline provider" in page
+        assert "No API key configured yet? The offline provider still answers" in page
+
+    @pytest.mark.parametrize("app_config", [{"DEEPSEEK_API_KEY": "configured"}])
+    def test_first_run_guide_says_nothing_of_keys_once_one_is_set(self, client: FlaskClient, user: User) -> None:
+        page = _text(client.get("/"))
+        assert "Getting started" in page and "No API key configured" not in page
 
     def test_three_recent_projects_and_recent_chats(self, app: Flask, client: FlaskClient, user: User) -> None:
         for number in range(4):

@@ -102,7 +102,7 @@ def _check_can_reply(thread: Thread, settings: ChatSettings) -> None:
     if current is not None and is_orphaned(current, settings):
         mark_interrupted(current)
     elif current is not None:
-        raise ReplyInProgress("A reply is still being written. Wait for it to finish or press Stop.")
+        raise ReplyInProgress("A reply is still being written: wait or press Stop.")
     if not settings.registry.is_configured(thread.model_provider):
         raise ProviderUnavailable(
             f"The provider \"{thread.model_provider}\" is not configured on this server. "
@@ -111,8 +111,8 @@ def _check_can_reply(thread: Thread, settings: ChatSettings) -> None:
     spent, share = budget_state(thread.user, budget)
     if budget > 0 and share >= 1:
         raise BudgetExhausted(
-            f"You have used this month's budget (${spent:.2f} of ${budget:.2f}). "
-            "New replies are paused until next month; ask your administrator to raise your budget.")
+            f"Your monthly budget is spent (${spent:.2f} of ${budget:.2f}); "
+            "new replies resume on the 1st. Your administrator can raise your budget.")
 
 
 def _new_reply(thread: Thread) -> Message:

@@ -74,7 +74,7 @@ def upload_to_project(project_id: str) -> Response:
     if service.get_project(current_user.id, project_id) is None:
         abort(404)
     outcomes = service.upload_documents(user_id=current_user.id, files=_incoming_files(), project_id=project_id)
-    back = url_for("projects.show", project_id=project_id)
+    back = _safe_next(url_for("projects.show", project_id=project_id))
     documents = service.list_documents(user_id=current_user.id, project_id=project_id)
     return _upload_response(outcomes, back, documents=documents)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 
 from ..threads import service as threads
@@ -20,4 +20,5 @@ def index() -> str:
         "home/index.html",
         projects=threads.recent_projects(current_user.id),
         chats=threads.recent_threads(current_user.id, limit=RECENT_CHATS),
+        has_model=current_app.extensions["llm"].has_model(),
     )

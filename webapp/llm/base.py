@@ -7,9 +7,11 @@ engine only ever sees what is defined here.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeAlias
+
+from webapp.llm.specs import key_setting_of
 
 __all__ = [
     "ErrorKind",
@@ -147,18 +149,8 @@ _USER_MESSAGES: dict[ErrorKind, str] = {
 }
 
 
-# Display name -> the setting that holds its key, for the "rejected the key" hint.
-_KEY_SETTINGS: dict[str, str] = {
-    "Anthropic": "ANTHROPIC_API_KEY",
-    "OpenAI": "OPENAI_API_KEY",
-    "Gemini": "GEMINI_API_KEY",
-    "DeepSeek": "DEEPSEEK_API_KEY",
-    "OpenAI-compatible server": "OPENAI_COMPATIBLE_API_KEY",
-}
-
-
 def _env_hint(display_name: str) -> str:
-    return _KEY_SETTINGS.get(display_name, "its API key setting")
+    return key_setting_of(display_name) or "its API key setting"
 
 
 class Provider(Protocol):
@@ -188,4 +180,8 @@ class Provider(Protocol):
 
     def context_window(self, model: str | None) -> int:
         """Return the model's context budget in tokens."""
+        ...
+
+    def list_models(self, *, timeout: float) -> Iterable[str]:
+        """Yield the names of the models this provider offers; raise on any failure."""
         ...

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from webapp.llm import models
+from webapp.llm.specs import SPECS
 
 
 class Closable(Protocol):
@@ -64,7 +64,7 @@ class LazyClient(Generic[T]):
 
 
 class SDKProvider(Generic[T]):
-    """What every SDK-backed adapter shares: its settings, one lazily built client, its model facts."""
+    """What every SDK-backed adapter shares: its settings, one lazily built client, its spec's model facts."""
 
     name: str
     display_name: str
@@ -82,7 +82,12 @@ class SDKProvider(Generic[T]):
         self._client.close()
 
     def context_window(self, model: str | None) -> int:
-        return self._settings.context_window or models.context_window(self.name, model or self.default_model)
+        return self._settings.context_window or SPECS[self.name].context_window(model or self.default_model)
+
+    def list_models(self, *, timeout: float) -> Iterable[str]:
+        """The names of the models the provider offers, as its SDK lists them."""
+        lister = SPECS[self.name].list_models
+        return lister(self.client, timeout) if lister else [self.default_model]
 
     def _build_client(self) -> T:
         raise NotImplementedError

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from webapp.llm import models
 from webapp.llm.base import Event, Finished, Message, TextDelta, ToolCall, ToolResult, ToolSpec, Usage
+from webapp.llm.specs import SPECS
 
 SEARCH_TOOL = "search_documents"
 _WORDS_PER_DELTA = 4
@@ -21,24 +21,23 @@ _MAX_PASSAGES = 3
 _MAX_QUOTE_CHARS = 600
 _MAX_ECHO_CHARS = 200
 
-_SETUP_HELP = """\
-To get real answers, connect a language model: set one of these environment variables and restart BA Assistant.
-
-- `ANTHROPIC_API_KEY` for Claude (Anthropic)
-- `OPENAI_API_KEY` for OpenAI
-- `GEMINI_API_KEY` for Gemini (Google)
-- `DEEPSEEK_API_KEY` for DeepSeek
-- `OPENAI_COMPATIBLE_BASE_URL` for a model on your own machine, such as Ollama \
-(`http://localhost:11434/v1`, with `OPENAI_COMPATIBLE_MODEL` naming the model)"""
+_SETUP_HELP = (
+    "To get real answers, connect a language model: set one of these environment variables "
+    "and restart BA Assistant.\n\n"
+    + "\n".join(f"- `{spec.enabling_setting}` for {spec.setup_hint}" for spec in SPECS.values() if spec.enabling_setting)
+)
 
 
 class OfflineProvider:
     name = "offline"
     display_name = "Offline"
-    default_model = models.DEFAULT_MODELS["offline"]
+    default_model = SPECS["offline"].default_model
 
     def context_window(self, model: str | None) -> int:
-        return models.context_window(self.name, model or self.default_model)
+        return SPECS[self.name].context_window(model or self.default_model)
+
+    def list_models(self, *, timeout: float) -> list[str]:
+        return [self.default_model]
 
     def stream(
         self,

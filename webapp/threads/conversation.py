@@ -20,7 +20,7 @@ from ..htmx import is_htmx
 from ..models import Message, Thread
 from .access import get_owned_message_or_404, get_owned_or_404
 from .blueprint import bp
-from .page import conversation_context, last_ids, message_cost, thread_page_context
+from .page import chat_documents, conversation_context, last_ids, message_cost, thread_page_context
 
 PAGE_SIZE = 50
 
@@ -49,6 +49,14 @@ def show(thread_id: str) -> str:
     context = thread_page_context(thread, settings, before=request.args.get("before"),
                                   max_upload_mb=current_app.config["MAX_UPLOAD_MB"])
     return render_template("threads/show.html", **context)
+
+
+@bp.get("/threads/<thread_id>/documents-count")
+@login_required
+def documents_count(thread_id: str) -> str:
+    """Show how many documents the chat's answers search (asked again after an upload)."""
+    thread = get_owned_or_404(thread_id)
+    return render_template("threads/_documents_count.html", thread=thread, document_count=len(chat_documents(thread)))
 
 
 @bp.get("/threads/<thread_id>/earlier")

@@ -14,7 +14,7 @@ from ..documents.service import list_documents
 from ..extensions import db
 from ..llm.base import Usage
 from ..llm.pricing import cost_of
-from ..models import CONVERSATION_MODES, Message, ModeChange, Thread, visible_messages
+from ..models import CONVERSATION_MODES, Document, Message, ModeChange, Thread, visible_messages
 
 MODE_LABELS = {"meeting": "Meeting", "refinement": "Refinement"}
 MODE_HINTS = {
@@ -63,6 +63,15 @@ def _place_mode_notes(thread: Thread, messages: list[Message], previous: datetim
     return before, after
 
 
+def chat_documents(thread: Thread) -> list[Document]:
+    """The documents the chat's answers search: the assistant chat's own, or its project's."""
+    if thread.thread_type == "assistant":
+        return list_documents(user_id=thread.user_id, thread_id=thread.id)
+    if thread.project_id:
+        return list_documents(user_id=thread.user_id, project_id=thread.project_id)
+    return []
+
+
 def message_cost(message: Message) -> Any:
     return cost_of(message.provider or "", message.model or "", Usage(message.input_tokens, message.output_tokens))
 
@@ -84,8 +93,8 @@ def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: 
         "budget": {"spent": spent, "limit": budget, "share": share,
                    "warn": share >= chat.BUDGET_WARNING_SHARE, "exhausted": share >= 1 and budget > 0},
         "summarised": bool(thread.history_summary),
-        "documents": (list_documents(user_id=thread.user_id, thread_id=thread.id)
-                      if thread.thread_type == "assistant" else []),
+        "documents": chat_documents(thread),
+        "max_message_chars": chat.MAX_MESSAGE_CHARS,
         "max_upload_mb": max_upload_mb,
         "thread_artifacts": thread_artifacts(thread.id),
     }

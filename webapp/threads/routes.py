@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from ..auth.audit import audit
 from ..htmx import redirect_client, render, targets
+from ..llm.registry import UnknownProvider
 from ..models import Thread, utcnow
 from ..redirects import local_path
 from . import export, service
@@ -19,6 +20,13 @@ from .forms import MoveForm, NewChatForm, RenameForm, choices
 from .search import search_chats
 
 LIST_ENDPOINTS = {"ba_assistant": "threads.chats", "assistant": "threads.assistant"}
+SIDEBAR_CHATS = 10
+
+
+@bp.app_template_global()
+def recent_chats() -> list[Any]:
+    """The signed-in user's latest chats, for the sidebar."""
+    return service.sidebar_chats(current_user.id, limit=SIDEBAR_CHATS) if current_user.is_authenticated else []
 
 
 # Lists
@@ -127,6 +135,17 @@ def create_assistant_chat() -> Response:
     """Start an assistant chat in one click and open it."""
     thread = service.create_thread(current_user, service.NewThread(thread_type="assistant"), **_provider_settings())
     return redirect_client(url_for("threads.show", thread_id=thread.id))
+
+
+@bp.get("/models")
+@login_required
+def model_options() -> str:
+    """Suggest the models a provider offers, for the Model field (which also takes any other name)."""
+    try:
+        listing = current_app.extensions["llm.models"].models(request.args.get("provider", ""))
+    except UnknownProvider:
+        abort(404)
+    return render_template("threads/_model_options.html", listing=listing)
 
 
 def _create(form: NewChatForm, new: service.NewThread) -> Thread | None:

@@ -10,14 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from ..extensions import db
-from ..llm.registry import PROVIDER_NAMES
+from ..llm.specs import MODEL_NAME_MAX, PROVIDER_NAMES
 from ..models import CONVERSATION_MODES, Message, Project, Thread, User, utcnow, visible_messages
 
 PAGE_SIZE = 25
 PROJECT_LIST_LIMIT = 50
 TITLE_MAX = 200
-MODEL_MAX = 100
-# Used until a provider registry is installed: the offline provider needs no key.
+MODEL_MAX = MODEL_NAME_MAX
 # The project filter's value for chats that belong to no project.
 NO_PROJECT = "none"
 PROJECT_SORTS = ("newest", "oldest", "title")
@@ -115,8 +114,10 @@ def provider_choices(registry: ProviderRegistry) -> list[tuple[str, str]]:
     return [(info.name, info.display_name) for info in registry.available()]
 
 
-def choose_provider(requested: str, *, user_default: str | None, fallback: str, configured: Sequence[str]) -> str:
-    """The provider for a new thread: the requested one, else the user's default, else the server's."""
+def choose_provider(requested: str, *, user_default: str | None, fallback: str | None,
+                    configured: Sequence[str]) -> str:
+    """The provider for a new thread: the requested one, else the user's default, else the server's,
+    else the first configured one."""
     if requested:
         if requested not in configured:
             raise ThreadError("provider", "Choose one of the configured providers.")
@@ -124,13 +125,13 @@ def choose_provider(requested: str, *, user_default: str | None, fallback: str, 
     for candidate in (user_default, fallback):
         if candidate and candidate in configured:
             return candidate
-    return configured[0] if configured else fallback
+    return configured[0] if configured else fallback or "offline"
 
 
 # Creating and changing threads
 
 
-def create_thread(user: User, new: NewThread, *, configured: Sequence[str], fallback_provider: str) -> Thread:
+def create_thread(user: User, new: NewThread, *, configured: Sequence[str], fallback_provider: str | None) -> Thread:
     """Start a BA chat or an assistant chat for `user`."""
     title = _clean_title(new.title, required=False)
     model = new.model.strip()
@@ -228,6 +229,12 @@ def recent_threads(user_id: str, *, limit: int = 5) -> list[ThreadRow]:
     """The user's most recently active threads of any type."""
     statement = _rows_query(user_id).order_by(Thread.last_activity_at.desc(), Thread.id.desc())
     return _rows(statement.limit(limit))
+
+
+def sidebar_chats(user_id: str, *, limit: int) -> list[sa.Row[tuple[str, str | None]]]:
+    """(id, title) of the user's most recently active threads of any type."""
+    statement = sa.select(Thread.id, Thread.title).where(Thread.user_id == user_id)
+    return list(db.session.execute(statement.order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(limit)))
 
 
 def thread_row(thread: Thread) -> ThreadRow:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
-from importlib import resources
 
 import pytest
 
 from webapp.llm.base import Usage
-from webapp.llm.models import DEFAULT_MODELS
 from webapp.llm.pricing import Price, cost_of
+from webapp.llm.specs import SPECS
 
 
 def test_prices_a_known_model_per_million_tokens() -> None:
@@ -44,15 +42,15 @@ def test_the_rate_in_force_on_the_day_applies() -> None:
 
 @pytest.mark.parametrize("provider", ["anthropic", "openai", "gemini", "deepseek"])
 def test_every_default_model_has_a_price(provider: str) -> None:
-    assert cost_of(provider, DEFAULT_MODELS[provider], Usage(1, 1)).known
+    assert cost_of(provider, SPECS[provider].default_model, Usage(1, 1)).known
 
 
-def test_price_file_is_strings_of_money() -> None:
-    raw = json.loads(resources.files("webapp.llm").joinpath("pricing.json").read_text("utf-8"))
-    for provider, models in raw.items():
-        if provider.startswith("_"):
-            continue
-        for periods in models.values():
-            for period in periods:
-                assert Decimal(period["input"]) >= 0 and Decimal(period["output"]) >= 0
-                dt.date.fromisoformat(period["since"])
+def test_prices_are_exact_money_in_time_order() -> None:
+    for spec in SPECS.values():
+        for periods in spec.prices.values():
+            assert all(isinstance(p.input, Decimal) and p.input >= 0 and p.output >= 0 for p in periods)
+            assert [p.since for p in periods] == sorted({p.since for p in periods})
+
+
+def test_a_local_servers_models_are_priced_only_if_listed() -> None:
+    assert cost_of("openai_compatible", "llama3.2", Usage(10, 10)) == Price(Decimal(0), known=False)

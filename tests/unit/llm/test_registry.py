@@ -137,3 +137,23 @@ def test_a_local_server_context_window_comes_from_its_setting() -> None:
 def test_a_bad_context_window_is_a_clear_error_at_start(value: str) -> None:
     with pytest.raises(ValueError, match="OPENAI_COMPATIBLE_CONTEXT_WINDOW must be a number of tokens"):
         build_registry({**ALL_KEYS, "OPENAI_COMPATIBLE_CONTEXT_WINDOW": value})
+
+
+def test_every_providers_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from webapp.config import from_environment
+    from webapp.llm.specs import SPECS
+
+    for spec in SPECS.values():
+        for suffix in spec.settings:
+            monkeypatch.setenv(spec.setting(suffix), f"{spec.name}-{suffix}")
+    config = from_environment(tmp_path)
+
+    assert config["ANTHROPIC_MODEL"] == "anthropic-MODEL"
+    assert config["OPENAI_COMPATIBLE_CONTEXT_WINDOW"] == "openai_compatible-CONTEXT_WINDOW"
+    assert config["DEEPSEEK_BASE_URL"] == "deepseek-BASE_URL"
+    assert config["DEFAULT_PROVIDER"] is None
+
+
+def test_only_a_real_provider_counts_as_a_model() -> None:
+    assert not build_registry({}).has_model()
+    assert build_registry({"DEEPSEEK_API_KEY": "d"}).has_model()
