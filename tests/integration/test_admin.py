@@ -159,7 +159,7 @@ class TestUsers:
             db.session.commit()
         thread_id = make_thread(app, ben_id)
         refused = ben.post(f"/threads/{thread_id}/messages", data={"content": "Hi"}, headers=HX)
-        assert refused.status_code == 402 and "budget ($2.00 of $1.50)" in refused.get_data(as_text=True)
+        assert refused.status_code == 402 and "spent ($2.00 of $1.50)" in refused.get_data(as_text=True)
         assert "$2.00 of your $1.50 monthly budget" in ben.get("/settings").get_data(as_text=True)
         assert "$2.00 of $1.50" in admin.get("/admin/users").get_data(as_text=True)
         # Emptied, the server's default applies again.

@@ -72,6 +72,8 @@ class TestAnEndedSession:
         token = csrf_token_from(text(client.get("/register")))
         client.post("/register", data={"email": "ana@example.com", "display_name": "Ana", "password": PASSWORD,
                                        "confirm": PASSWORD, "csrf_token": token})
+        token = csrf_token_from(text(client.get("/login")))
+        client.post("/login", data={"email": "ana@example.com", "password": PASSWORD, "csrf_token": token})
         thread_id = add_thread(app, user_id_of(app, "ana@example.com"))
         return thread_id, csrf_token_from(text(client.get(f"/threads/{thread_id}")))
 
