@@ -34,11 +34,12 @@ _ALLOWED_ATTRIBUTES = {
     "div": {"class"},
     "code": {"class"},
     "pre": {"class"},
-    "th": {"style"},
-    "td": {"style"},
     "ol": {"start"},
     "input": {"type", "checked", "disabled"},
 }
+# Table cells are aligned by class: the page's policy allows no style attributes.
+_ALIGNMENTS = ("left", "center", "right")
+_ALLOWED_CLASSES = {cell: {f"align-{side}" for side in _ALIGNMENTS} for cell in ("th", "td")}
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 
@@ -59,6 +60,16 @@ def _image_as_link(renderer: Any, tokens: Sequence[Token], idx: int, options: An
     return f'<a href="{_escape_attr(str(src))}">{_escape_text(alt)}</a>'
 
 
+def _aligned_cell(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    # markdown-it writes a column's alignment as style="text-align:…"; say it with a class.
+    token = tokens[idx]
+    style = str(token.attrs.pop("style", ""))
+    side = style.removeprefix("text-align:")
+    if side in _ALIGNMENTS:
+        token.attrSet("class", f"align-{side}")
+    return renderer.renderToken(tokens, idx, options, env)
+
+
 def _escape_attr(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
@@ -71,6 +82,8 @@ def _build_parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False, "highlight": _highlight})
     parser.enable(["table", "strikethrough"])
     parser.add_render_rule("image", _image_as_link)
+    parser.add_render_rule("th_open", _aligned_cell)
+    parser.add_render_rule("td_open", _aligned_cell)
     return parser
 
 
@@ -82,6 +95,7 @@ def sanitize(html: str) -> str:
         html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
+        allowed_classes=_ALLOWED_CLASSES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener nofollow",
     )
