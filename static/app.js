@@ -56,6 +56,13 @@
   }
   window.baToast = toast;
 
+  // The server's own words when its error fragment has them (a rate limit says which and for how long).
+  function serverMessage(xhr) {
+    if (!/^text\/html/.test(xhr.getResponseHeader("Content-Type") || "")) return "";
+    var found = new DOMParser().parseFromString(xhr.responseText, "text/html").querySelector("[data-error-message]");
+    return found ? found.textContent.trim() : "";
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
     var messages = {
@@ -64,7 +71,7 @@
       404: "That no longer exists. Reload the page.",
       429: "Too many requests. Wait a moment and try again.",
     };
-    toast(messages[status] || "Something went wrong (" + status + "). Try again.");
+    toast(serverMessage(event.detail.xhr) || messages[status] || "Something went wrong (" + status + "). Try again.");
   });
   document.addEventListener("htmx:sendError", function () {
     toast("Cannot reach the server. Check your connection and try again.");
