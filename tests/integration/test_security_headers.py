@@ -59,6 +59,8 @@ def test_signed_in_pages_forms_and_streams_carry_the_headers(app: Flask, client:
                      client.get(f"/messages/{reply_id}/stream")):
         assert response.status_code in (200, 303)
         assert_secured(response)
+    stream = client.get(f"/messages/{reply_id}/stream")
+    assert stream.headers["X-Accel-Buffering"] == "no", "a proxy must pass the stream through unbuffered"
 
 
 def test_https_requests_are_told_to_stay_on_https(client: FlaskClient) -> None:
