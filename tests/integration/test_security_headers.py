@@ -55,11 +55,12 @@ def test_signed_in_pages_forms_and_streams_carry_the_headers(app: Flask, client:
     thread_id = make_thread(app, user.id)
     reply_id = make_reply(app, user.id, status="complete", content="Done.")
     for response in (client.get("/"), client.get(f"/threads/{thread_id}"), client.get("/tasks"),
-                     client.post("/projects", data={"name": "Acme"}),
-                     client.get(f"/messages/{reply_id}/stream")):
+                     client.post("/projects", data={"name": "Acme"})):
         assert response.status_code in (200, 303)
         assert_secured(response)
     stream = client.get(f"/messages/{reply_id}/stream")
+    assert "event: done" in stream.get_data(as_text=True)
+    assert_secured(stream)
     assert stream.headers["X-Accel-Buffering"] == "no", "a proxy must pass the stream through unbuffered"
 
 
