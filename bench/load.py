@@ -70,6 +70,9 @@ EXTRA_TABS = (2, 1)
 IDLE_MODEL = "claude-bench-idle"
 IDLE_SECONDS = 600
 REPLY_TIMEOUT = 90.0
+# A request the server has not answered by then counts as failed (a starved server may never answer).
+REQUEST_TIMEOUT = 30.0
+PROBE_TIMEOUT = 10.0
 READ_LIMIT = 1 << 20
 
 
@@ -341,8 +344,13 @@ async def _head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
 
 
 async def request(port: int, method: str, path: str, cookie: str = "", form: dict[str, str] | None = None,
-                  headers: dict[str, str] | None = None) -> tuple[int, str]:
-    """One request on a connection of its own: the status and the body."""
+                  headers: dict[str, str] | None = None, timeout: float = REQUEST_TIMEOUT) -> tuple[int, str]:
+    """One request on a connection of its own: the status and the body (TimeoutError after `timeout`)."""
+    return await asyncio.wait_for(_request(port, method, path, cookie, form, headers), timeout)
+
+
+async def _request(port: int, method: str, path: str, cookie: str, form: dict[str, str] | None,
+                   headers: dict[str, str] | None) -> tuple[int, str]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=READ_LIMIT)
     body = urlencode(form).encode() if form is not None else b""
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close", f"Content-Length: {len(body)}"]
@@ -517,14 +525,19 @@ async def probe_login(port: int, samples: list[float], until: asyncio.Event, lim
         await asyncio.sleep(max(0.0, PROBE - (time.perf_counter() - began)))
 
 
-async def open_idle(port: int, users: list[User], release: asyncio.Event) -> tuple[list[Stream], list[asyncio.Task]]:
-    streams, tasks = [], []
-    for user in users:
-        path = await post(port, user)
-        for _ in range(IDLE_TABS):
-            seen = Stream(time.perf_counter())
-            streams.append(seen)
-            tasks.append(asyncio.create_task(follow(port, path, user.cookie, seen, release)))
+async def open_idle(port: int, users: list[User], release: asyncio.Event,
+                    failures: list[str]) -> tuple[list[Stream], list[asyncio.Task]]:
+    streams = [Stream(time.perf_counter()) for _ in range(len(users) * IDLE_TABS)]
+    paths = await asyncio.gather(*(post(port, user) for user in users), return_exceptions=True)
+    tasks = []
+    for n, (user, path) in enumerate(zip(users, paths, strict=True)):
+        tabs = streams[n * IDLE_TABS:(n + 1) * IDLE_TABS]
+        if isinstance(path, BaseException):
+            failures.append(f"idle post: {path!r}")
+            for seen in tabs:
+                seen.error = repr(path)
+            continue
+        tasks += [asyncio.create_task(follow(port, path, user.cookie, seen, release)) for seen in tabs]
     await asyncio.sleep(1.0)  # let every idle stream connect before the load starts
     return streams, tasks
 
@@ -534,13 +547,15 @@ async def active_reply(port: int, user: User, tabs: int, delay: float, failures:
     began = time.perf_counter()
     own, extra = Stream(began), [Stream(began) for _ in range(tabs)]
     try:
-        path = await post(port, user)
-    except (OSError, RuntimeError, asyncio.IncompleteReadError) as error:
+        await asyncio.wait_for(_post_and_follow(port, user, (own, *extra)), REPLY_TIMEOUT)
+    except (OSError, RuntimeError, TimeoutError, asyncio.IncompleteReadError) as error:
         failures.append(repr(error))
-        return own, extra
-    await asyncio.wait_for(
-        asyncio.gather(*(follow(port, path, user.cookie, seen) for seen in (own, *extra))), REPLY_TIMEOUT)
     return own, extra
+
+
+async def _post_and_follow(port: int, user: User, streams: tuple[Stream, ...]) -> None:
+    path = await post(port, user)
+    await asyncio.gather(*(follow(port, path, user.cookie, seen) for seen in streams))
 
 
 async def run_load(port: int, named: dict[str, int], active: list[User], idle_users: list[User]) -> Outcome:
@@ -552,11 +567,11 @@ async def run_load(port: int, named: dict[str, int], active: list[User], idle_us
     quiet.set()
     await quiet_probe
     release, finished = asyncio.Event(), asyncio.Event()
-    idle, idle_tasks = await open_idle(port, idle_users, release)
+    idle, idle_tasks = await open_idle(port, idle_users, release, failures)
     usage = Usage()
     sampler = asyncio.create_task(sample_processes(named, usage, finished))
     during: list[float] = []
-    prober = asyncio.create_task(probe_login(port, during, finished, limit=int(REPLY_TIMEOUT / PROBE)))
+    prober = asyncio.create_task(probe_login(port, during, finished, limit=int(2 * REPLY_TIMEOUT / PROBE)))
     replies = [active_reply(port, user, EXTRA_TABS[n % len(EXTRA_TABS)], RAMP * n / len(active), failures)
                for n, user in enumerate(active)]
     results = await asyncio.gather(*replies, return_exceptions=True)
