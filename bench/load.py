@@ -270,7 +270,7 @@ def deploy(setup: Setup, fake_url: str, workdir: Path, config: str, extra: dict[
             database_url = stack.enter_context(fresh_postgres_database())
             redis_url = stack.enter_context(redis_server(workdir))
         else:
-            database_url = f"sqlite:///{workdir / (setup.name + '.db')}"
+            database_url = f"sqlite:///{Path(tempfile.mkdtemp(dir=workdir)) / 'bench.db'}"  # fresh for each run
         env = server_env(fake_url, database_url, redis_url, setup.workers, extra)
         subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                        capture_output=True, timeout=180)
