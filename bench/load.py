@@ -51,7 +51,14 @@ from bench.chat import (  # noqa: E402
     QUESTION,
     Browser,
     ShapedAnthropic,
+    _children,
+    _cpu_ticks,
+    _fields,
+    _rss_kb,
+    _stop,
+    _wait_until_ready,
     bench_model,
+    p95,
     raw_reply,
     run_together,
 )
@@ -217,34 +224,6 @@ def server_env(fake_url: str, database_url: str, redis_url: str | None, workers:
     return env
 
 
-def _wait_until_ready(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        with socket.socket() as sock:
-            sock.settimeout(2)
-            try:
-                sock.connect(("127.0.0.1", port))
-                sock.sendall(b"GET /readyz HTTP/1.0\r\n\r\n")
-                if sock.recv(64).split(b"\r\n")[0].endswith(b" 200 OK"):
-                    return
-            except OSError:
-                pass
-        time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not answer within 90 s:\n{log.read_text()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
 @contextmanager
 def gunicorn(env: dict[str, str], config: str, workdir: Path, name: str) -> Iterator[tuple[int, int]]:
     port, log = free_port(), workdir / f"{name}.log"
@@ -285,21 +264,9 @@ def deploy(setup: Setup, fake_url: str, workdir: Path, config: str, extra: dict[
 # -- processes: CPU and memory ----------------------------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
 def _stat(pid: int) -> tuple[float, float]:
     """CPU seconds so far and RSS in MB."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0, 0.0
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return cpu, int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return _cpu_ticks(pid) / os.sysconf("SC_CLK_TCK"), _rss_kb(pid) / 1024
 
 
 def processes(deployment: Deployment) -> dict[str, int]:
@@ -384,18 +351,6 @@ async def _chunks(reader: asyncio.StreamReader, chunked: bool) -> Any:
         await reader.readexactly(2)
 
 
-def _event(raw: str) -> tuple[str, str]:
-    name, data = "message", []
-    for line in raw.split("\n"):
-        key, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if key == "event":
-            name = value
-        elif key == "data":
-            data.append(value)
-    return name, "\n".join(data)
-
-
 @dataclass
 class Stream:
     """What one open stream saw."""
@@ -433,12 +388,12 @@ async def _read_events(reader: asyncio.StreamReader, seen: Stream, until: asynci
     if status != 200:
         seen.error = f"status {status}"
         return
-    buffer = ""
+    buffer = b""
     async for chunk in _chunks(reader, headers.get("transfer-encoding") == "chunked"):
         now = time.perf_counter()
-        *complete, buffer = (buffer + chunk.decode()).split("\n\n")
+        *complete, buffer = (buffer + chunk).split(b"\n\n")
         for raw in complete:
-            name, data = _event(raw)
+            name, data = _fields(raw)
             if name == "delta":
                 seen.add_text(now, html.unescape(data))
             elif name == "replace":  # fell back to the saved text: it holds everything so far
@@ -606,10 +561,6 @@ def run_setup(setup: Setup, load: Load, fake_url: str, workdir: Path, config: st
 
 
 # -- the table ---------------------------------------------------------------------------------------
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20, method="inclusive")[18] if len(values) > 1 else values[0]
 
 
 def ms(values: list[float]) -> tuple[str, str]:
