@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
+import json
 import multiprocessing as mp
 import os
 import re
@@ -556,8 +557,21 @@ def run_setup(setup: Setup, load: Load, fake_url: str, workdir: Path, config: st
         idle = make_users(deployment.port, load.idle_users, IDLE_MODEL, f"{setup.name}-i")
         raw = raw_baseline(fake_port, load.users)
         outcome = asyncio.run(run_load(deployment.port, processes(deployment), active, idle))
-        outcome.raw = raw
-        return outcome
+    outcome.raw = raw
+    outcome.failures += server_errors(workdir, setup.name)
+    return outcome
+
+
+def server_errors(workdir: Path, name: str) -> list[str]:
+    """What the servers logged as errors: the last line of each exception, or the message."""
+    found = []
+    for log in workdir.glob(f"{name}-*.log"):
+        for line in log.read_text(errors="replace").splitlines():
+            if line.startswith("{") and '"level": "error"' in line:
+                entry = json.loads(line)
+                found.append("server: " + (entry.get("exception") or entry["message"]).strip().splitlines()[-1])
+        log.unlink()  # the next run of this setup starts a log of its own
+    return found
 
 
 # -- the table ---------------------------------------------------------------------------------------
