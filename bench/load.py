@@ -82,6 +82,7 @@ REPLY_TIMEOUT = 90.0
 REQUEST_TIMEOUT = 30.0
 PROBE_TIMEOUT = 10.0
 READ_LIMIT = 1 << 20
+TRACEBACK_END = re.compile(r"[A-Za-z_][\w.]*(?:Error|Exception|Timeout): ")
 
 
 # -- the fake provider, in a child process ------------------------------------------------
@@ -570,6 +571,8 @@ def server_errors(workdir: Path, name: str) -> list[str]:
             if line.startswith("{") and '"level": "error"' in line:
                 entry = json.loads(line)
                 found.append("server: " + (entry.get("exception") or entry["message"]).strip().splitlines()[-1])
+            elif TRACEBACK_END.match(line):  # gunicorn's own traceback of a request that failed
+                found.append("server: " + line)
         log.unlink()  # the next run of this setup starts a log of its own
     return found
 
