@@ -147,7 +147,10 @@ async def _relay(backends: list[int], ports: Any, stop: Any) -> None:
         except OSError:
             client_writer.close()
             return
-        await asyncio.gather(_pipe(client_reader, server_writer), _pipe(server_reader, client_writer))
+        try:
+            await asyncio.gather(_pipe(client_reader, server_writer), _pipe(server_reader, client_writer))
+        except asyncio.CancelledError:  # the run is over
+            pass
 
     server = await asyncio.start_server(connect, "127.0.0.1", 0, backlog=2048)
     ports.put(server.sockets[0].getsockname()[1])
