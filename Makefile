@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run test clean
+.PHONY: run test lock lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Compile the lock files from requirements*.in (pins kept unless an .in file asks otherwise).
+lock: $(VENV)/.installed-dev
+	$(BIN)/pip-compile --quiet $$(cat .ci/pip-compile-options) --output-file requirements.txt requirements.in
+	$(BIN)/pip-compile --quiet $$(cat .ci/pip-compile-options) --output-file requirements-dev.txt requirements-dev.in
+
+# What CI checks besides the tests: up-to-date locks, ruff's rules and format.
+lint: $(VENV)/.installed-dev
+	.ci/check-install
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -61,6 +61,13 @@ document.documentElement.classList.add("js");
   }
   window.baToast = toast;
 
+  // The server's own words when its error fragment has them (a rate limit says which and for how long).
+  function serverMessage(xhr) {
+    if (!/^text\/html/.test(xhr.getResponseHeader("Content-Type") || "")) return "";
+    var found = new DOMParser().parseFromString(xhr.responseText, "text/html").querySelector("[data-error-message]");
+    return found ? found.textContent.trim() : "";
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
     var messages = {
@@ -70,7 +77,7 @@ document.documentElement.classList.add("js");
       404: "That no longer exists. Reload the page.",
       429: "Too many requests. Wait a moment and try again.",
     };
-    toast(messages[status] || "Something went wrong (" + status + "). Try again.");
+    toast(serverMessage(event.detail.xhr) || messages[status] || "Something went wrong (" + status + "). Try again.");
   });
   document.addEventListener("htmx:sendError", function (event) {
     if (event.detail.elt.closest("[data-chat-action]")) return;  // the composer says it in its own words

@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, migrations: bool = Tr
     configure_settings(app, config)
     configure_proxy(app)
     configure_logging(app)
+    configure_security_headers(app)
     configure_extensions(app)
     if migrations:
         configure_migrations(app)
@@ -62,6 +63,12 @@ def configure_logging(app: Flask) -> None:
     from .logs import init_logging
 
     init_logging(app)
+
+
+def configure_security_headers(app: Flask) -> None:
+    from .headers import init_security_headers
+
+    init_security_headers(app)
 
 
 def configure_extensions(app: Flask) -> None:
@@ -113,12 +120,14 @@ def configure_blueprints(app: Flask) -> None:
     from .auth import link_routes, settings_routes, sso_routes  # noqa: F401  (their views attach to the blueprint)
     from .auth.routes import bp as auth_bp
     from .documents.routes import bp as documents_bp
+    from .health.routes import init_health
     from .home.routes import bp as home_bp
     from .projects.routes import bp as projects_bp
     from .tasks.routes import bp as tasks_bp
     from .threads import conversation, routes  # noqa: F401  (their views attach to the blueprint)
     from .threads.blueprint import bp as threads_bp
 
+    init_health(app)
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(projects_bp)

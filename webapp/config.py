@@ -69,7 +69,10 @@ def normalise_database_url(url: str) -> str:
 def engine_options(database_url: str) -> dict[str, Any]:
     # A database server can drop idle connections (restarts, proxies); a SQLite file cannot,
     # and pinging it before every checkout would only cost time on the reply path.
-    return {} if database_url.startswith("sqlite") else {"pool_pre_ping": True}
+    if database_url.startswith("sqlite"):
+        return {}
+    # A server that does not answer must not hold a request (or a health check) for minutes.
+    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
 
 
 def load_secret_key(instance_path: Path) -> str:
@@ -117,6 +120,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN") or "10 per minute;50 per hour",
+        "CHAT_RATE_LIMIT": os.environ.get("CHAT_RATE_LIMIT") or "30 per minute",
+        "UPLOAD_RATE_LIMIT": os.environ.get("UPLOAD_RATE_LIMIT") or "20 per minute",
         **_provider_settings(),
         **_account_settings(),
     }
@@ -135,3 +140,8 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
     RATELIMIT_HEADERS_ENABLED = True
+    # Without Redis for a while, count in this process's memory rather than fail the request;
+    # and a Redis that does not answer must not hold a request for long.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}

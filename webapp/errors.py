@@ -6,12 +6,14 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, render_template, request, url_for
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
 from .htmx import is_htmx
+from .logs import request_id
 from .redirects import local_path
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,8 @@ _SIGNED_OUT_FORMS = frozenset({"auth.login", "auth.register"})
 def _render_error(code: int, detail: str | None = None, **context: str) -> tuple[str, int]:
     title, explanation = _EXPLANATIONS.get(code, (f"Error {code}", ""))
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
-    return render_template(template, code=code, title=title, explanation=detail or explanation, **context), code
+    return render_template(template, code=code, title=title, explanation=detail or explanation,
+                           request_id=request_id(), **context), code
 
 
 def _page_behind_request() -> str:
@@ -48,11 +51,16 @@ def _page_behind_request() -> str:
 
 
 def _handle_http(error: HTTPException) -> tuple[str, int]:
-    code = error.code or 500
-    detail = None
-    if code == 413:
-        detail = error.description if error.description != type(error).description else None
-    return _render_error(code, detail)
+    return _render_error(error.code or 500, _own_words(error))
+
+
+def _own_words(error: HTTPException) -> str | None:
+    """The explanation we wrote for this refusal, if any; never a library's default text."""
+    if isinstance(error, RateLimitExceeded):
+        return error.description if error.limit.error_message else None
+    if error.code == 413 and error.description != type(error).description:
+        return error.description
+    return None
 
 
 def _handle_csrf(error: CSRFError) -> tuple[str, int]:

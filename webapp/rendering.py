@@ -35,13 +35,14 @@ _ALLOWED_ATTRIBUTES = {
     "div": {"class"},
     "code": {"class"},
     "pre": {"class"},
-    "th": {"style"},
-    "td": {"style"},
     "ol": {"start"},
     "input": {"type", "checked", "disabled"},
     # Only the code blocks' Copy buttons: Markdown's raw HTML is escaped before this, never passed through.
     "button": {"type", "class", "aria-label"},
 }
+# Table cells are aligned by class: the page's policy allows no style attributes.
+_ALIGNMENTS = ("left", "center", "right")
+_ALLOWED_CLASSES = {cell: {f"align-{side}" for side in _ALIGNMENTS} for cell in ("th", "td")}
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 
@@ -60,6 +61,16 @@ def _image_as_link(renderer: Any, tokens: Sequence[Token], idx: int, options: An
     src = token.attrGet("src") or ""
     alt = "".join(child.content for child in token.children or []) or src
     return f'<a href="{_escape_attr(str(src))}">{_escape_text(alt)}</a>'
+
+
+def _aligned_cell(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    # markdown-it writes a column's alignment as style="text-align:…"; say it with a class.
+    token = tokens[idx]
+    style = str(token.attrs.pop("style", ""))
+    side = style.removeprefix("text-align:")
+    if side in _ALIGNMENTS:
+        token.attrSet("class", f"align-{side}")
+    return renderer.renderToken(tokens, idx, options, env)
 
 
 def _escape_attr(value: str) -> str:
@@ -87,6 +98,8 @@ def _build_parser() -> MarkdownIt:
     parser.add_render_rule("image", _image_as_link)
     parser.add_render_rule("fence", _code_block)
     parser.add_render_rule("code_block", _code_block)
+    parser.add_render_rule("th_open", _aligned_cell)
+    parser.add_render_rule("td_open", _aligned_cell)
     return parser
 
 
@@ -98,6 +111,7 @@ def sanitize(html: str) -> str:
         html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
+        allowed_classes=_ALLOWED_CLASSES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener nofollow",
     )

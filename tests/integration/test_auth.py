@@ -311,4 +311,4 @@ class TestLoginRateLimit:
     def test_failed_logins_are_limited(self, client: FlaskClient, auth: AuthActions) -> None:
         statuses = [auth.login(password="wrong password!").status_code for _ in range(4)]
         assert statuses == [422, 422, 422, 429]
-        assert "Too many attempts" in auth.login().get_data(as_text=True)
+        assert "Too many failed log-in attempts from your address" in auth.login().get_data(as_text=True)

@@ -45,7 +45,8 @@ def register() -> str | Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 303)
+@limiter.limit(login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 303,
+               error_message="Too many failed log-in attempts from your address. Wait a few minutes and try again.")
 def login() -> str | Response:
     """Log in with email and password, or choose a single sign-on provider."""
     if current_user.is_authenticated:

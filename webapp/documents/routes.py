@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from ..artifacts.traceability import citing_items
 from ..htmx import is_htmx, redirect_client, render, targets
 from ..models import Document
+from ..ratelimits import uploads
 from ..redirects import local_path
 from . import service, tables
 from .parsing import CONTENT_TYPES, KIND_LABELS, TABULAR_KINDS
@@ -69,6 +70,7 @@ def _incoming_files() -> list[service.IncomingFile]:
 
 
 @bp.post("/projects/<project_id>/documents")
+@uploads
 def upload_to_project(project_id: str) -> Response:
     """Store the uploaded files in a project and say what became of each."""
     if service.get_project(current_user.id, project_id) is None:
@@ -80,6 +82,7 @@ def upload_to_project(project_id: str) -> Response:
 
 
 @bp.post("/threads/<thread_id>/documents")
+@uploads
 def upload_to_thread(thread_id: str) -> Response:
     """Store the uploaded files in an assistant thread and say what became of each."""
     if service.get_assistant_thread(current_user.id, thread_id) is None:

@@ -18,6 +18,7 @@ from ..chat.usage import thread_totals
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Message, Thread
+from ..ratelimits import chat_posts
 from .access import get_owned_message_or_404, get_owned_or_404
 from .blueprint import bp
 from .page import chat_documents, conversation_context, last_ids, message_cost, thread_page_context
@@ -82,6 +83,7 @@ def _error_response(thread: Thread, error: chat.ChatError, draft: str) -> Respon
 
 @bp.post("/threads/<thread_id>/messages")
 @login_required
+@chat_posts
 def post_message(thread_id: str) -> Response:
     """Save the user's message and start the reply; answer with both bubbles at once."""
     thread = get_owned_or_404(thread_id)
@@ -97,6 +99,7 @@ def post_message(thread_id: str) -> Response:
 
 @bp.post("/threads/<thread_id>/regenerate")
 @login_required
+@chat_posts
 def regenerate(thread_id: str) -> Response:
     """Write the last reply again (also retries a failed or interrupted one)."""
     thread = get_owned_or_404(thread_id)
@@ -109,6 +112,7 @@ def regenerate(thread_id: str) -> Response:
 
 @bp.post("/threads/<thread_id>/edit")
 @login_required
+@chat_posts
 def edit_last(thread_id: str) -> Response:
     """Change the last message and answer it again."""
     thread = get_owned_or_404(thread_id)
