@@ -28,12 +28,12 @@ def create_app(config: Mapping[str, Any] | None = None, *, migrations: bool = Tr
     configure_settings(app, config)
     configure_proxy(app)
     configure_logging(app)
-    configure_security_headers(app)
     configure_extensions(app)
     if migrations:
         configure_migrations(app)
     configure_providers(app)
     configure_sso(app)
+    configure_security_headers(app)
     configure_chat(app)
     configure_blueprints(app)
     configure_templates(app)
@@ -66,9 +66,10 @@ def configure_logging(app: Flask) -> None:
 
 
 def configure_security_headers(app: Flask) -> None:
+    from .auth.sso import form_targets
     from .headers import init_security_headers
 
-    init_security_headers(app)
+    init_security_headers(app, form_targets=form_targets(app.extensions["sso.providers"].values()))
 
 
 def configure_extensions(app: Flask) -> None:

@@ -92,3 +92,14 @@ def test_table_alignment_in_replies_needs_no_style_attribute(app: Flask, client:
     page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
     assert '<td class="align-right">3</td>' in page
     assert "text-align" not in page
+
+
+def test_forms_post_only_here_or_on_to_a_configured_sign_in_provider(database_url: str) -> None:
+    from ..conftest import make_app
+
+    plain = make_app(database_url).test_client().get("/login")
+    assert csp_directives(plain.headers["Content-Security-Policy"])["form-action"] == ["'self'"]
+    app = make_app(database_url, GOOGLE_CLIENT_ID="id", GOOGLE_CLIENT_SECRET="secret",
+                   OIDC_ISSUER="https://sso.example.com/realms/acme", OIDC_CLIENT_ID="ba")
+    policy = csp_directives(app.test_client().get("/login").headers["Content-Security-Policy"])
+    assert policy["form-action"] == ["'self'", "https://accounts.google.com", "https://sso.example.com"]

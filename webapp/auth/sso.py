@@ -7,7 +7,9 @@ configured: with its HTTP and crypto libraries it costs each web process about 1
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, session, url_for
 from werkzeug.wrappers import Response
@@ -62,6 +64,11 @@ def providers_from(config: Mapping[str, Any]) -> dict[str, SsoProvider]:
             "oidc", config["OIDC_NAME"], f"{issuer}/.well-known/openid-configuration", config["OIDC_CLIENT_ID"],
             config.get("OIDC_CLIENT_SECRET") or "", issuer=issuer))
     return {provider.name: provider for provider in providers}
+
+
+def form_targets(providers: Iterable[SsoProvider]) -> list[str]:
+    """The origins that a sign-in or link form is sent on to (the providers' own sign-in pages)."""
+    return [f"{url.scheme}://{url.netloc}" for url in (urlsplit(p.metadata_url) for p in providers)]
 
 
 def configured() -> dict[str, SsoProvider]:
