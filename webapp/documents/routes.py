@@ -15,7 +15,7 @@ from ..htmx import is_htmx, redirect_client, render, targets
 from ..models import Document
 from ..redirects import local_path
 from . import service, tables
-from .parsing import CONTENT_TYPES, KIND_LABELS, TABULAR_KINDS
+from .kinds import CONTENT_TYPES, KIND_LABELS, TABULAR_KINDS
 from .search import search_chunks
 
 bp = Blueprint("documents", __name__)

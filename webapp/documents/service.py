@@ -16,7 +16,8 @@ from ..extensions import db
 from ..models import Document, DocumentChunk, Project, Thread, new_id, utcnow
 from . import tables
 from .chunking import Chunk, chunk_document
-from .parsing import TABULAR_KINDS, ParseError, ParsedDocument, parse
+from .kinds import TABULAR_KINDS
+from .parsing import ParseError, ParsedDocument, parse
 
 log = logging.getLogger(__name__)
 
