@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, migrations: bool = Tr
         configure_migrations(app)
     configure_providers(app)
     configure_chat(app)
+    configure_imports(app)
     configure_blueprints(app)
     configure_templates(app)
     configure_errors(app)
@@ -90,6 +91,14 @@ def configure_chat(app: Flask) -> None:
     app.extensions["chat.runner"] = ReplyRunner(app, broker, workers=app.config["CHAT_WORKERS"])
 
 
+def configure_imports(app: Flask) -> None:
+    from .imports.queues import build_queue
+
+    app.extensions["imports"] = imports = build_queue(app)
+    # The workers and the sweeper start with the first request (or upload), never in a CLI command.
+    app.before_request(imports.start)
+
+
 def configure_blueprints(app: Flask) -> None:
     from .artifacts.routes import bp as artifacts_bp
     from .auth.routes import bp as auth_bp
@@ -123,5 +132,7 @@ def configure_errors(app: Flask) -> None:
 
 def configure_cli(app: Flask) -> None:
     from .auth.cli import users_cli
+    from .imports.cli import imports_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(imports_cli)

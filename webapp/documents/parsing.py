@@ -10,7 +10,7 @@ import io
 import logging
 import zipfile
 from pathlib import PurePath
-from typing import Callable
+from typing import Callable, Optional
 
 import charset_normalizer
 
@@ -42,17 +42,25 @@ _UNSUPPORTED_SIGNATURES = {
 }
 
 
-def parse(filename: str, data: bytes, limits: ReadingLimits | None = None) -> ParsedDocument:
-    """Recognise `data` by its content and extract its text, or raise ParseError."""
+Progress = Optional[Callable[[str], None]]
+
+
+def parse(filename: str, data: bytes, limits: ReadingLimits | None = None, *, progress: Progress = None) -> ParsedDocument:
+    """Recognise `data` by its content and extract its text, or raise ParseError.
+
+    `progress`, if given, is told what the reader is doing ("Reading page 3 of 40") now and then.
+    """
     limits = limits or ReadingLimits()
     if not data:
         raise ParseError("The file is empty.")
     kind = detect_kind(filename, data, limits)
     try:
-        parsed = _READERS[kind](data, limits)
+        parsed = pdf_reader.read_pdf(data, limits, progress) if kind == "pdf" else _READERS[kind](data, limits)
     except (ParseError, MemoryError):
         raise
     except Exception as error:  # Readers of damaged files raise anything; the user needs one answer.
+        if "memory" in str(error).lower():
+            raise MemoryError(str(error)) from error  # a C library that says so in words (libxml2)
         log.info("could not parse %s as %s: %r", filename, kind, error)
         raise ParseError(f"The file looks like {KIND_LABELS[kind]} but could not be read; it may be damaged.") from error
     if not any(section.text.strip() for section in parsed.sections) and not any(t.columns for t in parsed.tables):
@@ -215,7 +223,6 @@ def parse_markdown(data: bytes, limits: ReadingLimits) -> ParsedDocument:
 
 
 _READERS: dict[str, Callable[[bytes, ReadingLimits], ParsedDocument]] = {
-    "pdf": pdf_reader.read_pdf,
     "docx": parse_docx,
     "xlsx": parse_xlsx,
     "csv": parse_csv,

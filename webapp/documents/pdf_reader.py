@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import ocr
 from .parsed import ParsedDocument, ParseError, ReadingLimits, Section, clean_text
@@ -19,14 +19,16 @@ _OPERATOR = re.compile(rb"[A-Za-z'\"][^\s\[\]()<>{}/%]*")
 MAX_FORM_DEPTH = 8
 
 
-def read_pdf(data: bytes, limits: ReadingLimits) -> ParsedDocument:
+def read_pdf(data: bytes, limits: ReadingLimits, progress: Optional[Callable[[str], None]] = None) -> ParsedDocument:
     import pypdf  # only in the import process
 
     reader = pypdf.PdfReader(io.BytesIO(data))
     if reader.is_encrypted:
         _decrypt_without_password(reader)
     sections, textless = [], []
+    report = progress or (lambda text: None)
     for number, page in enumerate(reader.pages, start=1):
+        report(f"Reading page {number:,} of {len(reader.pages):,}")
         check_operator_budget(page, number, limits.pdf_max_operators)
         text = clean_text(page.extract_text() or "").strip()
         if text:
@@ -35,12 +37,12 @@ def read_pdf(data: bytes, limits: ReadingLimits) -> ParsedDocument:
             textless.append(number)
     meta: dict[str, Any] = {"pages": len(reader.pages)}
     if textless and len(textless) == len(reader.pages):
-        sections = _recognise(data, textless, limits)
+        sections = _recognise(data, textless, limits, report)
         meta["ocr_pages"] = [section.page for section in sections]
     return ParsedDocument("pdf", sections=sections, meta=meta)
 
 
-def _recognise(data: bytes, pages: list[int], limits: ReadingLimits) -> list[Section]:
+def _recognise(data: bytes, pages: list[int], limits: ReadingLimits, report: Callable[[str], None]) -> list[Section]:
     if not ocr.available(limits.ocr_command):
         raise ParseError(
             "No text could be found in this PDF; it may be a scanned image, which needs OCR first "
@@ -52,7 +54,10 @@ def _recognise(data: bytes, pages: list[int], limits: ReadingLimits) -> list[Sec
             f"{limits.ocr_max_pages:,} pages per file."
         )
     texts = ocr.recognise_pages(data, pages, command=limits.ocr_command or "", languages=limits.ocr_languages)
-    sections = [Section(clean_text(text).strip(), page=page) for page, text in texts]
+    sections = []
+    for page, text in texts:
+        report(f"Recognising text (OCR): page {page:,} of {len(pages):,}")
+        sections.append(Section(clean_text(text).strip(), page=page))
     sections = [section for section in sections if section.text]
     if not sections:
         raise ParseError("No text could be found in this PDF, not even by text recognition (OCR).")

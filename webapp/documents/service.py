@@ -1,4 +1,9 @@
-"""Storing, listing and deleting documents; independent of Flask's request globals."""
+"""Receiving, listing and deleting documents; independent of Flask's request globals.
+
+An upload stores each file's original with a job that reads it later, outside the web process
+(see webapp.imports); here the file is only measured, fingerprinted and checked against the
+project's documents.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,13 @@ from typing import Any, BinaryIO, Literal, Mapping
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Document, DocumentChunk, Project, Thread, new_id, utcnow
+from ..imports import service as imports
+from ..models import Document, DocumentChunk, ImportJob, Project, Thread
 from . import tables
-from .chunking import Chunk, chunk_document
-from .kinds import TABULAR_KINDS
-from .parsing import ParseError, ParsedDocument, parse
+from .kinds import content_type_from_name
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +48,10 @@ class IncomingFile:
 
 @dataclass(frozen=True)
 class UploadOutcome:
-    """What became of one file: stored, already there, or refused with a reason."""
+    """What became of one file: received for reading, already there, or refused with a reason."""
 
     filename: str
-    status: Literal["stored", "duplicate", "error"]
+    status: Literal["received", "duplicate", "error"]
     message: str
     document: Document | None = None
 
@@ -86,14 +91,17 @@ def upload_documents(
     thread_id: str | None = None,
     limits: UploadLimits | None = None,
 ) -> list[UploadOutcome]:
-    """Store each file in the project or the assistant thread; one file's failure spares the others.
+    """Receive each file into the project or the assistant thread and start reading it.
 
-    Raises DocumentNotFound when the project or thread is not the user's (or the thread is
-    not an assistant thread).
+    One file's refusal spares the others. Raises DocumentNotFound when the project or thread
+    is not the user's (or the thread is not an assistant thread).
     """
     target = _resolve_target(user_id, project_id, thread_id)
     limits = limits or UploadLimits.from_config(current_app.config)
-    return [_upload_one(target, incoming, limits) for incoming in files]
+    outcomes = [_upload_one(target, incoming, limits) for incoming in files]
+    if any(outcome.status == "received" for outcome in outcomes):
+        current_app.extensions["imports"].dispatch()
+    return outcomes
 
 
 def _resolve_target(user_id: str, project_id: str | None, thread_id: str | None) -> _Target:
@@ -128,17 +136,19 @@ def _upload_one(target: _Target, incoming: IncomingFile, limits: UploadLimits) -
     except FileTooLarge:
         megabytes = limits.max_file_bytes // (1024 * 1024)
         return UploadOutcome(filename, "error", f"Larger than the {megabytes} MB limit per file; not stored.")
+    if not data:
+        return UploadOutcome(filename, "error", "The file is empty.")
     digest = hashlib.sha256(data).hexdigest()
-    existing = _find_duplicate(target, digest) if data else None
-    if existing is not None:
+    existing = _find_duplicate(target, digest)
+    if existing is not None and existing.status != "refused":
         return UploadOutcome(filename, "duplicate", f"Already uploaded as “{existing.filename}”; not stored again.", existing)
-    if _count_documents(target) >= limits.max_documents:
+    if existing is not None:
+        # A refused file may be tried again (a limit may have been raised since): it replaces the refusal.
+        db.session.delete(existing)
+        db.session.flush()
+    elif _count_documents(target) >= limits.max_documents:
         return UploadOutcome(filename, "error", f"This holds the maximum of {limits.max_documents} documents; delete some first.")
-    try:
-        parsed = parse(filename, data)
-    except ParseError as error:
-        return UploadOutcome(filename, "error", str(error))
-    return _store(target, filename, data, digest, parsed)
+    return _receive(target, filename, data, digest)
 
 
 def clean_filename(filename: str | None) -> str:
@@ -170,75 +180,30 @@ def _count_documents(target: _Target) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Document).where(target.owner_filter())) or 0
 
 
-def _store(target: _Target, filename: str, data: bytes, digest: str, parsed: ParsedDocument) -> UploadOutcome:
-    """Write the document, its passages and the activity bump in one transaction."""
-    chunks = chunk_document(parsed)
-    document = _new_document(target, filename, data, digest, parsed, chunks)
+def _receive(target: _Target, filename: str, data: bytes, digest: str) -> UploadOutcome:
+    """Store the original as a document being processed, with the job that will read it."""
+    document = Document(
+        user_id=target.user_id,
+        project_id=target.project.id if target.project else None,
+        thread_id=target.thread.id if target.thread else None,
+        filename=filename,
+        content_type=content_type_from_name(filename),
+        size_bytes=len(data),
+        sha256=digest,
+        original=data,
+        extracted_text="",
+        meta={},
+        status="processing",
+    )
     try:
         db.session.add(document)
-        db.session.flush()
-        insert_chunks(document.id, chunks)
-        _touch(target)
+        db.session.add(imports.new_job(document))
         db.session.commit()
     except sa.exc.IntegrityError:
         # Another request stored the same file between our check and this write.
         db.session.rollback()
         return UploadOutcome(filename, "duplicate", "Already uploaded; not stored again.")
-    return UploadOutcome(filename, "stored", _stored_message(parsed, chunks), document)
-
-
-def _new_document(
-    target: _Target, filename: str, data: bytes, digest: str, parsed: ParsedDocument, chunks: list[Chunk]
-) -> Document:
-    return Document(
-        id=new_id(),
-        user_id=target.user_id,
-        project_id=target.project.id if target.project else None,
-        thread_id=target.thread.id if target.thread else None,
-        filename=filename,
-        content_type=parsed.content_type,
-        size_bytes=len(data),
-        sha256=digest,
-        original=data,
-        extracted_text=extracted_text(parsed, chunks),
-        meta={**parsed.meta, "kind": parsed.kind, "chunks": len(chunks)},
-    )
-
-
-def extracted_text(parsed: ParsedDocument, chunks: list[Chunk]) -> str:
-    """The whole text: prose as extracted, spreadsheet rows as their labelled lines."""
-    if parsed.kind in TABULAR_KINDS:
-        return "\n".join(chunk.text for chunk in chunks)
-    return "\n\n".join(section.text for section in parsed.sections)
-
-
-def insert_chunks(document_id: str, chunks: list[Chunk]) -> None:
-    """Insert passages in bulk; the full-text index follows inside the same transaction."""
-    if not chunks:
-        return
-    rows = [
-        {"document_id": document_id, "ordinal": ordinal, "text": chunk.text, "page": chunk.page, "sheet": chunk.sheet}
-        for ordinal, chunk in enumerate(chunks, start=1)
-    ]
-    db.session.execute(sa.insert(DocumentChunk), rows)
-
-
-def _touch(target: _Target) -> None:
-    if target.project is not None:
-        target.project.last_activity_at = utcnow()
-    if target.thread is not None:
-        target.thread.last_activity_at = utcnow()
-
-
-def _stored_message(parsed: ParsedDocument, chunks: list[Chunk]) -> str:
-    passages = f"{len(chunks)} passage{'s' if len(chunks) != 1 else ''}"
-    if parsed.kind == "pdf":
-        pages = parsed.meta.get("pages", 0)
-        return f"Stored: {pages} page{'s' if pages != 1 else ''}, {passages}."
-    if parsed.kind in TABULAR_KINDS:
-        rows = sum(len(table.rows) for table in parsed.tables)
-        return f"Stored: {rows} row{'s' if rows != 1 else ''}, {passages}."
-    return f"Stored: {passages}."
+    return UploadOutcome(filename, "received", "Received. It is being read; the list below shows when it is ready.", document)
 
 
 def list_documents(*, user_id: str, project_id: str | None = None, thread_id: str | None = None) -> list[Document]:
@@ -246,7 +211,8 @@ def list_documents(*, user_id: str, project_id: str | None = None, thread_id: st
     owner = Document.project_id == project_id if project_id is not None else Document.thread_id == thread_id
     return list(
         db.session.scalars(
-            sa.select(Document).where(Document.user_id == user_id, owner).order_by(Document.created_at.desc())
+            sa.select(Document).where(Document.user_id == user_id, owner)
+            .options(selectinload(Document.import_job)).order_by(Document.created_at.desc())
         )
     )
 
@@ -265,6 +231,14 @@ def sheet_views(document: Document) -> list[tables.SheetView]:
 
 
 def delete_document(document: Document) -> None:
-    """Delete a document; its passages and their index entries go in the same transaction."""
-    db.session.delete(document)
+    """Delete a document, stopping its import if one is running.
+
+    The job goes first, which its reading process notices at its next batch; the passages then
+    go a batch at a time, so a long document never holds the database for long.
+    """
+    document_id = document.id
+    db.session.execute(sa.delete(ImportJob).where(ImportJob.document_id == document_id))
+    db.session.commit()
+    imports.delete_passages(db.session, document_id)
+    db.session.execute(sa.delete(Document).where(Document.id == document_id))
     db.session.commit()
