@@ -46,6 +46,7 @@ def _import_settings() -> dict[str, Any]:
         "IMPORT_JOBS_PER_USER": _env_int("IMPORT_JOBS_PER_USER", 2),
         "IMPORT_WORKERS": _env_int("IMPORT_WORKERS", 2),
         "IMPORT_LEASE_S": _env_float("IMPORT_LEASE_S", 30.0),
+        "IMPORT_QUEUE": os.environ.get("IMPORT_QUEUE") or "imports",
         "IMPORT_MAX_UNZIPPED_MB": _env_int("IMPORT_MAX_UNZIPPED_MB", 100),
         "IMPORT_MAX_CELLS": _env_int("IMPORT_MAX_CELLS", 5_000_000),
         "IMPORT_PDF_MAX_OPERATORS": _env_int("IMPORT_PDF_MAX_OPERATORS", 100_000),

@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 SWEEP_S = 5.0
 # RQ: a job queued this long ago that Redis no longer holds was lost (Redis restarted empty).
 LOST_AFTER = timedelta(minutes=1)
-RQ_QUEUE = "imports"
 
 
 class ImportQueue:
@@ -161,9 +160,10 @@ class LocalPool(ImportQueue):
 class RedisQueue(ImportQueue):
     """Jobs go through RQ; `flask imports worker` processes run them, on any machine."""
 
-    def __init__(self, app: Flask, settings: ImportSettings, redis_url: str) -> None:
+    def __init__(self, app: Flask, settings: ImportSettings, redis_url: str, queue_name: str) -> None:
         super().__init__(app, settings)
         self._redis_url = redis_url
+        self._queue_name = queue_name
         self._rq_queue: Any = None
 
     def _queue(self) -> Any:
@@ -171,7 +171,7 @@ class RedisQueue(ImportQueue):
             import redis
             from rq import Queue
 
-            self._rq_queue = Queue(RQ_QUEUE, connection=redis.Redis.from_url(self._redis_url))
+            self._rq_queue = Queue(self._queue_name, connection=redis.Redis.from_url(self._redis_url))
         return self._rq_queue
 
     def submit(self, job_id: str) -> None:
@@ -219,4 +219,6 @@ def build_queue(app: Flask) -> ImportQueue:
         database_url = db.engine.url.render_as_string(hide_password=False)
     settings = ImportSettings.from_config(app.config, database_url)
     redis_url = app.config["REDIS_URL"]
-    return RedisQueue(app, settings, redis_url) if redis_url else LocalPool(app, settings)
+    if redis_url:
+        return RedisQueue(app, settings, redis_url, app.config["IMPORT_QUEUE"])
+    return LocalPool(app, settings)
