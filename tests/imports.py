@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
+
+import pytest
 
 import sqlalchemy as sa
 from flask import Flask
@@ -23,3 +27,12 @@ def wait_for_imports(app: Flask, *, timeout: float = 30.0) -> None:
             return
         assert time.monotonic() < deadline, f"{processing} documents still being read after {timeout} s"
         time.sleep(0.05)
+
+
+def require_tesseract() -> None:
+    """Skip (or fail, with REQUIRE_OCR=1) when the tesseract program is not installed."""
+    if shutil.which("tesseract") is not None:
+        return
+    if os.environ.get("REQUIRE_OCR") == "1":
+        pytest.fail("REQUIRE_OCR=1 but tesseract is not installed (apt-get install tesseract-ocr)", pytrace=False)
+    pytest.skip("tesseract is not installed (apt-get install tesseract-ocr); REQUIRE_OCR=1 makes this a failure")

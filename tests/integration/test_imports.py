@@ -27,7 +27,7 @@ from webapp.models import Document, DocumentChunk, ImportJob, User
 
 from .. import hostile, samples
 from ..conftest import PASSWORD, make_app, other_client
-from ..imports import wait_for_imports
+from ..imports import require_tesseract, wait_for_imports
 from .test_projects import create_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,6 +184,16 @@ class TestFairShare:
             assert later.started_at >= earlier.finished_at  # one at a time, in upload order
         assert ben_job.started_at < ana[2].started_at  # Ben did not wait behind Ana's line
         assert all(job.message.startswith("Stored") for job in [*ana, ben_job])
+
+
+def test_a_scanned_pdf_is_stored_with_its_recognised_text(app: Flask, client: FlaskClient, project_id: str) -> None:
+    require_tesseract()
+    scan = samples.scanned_pdf(["Invoice approval workflow", "The sponsor signs off every release."])
+    post(client, f"/projects/{project_id}/documents", (scan, "scan.pdf"))
+    wait_for_imports(app)
+    assert job_of(app, "scan.pdf").message == "Stored: 1 page (text recognised by OCR), 1 passage."
+    page = client.get("/search?q=sponsor").get_data(as_text=True)
+    assert ">scan.pdf</a>" in page and "<mark>sponsor</mark>" in page
 
 
 class TestTryAgain:
