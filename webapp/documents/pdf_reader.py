@@ -17,6 +17,8 @@ _NOT_OPERATORS = re.compile(rb"\((?:[^()\\]|\\.)*\)|<[0-9A-Fa-f\s]*>|/[^\s/\[\](
 # An operator starts with a letter or a quote (Tj, T*, ', "); numbers never do.
 _OPERATOR = re.compile(rb"[A-Za-z'\"][^\s\[\]()<>{}/%]*")
 MAX_FORM_DEPTH = 8
+COUNT_SLICE = 256 * 1024
+_SPACE = re.compile(rb"\s")
 
 
 def read_pdf(data: bytes, limits: ReadingLimits, progress: Optional[Callable[[str], None]] = None) -> ParsedDocument:
@@ -76,10 +78,17 @@ def check_operator_budget(page: pypdf.PageObject, number: int, limit: int) -> No
 
 
 def _count_operators(stream: Any, limit: int) -> int:
-    if stream is None:
-        return 0
-    data = stream.get_data()
-    return len(_OPERATOR.findall(_NOT_OPERATORS.sub(b" ", data))) if data else 0
+    """Count a stream's operations a slice at a time, stopping once past `limit`."""
+    data = stream.get_data() if stream is not None else b""
+    count = start = 0
+    while start < len(data) and count <= limit:
+        # Slices end at white space, where no operator is cut in two (a string may be: a budget
+        # counts close enough).
+        space = _SPACE.search(data, start + COUNT_SLICE)
+        end = space.end() if space else len(data)
+        count += len(_OPERATOR.findall(_NOT_OPERATORS.sub(b" ", data[start:end])))
+        start = end
+    return count
 
 
 def _count_form_operators(resources: Any, budget: int, *, depth: int, seen: set[int]) -> int:

@@ -8,6 +8,7 @@ project's documents.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
 import unicodedata
@@ -163,7 +164,17 @@ def clean_filename(filename: str | None) -> str:
 
 
 def read_limited(stream: BinaryIO, max_bytes: int) -> bytes:
-    """Read the whole stream, stopping as soon as it passes `max_bytes`."""
+    """Read the whole stream, stopping as soon as it passes `max_bytes`.
+
+    A seekable stream (an upload spooled to disk) is measured first and read in one piece, so
+    the file is held in memory once, not twice.
+    """
+    if stream.seekable():
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(0)
+        if size > max_bytes:
+            raise FileTooLarge
+        return stream.read()
     buffer = bytearray()
     while block := stream.read(_READ_BLOCK):
         buffer += block
