@@ -8,11 +8,12 @@ PDF, DOCX, XLSX, CSV and text files of 1-24 MB. gunicorn serves the app (gunicor
 default import settings) on a fresh SQLite database, with a fake Anthropic server behind it.
 
 First, with nothing importing, a client times the log-in page and another follows streaming
-replies (the gaps between their deltas). Then one user uploads every file while the same two
-clients go on, until every file is stored or refused. The table gives each file's result, its
-reading time and its reading process's peak memory; the ordinary files' MB/s against importing
-the same file alone (nothing else running); the log-in page and the delta gaps during
-the imports against the idle run; and the web process's memory.
+replies (the gaps between their deltas). Then, while the same two clients go on, one user uploads
+the crafted files and waits until each is stored or refused, then does the same with the ordinary
+ones. The table gives each file's result, its reading time and its reading process's peak memory;
+the ordinary files' MB/s against importing the same file again alone (nothing else running); the
+log-in page and the delta gaps while each batch is read (and while files are uploaded) against
+the idle run; and the web process's memory during each batch and after.
 
     .venv/bin/python bench/imports.py [--quick]
 """
@@ -30,6 +31,7 @@ import time
 from dataclasses import dataclass
 from http.client import HTTPConnection
 from pathlib import Path
+from typing import Callable
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,7 +181,7 @@ class Watchers:
     """Another user's streaming replies and an anonymous log-in page, timed until stopped."""
 
     def __init__(self, port: int, watcher: Browser, thread_id: str) -> None:
-        self.logins: list[float] = []
+        self.logins: list[tuple[float, float]] = []  # (when it answered, seconds)
         self.replies: list[Reply] = []
         self._port, self._watcher, self._thread_id = port, watcher, thread_id
         self._stop = threading.Event()
@@ -191,7 +193,8 @@ class Watchers:
             started = time.perf_counter()
             status, _, _ = visitor.request("GET", "/login")
             assert status == 200
-            self.logins.append(time.perf_counter() - started)
+            now = time.perf_counter()
+            self.logins.append((now, now - started))
             self._stop.wait(LOGIN_PAUSE)
         visitor.close()
 
@@ -209,9 +212,13 @@ class Watchers:
         for thread in self._threads:
             thread.join(timeout=60)
 
-    @property
-    def gaps(self) -> list[float]:
-        return [gap for reply in self.replies for gap in reply.gaps]
+    def login_times(self, window: tuple[float, float]) -> list[float]:
+        return [seconds for when, seconds in self.logins if window[0] <= when < window[1]]
+
+    def gaps(self, window: tuple[float, float]) -> list[float]:
+        """Gaps between deltas, each counted in the window its later delta arrived in."""
+        return [b - a for reply in self.replies for a, b in zip(reply.arrivals, reply.arrivals[1:])
+                if window[0] <= b < window[1]]
 
 
 def upload(user: Browser, project_id: str, file: File) -> None:
@@ -271,13 +278,34 @@ def _when(value: object):  # noqa: ANN202  (SQLite hands back text)
 
 
 @dataclass
-class Run:
-    idle: Watchers
-    busy: Watchers
-    memory_idle: float
+class Round:
+    """One batch of uploads: while they were sent, while they were read, and the memory meanwhile."""
+
+    name: str
+    uploading: tuple[float, float]
+    reading: tuple[float, float]
     memory_peak: float
+
+
+@dataclass
+class Run:
+    watchers: Watchers
+    idle: tuple[float, float]
+    memory_idle: float
+    rounds: list[Round]
     memory_after: float
     results: list[Result]
+
+
+def import_round(name: str, importer: Browser, project_id: str, files: list[File], engine: sa.Engine,
+                 server_pid: int) -> Round:
+    with PeakSampler(lambda: server_rss_mb(server_pid)) as memory:
+        started = time.perf_counter()
+        for file in files:
+            upload(importer, project_id, file)
+        sent = time.perf_counter()
+        wait_for_imports(engine, timeout=TIMEOUT_S * len(files))
+    return Round(name, (started, sent), (sent, time.perf_counter()), memory.peak)
 
 
 def measure(files: list[File], idle_s: float) -> Run:
@@ -290,16 +318,17 @@ def measure(files: list[File], idle_s: float) -> Run:
             thread_id = watcher.new_chat(bench_model(REPLY_TOKENS, REPLY_DELAY_MS))
             project_id = new_project(importer, "Under load")
             engine = sa.create_engine(f"sqlite:///{workdir / 'bench.db'}")
-            with Watchers(server.port, watcher, thread_id) as idle:
+            with Watchers(server.port, watcher, thread_id) as watchers:
                 time.sleep(idle_s)
-            memory_idle = server_rss_mb(server.pid)
-            with PeakSampler(lambda: server_rss_mb(server.pid)) as memory, \
-                    Watchers(server.port, watcher.clone(), thread_id) as busy:
-                for file in files:
-                    upload(importer, project_id, file)
-                wait_for_imports(engine, timeout=TIMEOUT_S * len(files))
+                idle = (watchers.logins[0][0] if watchers.logins else 0.0, time.perf_counter())
+                memory_idle = server_rss_mb(server.pid)
+                rounds = [
+                    import_round(name, importer, project_id, [f for f in files if f.hostile == crafted], engine,
+                                 server.pid)
+                    for name, crafted in (("crafted", True), ("ordinary", False))
+                ]
             time.sleep(2)
-            run = Run(idle, busy, memory_idle, memory.peak, server_rss_mb(server.pid),
+            run = Run(watchers, idle, memory_idle, rounds, server_rss_mb(server.pid),
                       results(engine, project_id, files))
             _import_alone(importer, engine, [file for file in files if not file.hostile], run)
             engine.dispose()
@@ -345,30 +374,46 @@ def _pass(ok: bool) -> str:
 
 
 def summary_table(run: Run) -> list[str]:
-    login_idle, login_busy = p95(run.idle.logins), p95(run.busy.logins)
-    gaps_idle, gaps_busy = run.idle.gaps, run.busy.gaps
-    growth = run.memory_peak - run.memory_idle
-    hostile_ok = all(r.seconds <= TIMEOUT_S and (r.status == "refused" or r.file.name in ("trap.csv", "nostops.txt"))
-                     for r in run.results if r.file.hostile)
-    header = f"{'measurement':<44} {'idle':>10} {'importing':>10} {'ratio':>7}  target"
-    rows = [
-        ("log-in page p95 (ms)", login_idle * 1000, login_busy * 1000, "within 2x", login_busy <= 2 * login_idle),
-        ("log-in page median (ms)", statistics.median(run.idle.logins) * 1000,
-         statistics.median(run.busy.logins) * 1000, "", None),
-        ("reply delta gap median (ms)", statistics.median(gaps_idle) * 1000, statistics.median(gaps_busy) * 1000, "", None),
-        ("reply delta gap p95 (ms)", p95(gaps_idle) * 1000, p95(gaps_busy) * 1000, "within 2x",
-         p95(gaps_busy) <= 2 * p95(gaps_idle)),
-        ("web process memory (MB): idle / peak", run.memory_idle, run.memory_peak, "+50 MB at most", growth < 50),
-    ]
+    watchers, idle = run.watchers, run.idle
+    reading = {round.name: round.reading for round in run.rounds}
+    sending = [round.uploading for round in run.rounds]
+    header = (f"{'measurement':<32} {'idle':>8} {'reading crafted':>16} {'reading ordinary':>17} "
+              f"{'uploading':>10}  target")
     lines = [header, "-" * len(header)]
-    for name, idle, busy, target, ok in rows:
-        verdict = "" if ok is None else f"{_pass(ok)}"
-        lines.append(f"{name:<44} {idle:>10.1f} {busy:>10.1f} {busy / idle:>6.2f}x  {target} {verdict}")
-    lines.append(f"{'web process memory after the imports (MB)':<44} {run.memory_after:>10.1f}")
-    lines.append(f"every crafted file refused (or read) within its limit: {_pass(hostile_ok)}")
-    lines.append(f"samples: log-in {len(run.idle.logins)} idle / {len(run.busy.logins)} importing; "
-                 f"replies {len(run.idle.replies)} / {len(run.busy.replies)} ({REPLY_TOKENS} deltas, {REPLY_DELAY_MS} ms apart)")
+
+    def row(name: str, figure: Callable[[tuple[float, float]], float], target: str, limit: float | None) -> None:
+        base = figure(idle)
+        crafted, ordinary = figure(reading["crafted"]), figure(reading["ordinary"])
+        upload = max(figure(window) for window in sending)
+        verdict = "" if limit is None else " " + _pass(max(crafted, ordinary) <= limit * base)
+        lines.append(f"{name:<32} {base:>8.1f} {crafted:>9.1f} ({crafted / base:.1f}x) "
+                     f"{ordinary:>10.1f} ({ordinary / base:.1f}x) {upload:>10.1f}  {target}{verdict}")
+
+    row("log-in page p95 (ms)", lambda w: 1000 * _p95(watchers.login_times(w)), "within 2x", 2)
+    row("log-in page median (ms)", lambda w: 1000 * _median(watchers.login_times(w)), "", None)
+    row("reply delta gap p95 (ms)", lambda w: 1000 * _p95(watchers.gaps(w)), "within 2x", 2)
+    row("reply delta gap median (ms)", lambda w: 1000 * _median(watchers.gaps(w)), "", None)
+    peaks = {round.name: round.memory_peak for round in run.rounds}
+    growth = peaks["crafted"] - run.memory_idle
+    lines.append(f"{'web process memory (MB)':<32} {run.memory_idle:>8.1f} {peaks['crafted']:>9.1f} (+{growth:.0f})  "
+                 f"{peaks['ordinary']:>10.1f} (+{peaks['ordinary'] - run.memory_idle:.0f}) {'':>10}  "
+                 f"crafted: +50 MB at most {_pass(growth < 50)}")
+    lines.append(f"web process memory once all were read: {run.memory_after:.1f} MB "
+                 f"(+{run.memory_after - run.memory_idle:.0f} MB)")
+    crafted_ok = all(r.seconds <= TIMEOUT_S and (r.status == "refused" or r.file.name in ("trap.csv", "nostops.txt"))
+                     for r in run.results if r.file.hostile)
+    lines.append(f"every crafted file refused (or read) within its limit: {_pass(crafted_ok)}")
+    lines.append(f"samples: log-in {len(watchers.logins)}, replies {len(watchers.replies)} "
+                 f"({REPLY_TOKENS} deltas, {REPLY_DELAY_MS} ms apart); uploads are sent one at a time")
     return lines
+
+
+def _p95(values: list[float]) -> float:
+    return p95(values) if values else float("nan")
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
 
 
 def main() -> None:

@@ -61,7 +61,7 @@ def confine(settings: ImportSettings) -> None:
     """Cap this process's memory and processor time, lower its priority, and tie it to its parent."""
     os.setsid()  # its own process group, which the watcher kills whole
     _die_with_parent()
-    os.nice(10)  # pages and chats of other users come first
+    os.nice(19)  # pages and chats of other users come first
     memory = settings.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # A backstop for a process whose watcher died: the kernel stops it on its own.
