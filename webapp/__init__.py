@@ -94,9 +94,9 @@ def configure_chat(app: Flask) -> None:
 def configure_imports(app: Flask) -> None:
     from .imports.queues import build_queue
 
-    app.extensions["imports"] = imports = build_queue(app)
-    # The workers and the sweeper start with the first request (or upload), never in a CLI command.
-    app.before_request(imports.start)
+    # Its threads start with the first upload, or when the web server loads (webapp.wsgi): never
+    # in a CLI command, nor in an app that reads no file.
+    app.extensions["imports"] = build_queue(app)
 
 
 def configure_blueprints(app: Flask) -> None:

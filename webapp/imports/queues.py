@@ -42,7 +42,7 @@ class ImportQueue:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        """Start the sweeper (and the subclass's workers) once, on the first request or dispatch."""
+        """Start the sweeper (and the subclass's workers) once: at the first dispatch, or when the server loads."""
         with self._lock:
             if self._started:
                 return
@@ -141,7 +141,7 @@ class LocalPool(ImportQueue):
         self._jobs.put(job_id)
 
     def _work(self) -> None:
-        while (job_id := self._jobs.get()) is not None:
+        while (job_id := self._jobs.get()) is not None and not self._stopping.is_set():
             with self._app.app_context():
                 try:
                     self.execute(job_id)

@@ -92,7 +92,8 @@ class Sandbox:
         while True:
             process.join(POLL_S)
             if self._stopped:
-                return "cancelled"  # killed by stop_all: the job's lease lapses and it runs again
+                _kill(process)  # the app is stopping: the job's lease lapses and it runs again
+                return "cancelled"
             if process.exitcode is not None:
                 return _ending(process.exitcode)
             now = time.monotonic()
