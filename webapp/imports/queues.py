@@ -92,9 +92,13 @@ class ImportQueue:
         return None
 
     def _sweep_forever(self) -> None:
+        first = True
         while not self._stopping.is_set():
             with self._app.app_context():
                 try:
+                    if first:
+                        self.recover_on_start()
+                        first = False
                     self.sweep()
                 except Exception:
                     log.exception("import sweep failed")
@@ -112,6 +116,9 @@ class ImportQueue:
     def recover_lost(self) -> None:
         """Put back in line the queued jobs no worker will see."""
 
+    def recover_on_start(self) -> None:
+        """Take up what a stopped process left behind (run once, by the sweeper)."""
+
     def shutdown(self) -> None:
         """Stop the threads and kill any reading process still running (tests, server exit)."""
         self._stopping.set()
@@ -128,14 +135,12 @@ class LocalPool(ImportQueue):
         self._jobs: queue.Queue[str | None] = queue.Queue()
 
     def _begin(self) -> None:
-        # Jobs queued in memory by a process that has since stopped: back in line.
-        with self._app.app_context():
-            try:
-                service.put_back(db.session, [job_id for job_id, _ in service.queued_jobs(db.session)])
-            finally:
-                db.session.remove()
         for number in range(self.settings.workers):
             self._spawn(self._work, f"import-worker-{number}")
+
+    def recover_on_start(self) -> None:
+        # Jobs queued in the memory of a process that has since stopped: back in line.
+        service.put_back(db.session, [job_id for job_id, _ in service.queued_jobs(db.session)])
 
     def submit(self, job_id: str) -> None:
         self._jobs.put(job_id)
