@@ -7,8 +7,6 @@ project's documents.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import logging
 import re
 import unicodedata
@@ -22,21 +20,17 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..imports import service as imports
 from ..models import Document, DocumentChunk, ImportJob, Project, Thread
-from . import tables
+from . import originals, tables
 from .kinds import content_type_from_name
+from .originals import FileTooLarge
 
 log = logging.getLogger(__name__)
 
-_READ_BLOCK = 1024 * 1024
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
 class DocumentNotFound(LookupError):
     """No such project, thread or document among the user's own."""
-
-
-class FileTooLarge(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -133,14 +127,13 @@ def get_assistant_thread(user_id: str, thread_id: str) -> Thread | None:
 def _upload_one(target: _Target, incoming: IncomingFile, limits: UploadLimits) -> UploadOutcome:
     filename = clean_filename(incoming.filename)
     try:
-        data = read_limited(incoming.stream, limits.max_file_bytes)
+        measured = originals.measure(incoming.stream, limits.max_file_bytes)
     except FileTooLarge:
         megabytes = limits.max_file_bytes // (1024 * 1024)
         return UploadOutcome(filename, "error", f"Larger than the {megabytes} MB limit per file; not stored.")
-    if not data:
+    if not measured.size:
         return UploadOutcome(filename, "error", "The file is empty.")
-    digest = hashlib.sha256(data).hexdigest()
-    existing = _find_duplicate(target, digest)
+    existing = _find_duplicate(target, measured.sha256)
     if existing is not None and existing.status != "refused":
         return UploadOutcome(filename, "duplicate", f"Already uploaded as “{existing.filename}”; not stored again.", existing)
     if existing is not None:
@@ -149,7 +142,7 @@ def _upload_one(target: _Target, incoming: IncomingFile, limits: UploadLimits) -
         db.session.flush()
     elif _count_documents(target) >= limits.max_documents:
         return UploadOutcome(filename, "error", f"This holds the maximum of {limits.max_documents} documents; delete some first.")
-    return _receive(target, filename, data, digest)
+    return _receive(target, filename, measured)
 
 
 def clean_filename(filename: str | None) -> str:
@@ -163,26 +156,6 @@ def clean_filename(filename: str | None) -> str:
     return name or "untitled"
 
 
-def read_limited(stream: BinaryIO, max_bytes: int) -> bytes:
-    """Read the whole stream, stopping as soon as it passes `max_bytes`.
-
-    A seekable stream (an upload spooled to disk) is measured first and read in one piece, so
-    the file is held in memory once, not twice.
-    """
-    if stream.seekable():
-        size = stream.seek(0, io.SEEK_END)
-        stream.seek(0)
-        if size > max_bytes:
-            raise FileTooLarge
-        return stream.read()
-    buffer = bytearray()
-    while block := stream.read(_READ_BLOCK):
-        buffer += block
-        if len(buffer) > max_bytes:
-            raise FileTooLarge
-    return bytes(buffer)
-
-
 def _find_duplicate(target: _Target, digest: str) -> Document | None:
     return db.session.scalar(sa.select(Document).where(target.owner_filter(), Document.sha256 == digest))
 
@@ -191,7 +164,7 @@ def _count_documents(target: _Target) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Document).where(target.owner_filter())) or 0
 
 
-def _receive(target: _Target, filename: str, data: bytes, digest: str) -> UploadOutcome:
+def _receive(target: _Target, filename: str, measured: originals.Measured) -> UploadOutcome:
     """Store the original as a document being processed, with the job that will read it."""
     document = Document(
         user_id=target.user_id,
@@ -199,9 +172,9 @@ def _receive(target: _Target, filename: str, data: bytes, digest: str) -> Upload
         thread_id=target.thread.id if target.thread else None,
         filename=filename,
         content_type=content_type_from_name(filename),
-        size_bytes=len(data),
-        sha256=digest,
-        original=data,
+        size_bytes=measured.size,
+        sha256=measured.sha256,
+        original=b"",
         extracted_text="",
         meta={},
         status="processing",
@@ -209,6 +182,8 @@ def _receive(target: _Target, filename: str, data: bytes, digest: str) -> Upload
     try:
         db.session.add(document)
         db.session.add(imports.new_job(document))
+        db.session.flush()
+        originals.store(db.session, document.id, measured)
         db.session.commit()
     except sa.exc.IntegrityError:
         # Another request stored the same file between our check and this write.
