@@ -101,6 +101,20 @@ class TestStates:
         assert status_of(app, "slow.pdf") == status_of(app, "notes.txt") == "stored"
 
 
+def test_a_refused_file_says_why_on_its_own_page_and_can_be_removed(
+    app: Flask, client: FlaskClient, project_id: str
+) -> None:
+    post(client, f"/projects/{project_id}/documents", (samples.PNG, "whiteboard.png"))
+    wait_for_imports(app)
+    with app.app_context():
+        document_id = db.session.scalar(sa.select(Document.id))
+    page = client.get(f"/documents/{document_id}").get_data(as_text=True)
+    assert "Not stored." in page and "This is an image (PNG). Only text documents can be searched." in page
+    listing = client.post(f"/documents/{document_id}/delete", headers=LIST).get_data(as_text=True)
+    assert "whiteboard.png" not in listing and "No documents yet" in listing
+    assert job_of(app, "whiteboard.png") is None
+
+
 class TestTimeLimit:
     @pytest.fixture
     def app_config(self) -> dict[str, Any]:
