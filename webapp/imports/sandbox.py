@@ -50,8 +50,7 @@ def reading_context() -> Any:
     with _start_lock:
         if _context is None:
             context = multiprocessing.get_context("forkserver")
-            # The main module too: loaded once by the server rather than again by every process.
-            context.set_forkserver_preload(["__main__", READER_MODULE])
+            context.set_forkserver_preload([READER_MODULE])
             _context = context
     return _context
 
