@@ -28,6 +28,10 @@ def _limit_malloc_arenas(count: int = 2) -> None:
     if mallopt is not None:  # glibc only
         M_ARENA_MAX = -8
         mallopt(M_ARENA_MAX, count)
+        # Uploaded files are held whole while they are stored: from 1 MB up, memory comes straight
+        # from the kernel and goes back to it when freed, instead of staying in the heap.
+        M_MMAP_THRESHOLD = -3
+        mallopt(M_MMAP_THRESHOLD, 1024 * 1024)
 
 
 _limit_malloc_arenas(int(os.environ.get("MALLOC_ARENAS", "2")))

@@ -221,10 +221,23 @@ def time_uploads(app: Flask, user_id: str, files: dict[str, tuple[str, bytes]]) 
                 user_id=user_id, project_id=project.id, files=[service.IncomingFile(name, io.BytesIO(data))],
                 limits=service.UploadLimits(max_file_bytes=100 * 1024 * 1024, max_documents=10_000),
             )
+            assert outcome.status == "received", (label, outcome.message)
+            status = _wait_until_read(outcome.document.id)
             elapsed = time.perf_counter() - started
-            assert outcome.status == "stored", (label, outcome.message)
+            assert status == "stored", (label, status)
             throughput[label] = len(data) / 1_000_000 / elapsed
+    app.extensions["imports"].shutdown()
     return throughput
+
+
+def _wait_until_read(document_id: str) -> str:
+    """The document's status once its import job has ended (the upload only receives the file)."""
+    while True:
+        status = db.session.scalar(sa.select(Document.status).where(Document.id == document_id))
+        db.session.rollback()
+        if status != "processing":
+            return status
+        time.sleep(0.02)
 
 
 def run(column: Column, url: str, corpus: Corpus, args: argparse.Namespace, queries: list[str],

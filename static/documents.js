@@ -33,7 +33,7 @@
     var percent = Math.round((event.detail.loaded / event.detail.total) * 100);
     ui.box.hidden = false;
     ui.bar.value = percent;
-    ui.status.textContent = percent < 100 ? "Uploading… " + percent + "%" : "Reading the files…";
+    ui.status.textContent = percent < 100 ? "Uploading… " + percent + "%" : "Saving the files…";
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {

@@ -70,6 +70,7 @@ def app_config() -> dict[str, Any]:
 def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
     app = make_app(database_url, **app_config)
     yield app
+    app.extensions["imports"].shutdown()
     app.extensions["chat.runner"].shutdown()
     app.extensions["llm"].close()
     with app.app_context():

@@ -81,3 +81,20 @@ BUDGET_ROWS: list[list[object]] = [
 ]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 OLD_WORD = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64
+
+
+def scanned_pdf(*pages: list[str]) -> bytes:
+    """A PDF of page images only, as a scanner makes them: each page's lines drawn as pixels."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=48)
+    images = []
+    for lines in pages:
+        image = Image.new("L", (1700, 2200), 255)
+        draw = ImageDraw.Draw(image)
+        for number, line in enumerate(lines):
+            draw.text((150, 200 + 100 * number), line, font=font, fill=0)
+        images.append(image)
+    buffer = io.BytesIO()
+    images[0].save(buffer, "PDF", resolution=200.0, save_all=True, append_images=images[1:])
+    return buffer.getvalue()

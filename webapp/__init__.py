@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, migrations: bool = Tr
     configure_sso(app)
     configure_security_headers(app)
     configure_chat(app)
+    configure_imports(app)
     configure_blueprints(app)
     configure_templates(app)
     configure_errors(app)
@@ -114,6 +115,14 @@ def configure_chat(app: Flask) -> None:
     app.extensions["chat.runner"] = ReplyRunner(app, broker, workers=app.config["CHAT_WORKERS"])
 
 
+def configure_imports(app: Flask) -> None:
+    from .imports.queues import build_queue
+
+    # Its threads start with the first upload, or when the web server loads (webapp.wsgi): never
+    # in a CLI command, nor in an app that reads no file.
+    app.extensions["imports"] = build_queue(app)
+
+
 def configure_blueprints(app: Flask) -> None:
     from .admin.routes import bp as admin_bp
     from .artifacts import editing  # noqa: F401  (its views attach to the artifacts blueprint)
@@ -153,5 +162,7 @@ def configure_errors(app: Flask) -> None:
 
 def configure_cli(app: Flask) -> None:
     from .auth.cli import users_cli
+    from .imports.cli import imports_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(imports_cli)

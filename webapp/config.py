@@ -58,6 +58,25 @@ def _account_settings() -> dict[str, Any]:
     return settings
 
 
+def _import_settings() -> dict[str, Any]:
+    """Limits on reading uploaded files (see webapp.imports and the README)."""
+    return {
+        "IMPORT_MAX_MEMORY_MB": _env_int("IMPORT_MAX_MEMORY_MB", 1024),
+        "IMPORT_TIMEOUT_S": _env_float("IMPORT_TIMEOUT_S", 120.0),
+        "IMPORT_JOBS_PER_USER": _env_int("IMPORT_JOBS_PER_USER", 2),
+        "IMPORT_WORKERS": _env_int("IMPORT_WORKERS", 2),
+        "IMPORT_LEASE_S": _env_float("IMPORT_LEASE_S", 30.0),
+        "IMPORT_QUEUE": os.environ.get("IMPORT_QUEUE") or "imports",
+        "IMPORT_MAX_UNZIPPED_MB": _env_int("IMPORT_MAX_UNZIPPED_MB", 100),
+        "IMPORT_MAX_CELLS": _env_int("IMPORT_MAX_CELLS", 5_000_000),
+        "IMPORT_PDF_MAX_OPERATORS": _env_int("IMPORT_PDF_MAX_OPERATORS", 100_000),
+        "IMPORT_OCR": _env_bool("IMPORT_OCR", True),
+        "TESSERACT_CMD": os.environ.get("TESSERACT_CMD") or "tesseract",
+        "IMPORT_OCR_LANGUAGES": os.environ.get("IMPORT_OCR_LANGUAGES") or "eng",
+        "IMPORT_OCR_MAX_PAGES": _env_int("IMPORT_OCR_MAX_PAGES", 50),
+    }
+
+
 def normalise_database_url(url: str) -> str:
     """Use the psycopg 3 driver for plain PostgreSQL URLs (SQLAlchemy would pick psycopg2)."""
     for prefix in ("postgres://", "postgresql://"):
@@ -122,6 +141,7 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN") or "10 per minute;50 per hour",
         "CHAT_RATE_LIMIT": os.environ.get("CHAT_RATE_LIMIT") or "30 per minute",
         "UPLOAD_RATE_LIMIT": os.environ.get("UPLOAD_RATE_LIMIT") or "20 per minute",
+        **_import_settings(),
         **_provider_settings(),
         **_account_settings(),
     }

@@ -45,8 +45,12 @@ def commit_without_expiring() -> None:
         session.expire_on_commit = True
 
 
-def init_app(app: Flask) -> None:
-    with app.app_context():
-        engine = db.engine
+def sqlite_engine_settings(engine: sa.Engine) -> None:
+    """Apply the per-connection SQLite settings to `engine` (any engine, not only the app's)."""
     if engine.dialect.name == "sqlite" and not sa.event.contains(engine, "connect", _configure_sqlite):
         sa.event.listen(engine, "connect", _configure_sqlite)
+
+
+def init_app(app: Flask) -> None:
+    with app.app_context():
+        sqlite_engine_settings(db.engine)

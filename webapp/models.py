@@ -27,6 +27,10 @@ ITEM_STATUSES = ("draft", "review", "approved")
 USAGE_PURPOSES = ("chat", "title", "summary")
 THEMES = ("system", "light", "dark")
 ACCOUNT_LINK_PURPOSES = ("invite", "reset")
+# A document is `processing` from its upload until its import job stores it or refuses it.
+DOCUMENT_STATUSES = ("processing", "stored", "refused")
+# waiting: in line behind the user's running imports; queued: handed to a worker; running; finished.
+IMPORT_STATES = ("waiting", "queued", "running", "finished")
 
 
 def utcnow() -> datetime:
@@ -330,6 +334,8 @@ class Document(db.Model):
     extracted_text: Mapped[str] = mapped_column(sa.Text, default="", deferred=True)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", sa.JSON, default=dict)
     created_at: Mapped[datetime] = _created_column()
+    # Only stored documents are searched and cited; see DOCUMENT_STATUSES.
+    status: Mapped[str] = mapped_column(sa.String(20), default="stored", server_default="stored")
 
     project: Mapped[Optional[Project]] = relationship(back_populates="documents")
     thread: Mapped[Optional[Thread]] = relationship(back_populates="documents")
@@ -337,6 +343,7 @@ class Document(db.Model):
         back_populates="document", cascade="all, delete-orphan", passive_deletes=True,
         order_by="DocumentChunk.ordinal",
     )
+    import_job: Mapped[Optional[ImportJob]] = relationship(back_populates="document", passive_deletes=True)
 
     def __repr__(self) -> str:
         return f"<Document {self.filename!r}>"
@@ -359,6 +366,42 @@ class DocumentChunk(db.Model):
     sheet: Mapped[Optional[str]] = mapped_column(sa.String(100))
 
     document: Mapped[Document] = relationship(back_populates="chunks")
+
+
+class ImportJob(db.Model):
+    """Reading one uploaded file into its document, outside the web process.
+
+    Deleting the document (or its project or thread) deletes the job, which is how a running
+    import learns it was cancelled.
+    """
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (
+        sa.CheckConstraint(_one_of("state", IMPORT_STATES), name="state"),
+        sa.Index("ix_import_jobs_state_created", "state", "created_at"),
+        sa.Index("ix_import_jobs_user_state", "user_id", "state"),
+    )
+
+    id: Mapped[str] = _id_column()
+    document_id: Mapped[str] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(sa.String(20), default="waiting")
+    # Each start counts; a job interrupted by a restart starts again while attempts remain.
+    attempts: Mapped[int] = mapped_column(default=0)
+    # The outcome for the user: what was stored, or why the file was refused.
+    message: Mapped[Optional[str]] = mapped_column(sa.Text)
+    progress: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    # While running: renewed by the process that watches the job; lapsed means that process died.
+    lease_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    peak_memory_kb: Mapped[Optional[int]]
+    created_at: Mapped[datetime] = _created_column()
+    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    document: Mapped[Document] = relationship(back_populates="import_job")
+
+    def __repr__(self) -> str:
+        return f"<ImportJob {self.id} {self.state}>"
 
 
 class Message(db.Model):

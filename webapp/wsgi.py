@@ -9,6 +9,8 @@ import threading
 from . import create_app
 
 app = create_app(migrations=False)
+# Imports waiting since before a restart are taken up at once, not at the first request.
+app.extensions["imports"].start()
 
 
 def _freeze() -> None:

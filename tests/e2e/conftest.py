@@ -130,6 +130,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             http.server_close()
             got_request_exception.disconnect(record_exception, app)
             logging.getLogger("webapp").removeHandler(collector)
+            app.extensions["imports"].shutdown()
             app.extensions["chat.runner"].shutdown()
             app.extensions["llm"].close()
             with app.app_context():

@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from .. import hostile
+
 NOTES = b"""Kick-off meeting notes
 
 The finance team wants invoice reconciliation to run every night.
@@ -31,8 +33,9 @@ def test_create_a_project_upload_a_text_file_and_search_it(signed_in: Page) -> N
         {"name": "kickoff-notes.txt", "mimeType": "text/plain", "buffer": NOTES})
     page.get_by_role("button", name="Upload").click()
     outcome = page.locator("#upload-results li").filter(has_text="kickoff-notes.txt")
-    expect(outcome).to_contain_text("Stored")
+    expect(outcome).to_contain_text("Received")
     expect(page.locator("#document-list").get_by_role("link", name="kickoff-notes.txt", exact=True)).to_be_visible()
+    expect(page.locator("#document-list tr").filter(has_text="kickoff-notes.txt")).to_contain_text("1 passage")
     expect(page.get_by_text("No documents yet")).to_have_count(0)
     expect(files).to_have_value("")
 
@@ -52,3 +55,29 @@ def test_create_a_project_upload_a_text_file_and_search_it(signed_in: Page) -> N
     box.fill("helicopter")
     expect(page.get_by_role("heading", name="Nothing found for “helicopter”")).to_be_visible()
 
+
+
+def test_uploaded_files_turn_from_being_read_to_stored_or_refused_without_a_reload(signed_in: Page) -> None:
+    page = signed_in
+    page.goto("/projects/new")
+    page.get_by_label("Name").fill("Imports")
+    page.get_by_role("button", name="Create project").click()
+    page.evaluate("window.sameDocument = true")  # gone if the page reloads
+    slow = hostile.pdf_operator_flood(operations=60_000)  # a couple of seconds of reading
+    page.get_by_role("button", name="Add documents").set_input_files([
+        {"name": "drawing.pdf", "mimeType": "application/pdf", "buffer": slow},
+        {"name": "flood.pdf", "mimeType": "application/pdf", "buffer": hostile.pdf_operator_flood()},
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"Kick-off notes about invoices."},
+    ])
+    page.get_by_role("button", name="Upload").click()
+    rows = page.locator("#document-list tr")
+    drawing = rows.filter(has_text="drawing.pdf")
+    expect(drawing.locator(".badge")).to_have_text(re.compile("Reading|Waiting"))
+    expect(drawing).to_contain_text("1 page", timeout=30_000)
+    expect(drawing.get_by_role("link", name="Download drawing.pdf")).to_be_visible()
+    flood = rows.filter(has_text="flood.pdf")
+    expect(flood.locator(".badge")).to_have_text("Not stored")
+    expect(flood).to_contain_text("Page 1 holds more than the 100,000 drawing operations allowed per page.")
+    expect(rows.filter(has_text="notes.txt")).to_contain_text("1 passage")
+    assert page.evaluate("window.sameDocument") is True
+    expect(page.locator("#document-list[hx-trigger]")).to_have_count(0)  # nothing left to follow

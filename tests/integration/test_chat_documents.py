@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from webapp.extensions import db
 from webapp.models import Project, User
 
+from ..imports import wait_for_imports
 from ..chat_helpers import make_thread, read_stream, reply_id_from, wait_for_reply
 
 NOTES = (
@@ -28,6 +29,7 @@ def _upload(client: FlaskClient, thread_id: str) -> None:
         content_type="multipart/form-data",
     )
     assert response.status_code == 303
+    wait_for_imports(client.application)
 
 
 def test_offline_answers_from_the_chats_own_documents(app: Flask, client: FlaskClient, user: User) -> None:
@@ -56,6 +58,7 @@ def test_project_chat_searches_the_project_documents(app: Flask, client: FlaskCl
         project_id = db.session.scalar(sa.select(Project.id))
     client.post(f"/projects/{project_id}/documents",
                 data={"files": (io.BytesIO(NOTES.encode()), "kickoff.txt")}, content_type="multipart/form-data")
+    wait_for_imports(app)
     thread_id = make_thread(app, user.id, project_id=project_id)
     reply_id = reply_id_from(client.post(f"/threads/{thread_id}/messages", data={"content": "Is reporting in scope?"},
                                          headers={"HX-Request": "true"}).get_data(as_text=True))

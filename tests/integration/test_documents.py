@@ -13,13 +13,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from webapp.extensions import db
-from webapp.models import Document, DocumentChunk, Project, User
+from webapp.models import Document, DocumentChunk, ImportJob, Project, User
 
 from .. import samples
 from ..conftest import AuthActions, csrf_token_from, other_client
+from ..imports import wait_for_imports
 from .test_projects import add_thread, create_project, post_files, upload
 
 HTMX_UPLOAD = {"HX-Request": "true", "HX-Target": "upload-results"}
+LIST = {"HX-Request": "true", "HX-Target": "document-list"}
 
 
 def _counts(app: Flask) -> tuple[int, int]:
@@ -57,24 +59,44 @@ def test_mixed_batch_stores_the_good_files_and_explains_the_bad_one(
     )
     assert response.status_code == 303
     page = _text(client.get(response.headers["Location"]).get_data(as_text=True))
-    assert "scope.pdf: Stored: 2 pages, 2 passages." in page
-    assert "stakeholders.docx: Stored: 1 passage." in page
-    assert "budget.xlsx: Stored: 2 rows, 1 passage." in page
-    assert "people.csv: Stored: 2 rows, 1 passage." in page
-    assert "whiteboard.png: This is an image (PNG). Only text documents can be searched." in page
-    assert "6 documents" not in page and "5 documents" in page
-    for name, kind in [("scope.pdf", "PDF"), ("stakeholders.docx", "Word"), ("budget.xlsx", "Excel"), ("people.csv", "CSV"), ("glossary.md", "Markdown")]:
-        assert f"{name} {kind}" in page
+    assert "scope.pdf: Received. It is being read; the list below shows when it is ready." in page
+    page = _text(client.get(response.headers["Location"]).get_data(as_text=True))
+    for name, extent in [("scope.pdf", "PDF 1.3 KB 2 pages"), ("stakeholders.docx", "Word"), ("budget.xlsx", "Excel"),
+                         ("people.csv", "CSV 72 B 2 rows"), ("glossary.md", "Markdown")]:
+        assert f"{name} {extent}" in page
+    assert "whiteboard.png Not stored 72 B This is an image (PNG). Only text documents can be searched." in page
+    with app.app_context():
+        messages = dict(db.session.execute(sa.select(Document.filename, ImportJob.message).join(ImportJob)).all())
+    assert messages["scope.pdf"] == "Stored: 2 pages, 2 passages."
+    assert messages["stakeholders.docx"] == "Stored: 1 passage."
+    assert messages["budget.xlsx"] == messages["people.csv"] == "Stored: 2 rows, 1 passage."
 
 
-def test_htmx_upload_answers_with_per_file_results_and_the_new_list(client: FlaskClient, project_id: str) -> None:
+def test_htmx_upload_answers_with_per_file_results_and_the_new_list(app: Flask, client: FlaskClient, project_id: str) -> None:
     data = {"files": [(io.BytesIO(b"Meeting notes about invoices."), "notes.txt"), (io.BytesIO(b""), "empty.txt")]}
     response = client.post(f"/projects/{project_id}/documents", data=data, headers=HTMX_UPLOAD)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
-    assert "Stored" in html and "empty.txt" in html and "The file is empty." in html
-    assert '<div id="document-list" hx-swap-oob="true">' in html and ">notes.txt</a>" in html
+    assert "Received" in html and "empty.txt" in html and "The file is empty." in html
+    assert '<div id="document-list" hx-swap-oob="true"' in html and ">notes.txt</a>" in html
     assert response.headers["HX-Trigger"] == "documents-changed"  # the project's header refreshes its counts
+    wait_for_imports(app)
+
+
+def test_the_list_follows_each_file_until_it_is_stored(app: Flask, client: FlaskClient, project_id: str) -> None:
+    data = {"files": [(io.BytesIO(b"Meeting notes about invoices."), "notes.txt")]}
+    html = client.post(f"/projects/{project_id}/documents", data=data, headers=HTMX_UPLOAD).get_data(as_text=True)
+    document_id = _document_id(app, "notes.txt")
+    poll = f'hx-get="/projects/{project_id}/documents?processing={document_id}" hx-trigger="every 1s"'
+    assert poll in html and 'class="badge badge-accent"' in html
+    wait_for_imports(app)
+    listing = client.get(f"/projects/{project_id}/documents?processing={document_id}", headers=LIST)
+    assert listing.headers["HX-Trigger"] == "documents-changed"  # it was being read, and no longer is
+    html = listing.get_data(as_text=True)
+    assert "every 1s" not in html and "1 passage" in html and "Download notes.txt" in html
+    assert "HX-Trigger" not in client.get(f"/projects/{project_id}/documents", headers=LIST).headers
+    # Without htmx the list's address leads back to the project.
+    assert client.get(f"/projects/{project_id}/documents").headers["Location"] == f"/projects/{project_id}"
 
 
 def test_upload_without_files_asks_for_one(client: FlaskClient, project_id: str) -> None:
@@ -108,14 +130,16 @@ def test_duplicate_is_reported_and_not_stored_twice(app: Flask, client: FlaskCli
 def test_bad_file_leaves_nothing_behind_and_spares_the_others(
     app: Flask, client: FlaskClient, project_id: str, name: str, data: bytes, message: str
 ) -> None:
-    response = client.post(
+    client.post(
         f"/projects/{project_id}/documents", headers=HTMX_UPLOAD,
         data={"files": [(io.BytesIO(data), name), (io.BytesIO(b"Good file."), "good.txt")]},
     )
-    html = response.get_data(as_text=True)
+    wait_for_imports(app)
+    html = client.get(f"/projects/{project_id}/documents", headers=LIST).get_data(as_text=True)
     assert message in html and "Not stored" in html
-    documents, chunks = _counts(app)
-    assert (documents, chunks) == (1, 1)
+    assert _counts(app) == (2, 1)  # the refused file stays listed, with its reason and no passages
+    with app.app_context():
+        assert db.session.scalar(sa.select(Document.status).where(Document.filename == name)) == "refused"
 
 
 class TestSizeLimits:
@@ -129,6 +153,7 @@ class TestSizeLimits:
         response = post_files(client, f"/projects/{project_id}/documents", files, HTMX_UPLOAD)
         html = response.get_data(as_text=True)
         assert "big.txt" in html and "Larger than the 1 MB limit per file; not stored." in html
+        wait_for_imports(app)
         assert _counts(app)[0] == 1
 
     @staticmethod
@@ -156,6 +181,7 @@ class TestSizeLimits:
             data={"files": [(io.BytesIO(f"file {n}".encode()), f"{n}.txt") for n in range(3)]},
         )
         assert "This holds the maximum of 2 documents; delete some first." in response.get_data(as_text=True)
+        wait_for_imports(app)
         assert _counts(app)[0] == 2
 
 
@@ -251,7 +277,8 @@ class TestThreadDocuments:
             f"/threads/{thread_id}/documents", headers=HTMX_UPLOAD,
             data={"files": [(io.BytesIO(b"Thread notes on onboarding."), "onboarding.txt")]},
         )
-        assert "Stored" in response.get_data(as_text=True)
+        assert "Received" in response.get_data(as_text=True)
+        wait_for_imports(app)
         with app.app_context():
             document = db.session.scalar(sa.select(Document))
             assert (document.thread_id, document.project_id) == (thread_id, None)
@@ -265,6 +292,7 @@ class TestThreadDocuments:
         assert response.status_code == 303 and response.headers["Location"] == "/"
         data = {"files": [(io.BytesIO(b"More notes."), "m.txt")], "next": f"/threads/{thread_id}"}
         assert client.post(f"/threads/{thread_id}/documents", data=data).headers["Location"] == f"/threads/{thread_id}"
+        wait_for_imports(app)
 
     def test_other_thread_types_and_other_users_threads_are_not_found(
         self, app: Flask, client: FlaskClient, user: User

@@ -17,6 +17,7 @@ from webapp.extensions import db
 from webapp.models import Document, DocumentChunk, Project, Thread, User, utcnow
 
 from ..conftest import other_client
+from ..imports import wait_for_imports
 
 
 def create_project(client: FlaskClient, name: str = "Acme CRM", **fields: str) -> str:
@@ -40,7 +41,10 @@ def post_files(client: FlaskClient, url: str, files: list[tuple[bytes, str]], he
 
 
 def upload(client: FlaskClient, project_id: str, *files: tuple[bytes, str]):
-    return post_files(client, f"/projects/{project_id}/documents", list(files))
+    """Upload files to a project and wait until each is stored or refused."""
+    response = post_files(client, f"/projects/{project_id}/documents", list(files))
+    wait_for_imports(client.application)
+    return response
 
 
 def add_thread(app: Flask, user: User, project_id: str | None, title: str, **fields: object) -> str:

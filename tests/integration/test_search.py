@@ -7,15 +7,17 @@ from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 
 from webapp.documents import service
-from webapp.documents.search import query_terms, search_chunks
+from webapp.documents.search import search_chunks
+from webapp.fulltext import query_terms
 from webapp.extensions import db
 from webapp.models import Document, DocumentChunk, Project, Thread, User
 
 from ..conftest import other_client
+from ..imports import wait_for_imports
 from .test_projects import add_thread, create_project, upload
 
 
@@ -31,8 +33,11 @@ def _store(user_id: str, text: str, name: str, *, project_id: str | None = None,
         user_id=user_id, files=[service.IncomingFile(name, io.BytesIO(text.encode()))],
         project_id=project_id, thread_id=thread_id,
     )
-    assert outcome.status == "stored", outcome.message
-    return outcome.document
+    assert outcome.status == "received", outcome.message
+    wait_for_imports(current_app._get_current_object())
+    document = db.session.get(Document, outcome.document.id)
+    assert document is not None and document.status == "stored"
+    return document
 
 
 def _project(user_id: str, name: str) -> str:
@@ -125,7 +130,7 @@ def test_queries_without_words_find_nothing(library: dict[str, str], query: str)
 
 
 def test_query_terms_are_plain_unique_words() -> None:
-    assert query_terms('"Budget" AND budget* -approval NEAR(x)') == ["budget", "and", "approval", "near", "x"]
+    assert query_terms('"Budget" AND budget* -approval NEAR(x)') == ["budget", "approval", "near", "x"]
 
 
 def test_limit_caps_the_hits(library: dict[str, str]) -> None:
@@ -163,10 +168,11 @@ def test_deleting_a_document_or_its_project_empties_the_index(library: dict[str,
 def test_spreadsheet_rows_are_found_with_their_sheet_and_labels(library: dict[str, str]) -> None:
     from .. import samples
 
-    [outcome] = service.upload_documents(
+    service.upload_documents(
         user_id=library["user"], project_id=library["crm"],
         files=[service.IncomingFile("budget.xlsx", io.BytesIO(samples.xlsx({"Budget": samples.BUDGET_ROWS})))],
     )
+    wait_for_imports(current_app._get_current_object())
     [hit] = search_chunks(user_id=library["user"], query="desk")
     assert hit.chunk.sheet == "Budget"
     assert "Budget, row 4" in hit.snippet and "<mark>Desk</mark>" in hit.snippet
@@ -180,10 +186,14 @@ class TestSearchPage:
         page = client.get("/search?q=escalation+sponsor").get_data(as_text=True)
         with app.app_context():
             document_id = db.session.scalar(sa.select(Document.id))
-        assert f'href="/documents/{document_id}#chunk-2"' in page
+        link = f"/documents/{document_id}?q=escalation+sponsor&amp;hit=2#chunk-2"
+        assert f'href="{link}"' in page
         assert "<mark>escalation</mark>" in page and "Acme CRM" in page
-        document = client.get(f"/documents/{document_id}").get_data(as_text=True)
+        document = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
         assert '<section id="chunk-2" class="passage"' in document
+        # The opened passage marks the words searched for, and only that passage.
+        assert "The <mark>escalation</mark> path ends with the <mark>sponsor</mark>." in document
+        assert document.count("<mark>") == 2
 
     def test_active_search_returns_only_the_results(self, client: FlaskClient, user: User) -> None:
         project_id = create_project(client)
@@ -219,4 +229,5 @@ class TestSearchPage:
     def test_thread_documents_are_searchable_everywhere(self, app: Flask, client: FlaskClient, user: User) -> None:
         thread_id = add_thread(app, user, None, "Mine", thread_type="assistant")
         client.post(f"/threads/{thread_id}/documents", data={"files": [(io.BytesIO(b"Quarterly churn figures."), "churn.txt")]})
+        wait_for_imports(app)
         assert ">churn.txt</a>" in client.get("/search?q=churn").get_data(as_text=True)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from .parsing import ParsedDocument, Section, Table
+from .parsed import ParsedDocument, Section, Table
 from .tables import row_line
 
 MIN_CHARS = 1000
@@ -61,13 +61,17 @@ def _pieces(text: str) -> Iterator[_Piece]:
 
 def _hard_split(text: str) -> Iterator[str]:
     # A sentence longer than a passage (a table dump, a list without full stops) is cut at a space.
-    while len(text) > MAX_CHARS:
-        cut = text.rfind(" ", MIN_CHARS, MAX_CHARS)
-        cut = cut if cut > 0 else MAX_CHARS
-        yield text[:cut].rstrip()
-        text = text[cut:].lstrip()
-    if text:
-        yield text
+    # Positions move along the text rather than slicing off its rest, so the cost stays linear.
+    start, end = 0, len(text)
+    while end - start > MAX_CHARS:
+        cut = text.rfind(" ", start + MIN_CHARS, start + MAX_CHARS)
+        cut = cut if cut > start else start + MAX_CHARS
+        yield text[start:cut].rstrip()
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        yield text[start:]
 
 
 def _pack(pieces: Iterable[_Piece], paragraph_joiner: str) -> Iterator[str]:

@@ -8,17 +8,18 @@ from flask import (
     Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from ..artifacts.traceability import citing_items
 from ..htmx import is_htmx, redirect_client, render, targets
-from ..models import Document
+from ..models import Document, DocumentChunk
 from ..ratelimits import uploads
 from ..redirects import local_path
 from . import service, tables
-from .parsing import CONTENT_TYPES, KIND_LABELS, TABULAR_KINDS
-from .search import search_chunks
+from .kinds import CONTENT_TYPES, KIND_LABELS, KINDS_BY_CONTENT_TYPE, TABULAR_KINDS
+from .search import highlighted_passage, search_chunks
 
 bp = Blueprint("documents", __name__)
 
@@ -26,7 +27,6 @@ bp = Blueprint("documents", __name__)
 MAX_PASSAGES_SHOWN = 2000
 # Told to the page after an upload or a delete, so counts elsewhere on it can refresh themselves.
 DOCUMENTS_CHANGED = "documents-changed"
-_KINDS_BY_CONTENT_TYPE = {content_type: kind for kind, content_type in CONTENT_TYPES.items()}
 
 
 @bp.before_request
@@ -44,7 +44,7 @@ def get_owned_or_404(document_id: str) -> Document:
 
 @bp.app_template_filter("document_kind")
 def document_kind(document: Document) -> str:
-    return KIND_LABELS.get(_KINDS_BY_CONTENT_TYPE.get(document.content_type, ""), "File")
+    return KIND_LABELS.get(KINDS_BY_CONTENT_TYPE.get(document.content_type, ""), "File")
 
 
 @bp.app_template_filter("document_extent")
@@ -102,7 +102,7 @@ def _upload_response(outcomes: list[service.UploadOutcome], back: str, *, docume
     if not outcomes:
         flash("Choose at least one file to upload.", "error")
     for outcome in outcomes:
-        category = {"stored": "success", "duplicate": "info", "error": "error"}[outcome.status]
+        category = {"received": "success", "duplicate": "info", "error": "error"}[outcome.status]
         flash(f"{outcome.filename}: {outcome.message}", category)
     return redirect(back, 303)
 
@@ -123,26 +123,56 @@ def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
 
 
 @bp.get("/threads/<thread_id>/documents")
-def thread_documents(thread_id: str) -> str:
-    """List the documents of an assistant thread."""
+def thread_documents(thread_id: str) -> Response:
+    """List the documents of an assistant thread, as they are being read."""
     if service.get_assistant_thread(current_user.id, thread_id) is None:
         abort(404)
     documents = service.list_documents(user_id=current_user.id, thread_id=thread_id)
-    return render_template("documents/_list.html", documents=documents)
+    return _list_response(documents)
+
+
+@bp.get("/projects/<project_id>/documents")
+def project_documents(project_id: str) -> Response:
+    """List a project's documents as they are being read (the list refreshes itself with this)."""
+    if service.get_project(current_user.id, project_id) is None:
+        abort(404)
+    if not targets("document-list"):
+        return redirect(url_for("projects.show", project_id=project_id), 303)
+    return _list_response(service.list_documents(user_id=current_user.id, project_id=project_id))
+
+
+def _list_response(documents: list[Document]) -> Response:
+    # The list names the documents it saw being read; once one of them is not, the page is told.
+    waited_for = set(filter(None, request.args.get("processing", "").split(",")))
+    response = make_response(render_template("documents/_list.html", documents=documents))
+    still = {document.id for document in documents if document.status == "processing"}
+    if waited_for - still:
+        response.headers["HX-Trigger"] = DOCUMENTS_CHANGED
+    return response
 
 
 @bp.get("/documents/<document_id>")
 def show(document_id: str) -> str:
-    """Show a document's extracted text, passage by passage, each with its own anchor."""
+    """Show a document's extracted text, passage by passage, with the searched words marked in the opened one."""
     document = get_owned_or_404(document_id)
-    kind = _KINDS_BY_CONTENT_TYPE.get(document.content_type, "txt")
-    context: dict[str, object] = {"document": document, "kind": kind, "max_passages": MAX_PASSAGES_SHOWN,
+    kind = KINDS_BY_CONTENT_TYPE.get(document.content_type, "txt")
+    context: dict[str, object] = {"document": document, "kind": kind, "max_passages": MAX_PASSAGES_SHOWN, "marked": {},
                                   "citations": citing_items(current_user.id, document.id)}
-    if kind in TABULAR_KINDS:
+    if document.status != "stored":
+        context["chunks"] = []
+    elif kind in TABULAR_KINDS:
         context["sheets"] = service.sheet_views(document)
     else:
-        context["chunks"] = service.get_chunks(document)
+        context["chunks"] = chunks = service.get_chunks(document)
+        context["marked"] = _marked_passage(chunks, request.args.get("q", ""), request.args.get("hit", 0, type=int))
     return render_template("documents/show.html", **context)
+
+
+def _marked_passage(chunks: list[DocumentChunk], query: str, ordinal: int) -> dict[int, Markup]:
+    """The opened passage's text with the searched words marked, keyed by its ordinal."""
+    chunk = next((chunk for chunk in chunks if chunk.ordinal == ordinal), None) if query else None
+    marked = highlighted_passage(chunk, query) if chunk is not None else None
+    return {ordinal: marked} if marked is not None else {}
 
 
 @bp.get("/documents/<document_id>/download")

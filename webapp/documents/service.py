@@ -1,8 +1,12 @@
-"""Storing, listing and deleting documents; independent of Flask's request globals."""
+"""Receiving, listing and deleting documents; independent of Flask's request globals.
+
+An upload stores each file's original with a job that reads it later, outside the web process
+(see webapp.imports); here the file is only measured, fingerprinted and checked against the
+project's documents.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import unicodedata
@@ -11,25 +15,22 @@ from typing import Any, BinaryIO, Literal, Mapping
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Document, DocumentChunk, Project, Thread, new_id, utcnow
-from . import tables
-from .chunking import Chunk, chunk_document
-from .parsing import TABULAR_KINDS, ParseError, ParsedDocument, parse
+from ..imports import service as imports
+from ..models import Document, DocumentChunk, ImportJob, Project, Thread
+from . import originals, tables
+from .kinds import content_type_from_name
+from .originals import FileTooLarge
 
 log = logging.getLogger(__name__)
 
-_READ_BLOCK = 1024 * 1024
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
 class DocumentNotFound(LookupError):
     """No such project, thread or document among the user's own."""
-
-
-class FileTooLarge(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,10 @@ class IncomingFile:
 
 @dataclass(frozen=True)
 class UploadOutcome:
-    """What became of one file: stored, already there, or refused with a reason."""
+    """What became of one file: received for reading, already there, or refused with a reason."""
 
     filename: str
-    status: Literal["stored", "duplicate", "error"]
+    status: Literal["received", "duplicate", "error"]
     message: str
     document: Document | None = None
 
@@ -85,14 +86,17 @@ def upload_documents(
     thread_id: str | None = None,
     limits: UploadLimits | None = None,
 ) -> list[UploadOutcome]:
-    """Store each file in the project or the assistant thread; one file's failure spares the others.
+    """Receive each file into the project or the assistant thread and start reading it.
 
-    Raises DocumentNotFound when the project or thread is not the user's (or the thread is
-    not an assistant thread).
+    One file's refusal spares the others. Raises DocumentNotFound when the project or thread
+    is not the user's (or the thread is not an assistant thread).
     """
     target = _resolve_target(user_id, project_id, thread_id)
     limits = limits or UploadLimits.from_config(current_app.config)
-    return [_upload_one(target, incoming, limits) for incoming in files]
+    outcomes = [_upload_one(target, incoming, limits) for incoming in files]
+    if any(outcome.status == "received" for outcome in outcomes):
+        current_app.extensions["imports"].dispatch()
+    return outcomes
 
 
 def _resolve_target(user_id: str, project_id: str | None, thread_id: str | None) -> _Target:
@@ -123,21 +127,22 @@ def get_assistant_thread(user_id: str, thread_id: str) -> Thread | None:
 def _upload_one(target: _Target, incoming: IncomingFile, limits: UploadLimits) -> UploadOutcome:
     filename = clean_filename(incoming.filename)
     try:
-        data = read_limited(incoming.stream, limits.max_file_bytes)
+        measured = originals.measure(incoming.stream, limits.max_file_bytes)
     except FileTooLarge:
         megabytes = limits.max_file_bytes // (1024 * 1024)
         return UploadOutcome(filename, "error", f"Larger than the {megabytes} MB limit per file; not stored.")
-    digest = hashlib.sha256(data).hexdigest()
-    existing = _find_duplicate(target, digest) if data else None
-    if existing is not None:
+    if not measured.size:
+        return UploadOutcome(filename, "error", "The file is empty.")
+    existing = _find_duplicate(target, measured.sha256)
+    if existing is not None and existing.status != "refused":
         return UploadOutcome(filename, "duplicate", f"Already uploaded as “{existing.filename}”; not stored again.", existing)
-    if _count_documents(target) >= limits.max_documents:
+    if existing is not None:
+        # A refused file may be tried again (a limit may have been raised since): it replaces the refusal.
+        db.session.delete(existing)
+        db.session.flush()
+    elif _count_documents(target) >= limits.max_documents:
         return UploadOutcome(filename, "error", f"This holds the maximum of {limits.max_documents} documents; delete some first.")
-    try:
-        parsed = parse(filename, data)
-    except ParseError as error:
-        return UploadOutcome(filename, "error", str(error))
-    return _store(target, filename, data, digest, parsed)
+    return _receive(target, filename, measured)
 
 
 def clean_filename(filename: str | None) -> str:
@@ -151,16 +156,6 @@ def clean_filename(filename: str | None) -> str:
     return name or "untitled"
 
 
-def read_limited(stream: BinaryIO, max_bytes: int) -> bytes:
-    """Read the whole stream, stopping as soon as it passes `max_bytes`."""
-    buffer = bytearray()
-    while block := stream.read(_READ_BLOCK):
-        buffer += block
-        if len(buffer) > max_bytes:
-            raise FileTooLarge
-    return bytes(buffer)
-
-
 def _find_duplicate(target: _Target, digest: str) -> Document | None:
     return db.session.scalar(sa.select(Document).where(target.owner_filter(), Document.sha256 == digest))
 
@@ -169,75 +164,32 @@ def _count_documents(target: _Target) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Document).where(target.owner_filter())) or 0
 
 
-def _store(target: _Target, filename: str, data: bytes, digest: str, parsed: ParsedDocument) -> UploadOutcome:
-    """Write the document, its passages and the activity bump in one transaction."""
-    chunks = chunk_document(parsed)
-    document = _new_document(target, filename, data, digest, parsed, chunks)
+def _receive(target: _Target, filename: str, measured: originals.Measured) -> UploadOutcome:
+    """Store the original as a document being processed, with the job that will read it."""
+    document = Document(
+        user_id=target.user_id,
+        project_id=target.project.id if target.project else None,
+        thread_id=target.thread.id if target.thread else None,
+        filename=filename,
+        content_type=content_type_from_name(filename),
+        size_bytes=measured.size,
+        sha256=measured.sha256,
+        original=b"",
+        extracted_text="",
+        meta={},
+        status="processing",
+    )
     try:
         db.session.add(document)
+        db.session.add(imports.new_job(document))
         db.session.flush()
-        insert_chunks(document.id, chunks)
-        _touch(target)
+        originals.store(db.session, document.id, measured)
         db.session.commit()
     except sa.exc.IntegrityError:
         # Another request stored the same file between our check and this write.
         db.session.rollback()
         return UploadOutcome(filename, "duplicate", "Already uploaded; not stored again.")
-    return UploadOutcome(filename, "stored", _stored_message(parsed, chunks), document)
-
-
-def _new_document(
-    target: _Target, filename: str, data: bytes, digest: str, parsed: ParsedDocument, chunks: list[Chunk]
-) -> Document:
-    return Document(
-        id=new_id(),
-        user_id=target.user_id,
-        project_id=target.project.id if target.project else None,
-        thread_id=target.thread.id if target.thread else None,
-        filename=filename,
-        content_type=parsed.content_type,
-        size_bytes=len(data),
-        sha256=digest,
-        original=data,
-        extracted_text=extracted_text(parsed, chunks),
-        meta={**parsed.meta, "kind": parsed.kind, "chunks": len(chunks)},
-    )
-
-
-def extracted_text(parsed: ParsedDocument, chunks: list[Chunk]) -> str:
-    """The whole text: prose as extracted, spreadsheet rows as their labelled lines."""
-    if parsed.kind in TABULAR_KINDS:
-        return "\n".join(chunk.text for chunk in chunks)
-    return "\n\n".join(section.text for section in parsed.sections)
-
-
-def insert_chunks(document_id: str, chunks: list[Chunk]) -> None:
-    """Insert passages in bulk; the full-text index follows inside the same transaction."""
-    if not chunks:
-        return
-    rows = [
-        {"document_id": document_id, "ordinal": ordinal, "text": chunk.text, "page": chunk.page, "sheet": chunk.sheet}
-        for ordinal, chunk in enumerate(chunks, start=1)
-    ]
-    db.session.execute(sa.insert(DocumentChunk), rows)
-
-
-def _touch(target: _Target) -> None:
-    if target.project is not None:
-        target.project.last_activity_at = utcnow()
-    if target.thread is not None:
-        target.thread.last_activity_at = utcnow()
-
-
-def _stored_message(parsed: ParsedDocument, chunks: list[Chunk]) -> str:
-    passages = f"{len(chunks)} passage{'s' if len(chunks) != 1 else ''}"
-    if parsed.kind == "pdf":
-        pages = parsed.meta.get("pages", 0)
-        return f"Stored: {pages} page{'s' if pages != 1 else ''}, {passages}."
-    if parsed.kind in TABULAR_KINDS:
-        rows = sum(len(table.rows) for table in parsed.tables)
-        return f"Stored: {rows} row{'s' if rows != 1 else ''}, {passages}."
-    return f"Stored: {passages}."
+    return UploadOutcome(filename, "received", "Received. It is being read; the list below shows when it is ready.", document)
 
 
 def list_documents(*, user_id: str, project_id: str | None = None, thread_id: str | None = None) -> list[Document]:
@@ -245,7 +197,8 @@ def list_documents(*, user_id: str, project_id: str | None = None, thread_id: st
     owner = Document.project_id == project_id if project_id is not None else Document.thread_id == thread_id
     return list(
         db.session.scalars(
-            sa.select(Document).where(Document.user_id == user_id, owner).order_by(Document.created_at.desc())
+            sa.select(Document).where(Document.user_id == user_id, owner)
+            .options(selectinload(Document.import_job)).order_by(Document.created_at.desc())
         )
     )
 
@@ -264,6 +217,14 @@ def sheet_views(document: Document) -> list[tables.SheetView]:
 
 
 def delete_document(document: Document) -> None:
-    """Delete a document; its passages and their index entries go in the same transaction."""
-    db.session.delete(document)
+    """Delete a document, stopping its import if one is running.
+
+    The job goes first, which its reading process notices at its next batch; the passages then
+    go a batch at a time, so a long document never holds the database for long.
+    """
+    document_id = document.id
+    db.session.execute(sa.delete(ImportJob).where(ImportJob.document_id == document_id))
+    db.session.commit()
+    imports.delete_passages(db.session, document_id)
+    db.session.execute(sa.delete(Document).where(Document.id == document_id))
     db.session.commit()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 if TYPE_CHECKING:
     from ..models import DocumentChunk
-    from .parsing import Table
+    from .parsed import Table
 
 SEPARATOR = "\t"
 _ROW_NUMBER = re.compile(r"row (\d+)$", re.IGNORECASE)

@@ -1,0 +1,85 @@
+"""One word handling for passages and messages, the same on SQLite and PostgreSQL: accents, stop words, stems."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from flask import Flask
+
+from webapp.documents.search import highlighted_passage, search_chunks
+from webapp.extensions import db
+from webapp.models import Document, DocumentChunk, Project, User
+from webapp.threads.search import search_messages
+
+from .thread_data import add_message, add_thread
+
+PASSAGES = [
+    "Le café crème est prêt; the naïve résumé follows.",
+    "Invoices are approved by the finance team before the end of the month.",
+    "The rollout is planned.",
+]
+
+
+@pytest.fixture
+def owner(app: Flask, user: User) -> Iterator[str]:
+    with app.app_context():
+        project = Project(user_id=user.id, name="Words")
+        db.session.add(project)
+        db.session.flush()
+        for number, text in enumerate(PASSAGES):
+            document = Document(
+                user_id=user.id, project_id=project.id, filename=f"{number}.txt", content_type="text/plain",
+                size_bytes=len(text), sha256=f"{number:064x}", original=text.encode(), extracted_text=text, meta={},
+            )
+            db.session.add(document)
+            db.session.flush()
+            db.session.add(DocumentChunk(document_id=document.id, ordinal=1, text=text))
+        db.session.commit()
+        yield user.id
+
+
+def _found(user_id: str, query: str) -> list[str]:
+    return [hit.document.filename for hit in search_chunks(user_id=user_id, query=query)]
+
+
+@pytest.mark.parametrize("query", ["cafe creme", "CAFÉ", "naive resume", "resumé"])
+def test_accents_never_matter(app: Flask, owner: str, query: str) -> None:
+    with app.app_context():
+        assert _found(owner, query) == ["0.txt"]
+
+
+def test_stop_words_are_never_searched_for(app: Flask, owner: str) -> None:
+    with app.app_context():
+        assert _found(owner, "the") == [] and _found(owner, "is of the") == []
+        assert _found(owner, "the invoices") == _found(owner, "invoices") == ["1.txt"]
+
+
+def test_words_match_in_any_form_and_are_marked_in_the_snippet(app: Flask, owner: str) -> None:
+    with app.app_context():
+        [hit] = search_chunks(user_id=owner, query="approve invoice")
+        assert "<mark>Invoices</mark> are <mark>approved</mark>" in hit.snippet
+        [accented] = search_chunks(user_id=owner, query="cafe")
+        assert "<mark>café</mark>" in accented.snippet
+
+
+def test_the_opened_passage_marks_every_matching_word(app: Flask, owner: str) -> None:
+    with app.app_context():
+        [hit] = search_chunks(user_id=owner, query="the end month")
+        marked = highlighted_passage(hit.chunk, "the end month")
+        assert marked == (
+            "Invoices are approved by the finance team before the <mark>end</mark> of the <mark>month</mark>."
+        )
+        assert highlighted_passage(hit.chunk, "zeppelin") is None
+
+
+def test_messages_share_the_same_word_handling(app: Flask, user: User) -> None:
+    thread_id = add_thread(app, user.id, title="Words")
+    add_message(app, thread_id, "Le café crème est prêt.")
+    add_message(app, thread_id, "The rollouts were planned.")
+    with app.app_context():
+        [accented] = search_messages(user.id, "cafe")
+        assert "<mark>café</mark>" in accented.snippet
+        assert search_messages(user.id, "the") == []
+        [stemmed] = search_messages(user.id, "the rollout")
+        assert "<mark>rollouts</mark>" in stemmed.snippet

@@ -1,0 +1,189 @@
+"""What runs in a job's reading process: confine it, read the file, store its passages in small batches.
+
+Loaded by the fork server (see sandbox.py) with the readers' libraries, once; never by a web process.
+The process opens its own database connection and writes each batch of passages in a short
+transaction of its own, checking in each time that its job still exists: the document stays
+`processing` until the last batch is in, and a deletion stops the import at the next batch.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import sys
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+# Loaded here so the fork server holds them and each reading process starts with them ready.
+import lxml.etree  # noqa: F401
+import openpyxl  # noqa: F401
+import pypdf  # noqa: F401
+
+from ..database import sqlite_engine_settings
+from ..documents.chunking import Chunk, chunk_document
+from ..documents.kinds import TABULAR_KINDS
+from ..documents.parsing import ParsedDocument, ParseError, parse
+from ..models import Document, DocumentChunk, Project, Thread, utcnow
+from . import service
+from .sandbox import EXIT_OUT_OF_MEMORY, Assignment
+from .settings import ImportSettings
+
+# Mapping the models takes a tenth of a second: done once here, in the fork server, not in each process.
+sa.orm.configure_mappers()
+
+# Progress is written at most this often (seconds), passages always.
+PROGRESS_INTERVAL_S = 1.0
+_PR_SET_PDEATHSIG = 1
+
+
+class Cancelled(BaseException):
+    """The job was deleted (or taken back) while being read; a BaseException, so readers cannot swallow it."""
+
+
+def main(assignment: Assignment) -> None:
+    """The reading process's whole life: confine, read, store, exit."""
+    confine(assignment.settings)
+    engine = sa.create_engine(assignment.settings.database_url, poolclass=sa.pool.NullPool)
+    sqlite_engine_settings(engine)
+    try:
+        with Session(engine) as session:
+            read_and_store(session, assignment)
+    except MemoryError:
+        sys.exit(EXIT_OUT_OF_MEMORY)
+    except Cancelled:
+        pass
+    finally:
+        engine.dispose()
+
+
+def confine(settings: ImportSettings) -> None:
+    """Cap this process's memory and processor time, lower its priority, and tie it to its parent."""
+    os.setsid()  # its own process group, which the watcher kills whole
+    _die_with_parent()
+    os.nice(19)  # pages and chats of other users come first
+    memory = settings.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    # A backstop for a process whose watcher died: the kernel stops it on its own.
+    seconds = int(settings.timeout_s) + 5
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+
+
+def _die_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, 9)  # SIGKILL when the fork server goes
+    except (OSError, AttributeError):
+        pass  # not Linux: the processor-time limit still ends an orphan
+
+
+def read_and_store(session: Session, assignment: Assignment) -> None:
+    ticket, settings = assignment.ticket, assignment.settings
+    row = session.execute(
+        sa.select(Document.filename, Document.original, Document.project_id, Document.thread_id)
+        .where(Document.id == ticket.document_id)
+    ).one_or_none()
+    session.rollback()
+    if row is None:
+        return
+    service.delete_passages(session, ticket.document_id)  # an interrupted attempt's
+    progress = _Progress(session, ticket)
+    try:
+        parsed = parse(row.filename, row.original, settings.reading, progress=progress.report)
+    except ParseError as error:
+        service.refuse(session, ticket, str(error), peak_memory_kb=peak_memory_kb())
+        return
+    chunks = chunk_document(parsed)
+    _store_passages(session, ticket, chunks)
+    _store_document(session, ticket, parsed, chunks, (row.project_id, row.thread_id))
+
+
+class _Progress:
+    def __init__(self, session: Session, ticket: service.Ticket) -> None:
+        self._session = session
+        self._ticket = ticket
+        self._last = 0.0
+
+    def report(self, text: str) -> None:
+        now = time.monotonic()
+        if now - self._last < PROGRESS_INTERVAL_S:
+            return
+        self._last = now
+        owned = service.check_in(self._session, self._ticket, text)
+        self._session.commit()
+        if not owned:
+            raise Cancelled
+
+
+def _store_passages(session: Session, ticket: service.Ticket, chunks: list[Chunk]) -> None:
+    total = len(chunks)
+    for start in range(0, total, service.BATCH):
+        batch = chunks[start:start + service.BATCH]
+        if not service.check_in(session, ticket, f"Storing passages: {start + len(batch):,} of {total:,}"):
+            session.rollback()
+            raise Cancelled
+        rows = [
+            {"document_id": ticket.document_id, "ordinal": ordinal, "text": chunk.text, "page": chunk.page,
+             "sheet": chunk.sheet}
+            for ordinal, chunk in enumerate(batch, start=start + 1)
+        ]
+        session.execute(sa.insert(DocumentChunk), rows)
+        session.commit()
+
+
+def _store_document(session: Session, ticket: service.Ticket, parsed: ParsedDocument, chunks: list[Chunk],
+                    owners: tuple[str | None, str | None]) -> None:
+    if not service.finish_stored(session, ticket, stored_message(parsed, chunks), peak_memory_kb=peak_memory_kb()):
+        session.rollback()
+        raise Cancelled
+    session.execute(
+        sa.update(Document).where(Document.id == ticket.document_id).values(
+            status="stored", content_type=parsed.content_type, extracted_text=extracted_text(parsed, chunks),
+            meta={**parsed.meta, "kind": parsed.kind, "chunks": len(chunks)},
+        )
+    )
+    project_id, thread_id = owners
+    if project_id is not None:
+        session.execute(sa.update(Project).where(Project.id == project_id).values(last_activity_at=utcnow()))
+    if thread_id is not None:
+        session.execute(sa.update(Thread).where(Thread.id == thread_id).values(last_activity_at=utcnow()))
+    session.commit()
+
+
+def extracted_text(parsed: ParsedDocument, chunks: list[Chunk]) -> str:
+    """The whole text: prose as extracted, spreadsheet rows as their labelled lines."""
+    if parsed.kind in TABULAR_KINDS:
+        return "\n".join(chunk.text for chunk in chunks)
+    return "\n\n".join(section.text for section in parsed.sections)
+
+
+def stored_message(parsed: ParsedDocument, chunks: list[Chunk]) -> str:
+    passages = _plural(len(chunks), "passage")
+    if parsed.kind == "pdf":
+        pages = _plural(parsed.meta.get("pages", 0), "page")
+        read = " (text recognised by OCR)" if parsed.meta.get("ocr_pages") else ""
+        return f"Stored: {pages}{read}, {passages}."
+    if parsed.kind in TABULAR_KINDS:
+        rows = sum(len(table.rows) for table in parsed.tables)
+        return f"Stored: {_plural(rows, 'row')}, {passages}."
+    return f"Stored: {passages}."
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def peak_memory_kb() -> int | None:
+    """The most memory this process has held (its peak resident set), in kilobytes."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    usage: Any = resource.getrusage(resource.RUSAGE_SELF)
+    return int(usage.ru_maxrss) or None
