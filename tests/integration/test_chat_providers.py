@@ -12,17 +12,8 @@ from flask.testing import FlaskClient
 from webapp.extensions import db
 from webapp.models import Task, TokenUsage, User
 
-from ..chat_helpers import make_thread, read_stream, reply_id_from, wait_for_reply
-from ..fakes import FakeAnthropic, FakeGemini, FakeOpenAI, FakeServer, text_reply, tool_reply
-
-PROVIDERS = {
-    "anthropic": (FakeAnthropic, lambda url: {"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": url}),
-    "openai": (FakeOpenAI, lambda url: {"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": url + "/v1"}),
-    "deepseek": (FakeOpenAI, lambda url: {"DEEPSEEK_API_KEY": "k", "DEEPSEEK_BASE_URL": url}),
-    "openai_compatible": (FakeOpenAI, lambda url: {"OPENAI_COMPATIBLE_BASE_URL": url + "/v1",
-                                                   "OPENAI_COMPATIBLE_MODEL": "llama3.2"}),
-    "gemini": (FakeGemini, lambda url: {"GEMINI_API_KEY": "k", "GEMINI_BASE_URL": url}),
-}
+from ..chat_helpers import PROVIDERS, make_thread, read_stream, reply_id_from, wait_for_reply
+from ..fakes import FakeServer, text_reply, tool_reply
 
 
 @pytest.fixture(params=sorted(PROVIDERS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,14 +13,20 @@ from .broker import Broker, StreamEvent
 
 HEARTBEAT_SECONDS = 15.0
 POLL_SECONDS = 0.5
+# The line ends of the event stream format: CRLF, a lone CR, a lone LF.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def sse(data: str, *, event: str | None = None, event_id: int | None = None) -> str:
-    """One event in the wire format; every line of `data` gets its own `data:` field."""
+    """One event in the wire format; every line of `data` gets its own `data:` field.
+
+    A line ends wherever a client ends it, so text after a lone CR can never be read as a
+    field of its own (`event:`, `id:`).
+    """
     lines = [f"id: {event_id}"] if event_id is not None else []
     if event:
         lines.append(f"event: {event}")
-    lines.extend(f"data: {line}" for line in data.split("\n"))
+    lines.extend(f"data: {line}" for line in _LINE_END.split(data))
     return "\n".join(lines) + "\n\n"
 
 

@@ -19,6 +19,15 @@ def test_multiline_data_gets_one_field_per_line() -> None:
     assert sse("a\nb", event="delta", event_id=3) == "id: 3\nevent: delta\ndata: a\ndata: b\n\n"
 
 
+def test_every_line_break_form_starts_a_new_data_field() -> None:
+    # EventSource ends a line at CRLF, at a lone CR and at a lone LF: each must start a field of
+    # its own, or text after a CR would be read as a field of the event (an event name, an id).
+    forged = "one\r\ntwo\rthree\nevent: done\rid: 99\r\r\ndata: x"
+    assert sse(forged, event="delta", event_id=3) == (
+        "id: 3\nevent: delta\n"
+        "data: one\ndata: two\ndata: three\ndata: event: done\ndata: id: 99\ndata: \ndata: data: x\n\n")
+
+
 def test_relay_sends_the_backlog_after_the_given_number_then_done() -> None:
     broker = MemoryBroker()
     broker.open("m")

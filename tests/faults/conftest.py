@@ -1,0 +1,43 @@
+"""The fault suite: replies streaming from the fake providers while things go wrong.
+
+Every test here is marked `faults` (CI runs them with the rest). A test that stops or kills
+a server starts its own (PostgreSQL, Redis, the app) on free ports and never touches the
+shared ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..chat_helpers import PROVIDERS
+from ..fakes import FakeServer
+
+HERE = Path(__file__).resolve().parent
+# One provider per wire protocol (DeepSeek and local servers speak OpenAI's).
+WIRE_PROTOCOLS = ("anthropic", "gemini", "openai")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.faults)
+
+
+@pytest.fixture(params=WIRE_PROTOCOLS)
+def provider(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def fake(provider: str) -> Iterator[FakeServer]:
+    with PROVIDERS[provider][0]() as server:
+        yield server
+
+
+@pytest.fixture
+def app_config(provider: str, fake: FakeServer) -> dict[str, Any]:
+    return {**PROVIDERS[provider][1](fake.url), "LLM_MAX_RETRIES": 0}
