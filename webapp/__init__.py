@@ -27,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, migrations: bool = Tr
     )
     configure_settings(app, config)
     configure_logging(app)
+    configure_edges(app)
     configure_extensions(app)
     if migrations:
         configure_migrations(app)
@@ -54,6 +55,12 @@ def configure_logging(app: Flask) -> None:
     from .logs import init_logging
 
     init_logging(app)
+
+
+def configure_edges(app: Flask) -> None:
+    from .edges import init_edges
+
+    init_edges(app)
 
 
 def configure_extensions(app: Flask) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tests.fakes.script import ErrorKind, ErrorReply, StreamReply
-from tests.fakes.server import FakeServer, RecordedRequest, Rendered
+from tests.fakes.server import WIRE_ENCODING, FakeServer, RecordedRequest, Rendered
 
 _ERROR_TYPES: dict[ErrorKind, str] = {
     "rate_limit": "rate_limit_error",
@@ -100,4 +100,4 @@ def _block_stop(index: int) -> bytes:
 
 
 def _event(name: str, data: dict[str, Any]) -> bytes:
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode(*WIRE_ENCODING)

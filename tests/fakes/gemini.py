@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tests.fakes.script import ErrorKind, ErrorReply, StreamReply
-from tests.fakes.server import FakeServer, RecordedRequest, Rendered
+from tests.fakes.server import WIRE_ENCODING, FakeServer, RecordedRequest, Rendered
 
 _FINISH = {"end_turn": "STOP", "tool_use": "STOP", "max_tokens": "MAX_TOKENS"}
 
@@ -89,4 +89,4 @@ def _usage(reply: StreamReply) -> dict[str, int]:
 
 
 def _data(body: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(body, ensure_ascii=False)}\r\n\r\n".encode()
+    return f"data: {json.dumps(body, ensure_ascii=False)}\r\n\r\n".encode(*WIRE_ENCODING)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tests.fakes.script import ErrorKind, ErrorReply, StreamReply
-from tests.fakes.server import FakeServer, RecordedRequest, Rendered
+from tests.fakes.server import WIRE_ENCODING, FakeServer, RecordedRequest, Rendered
 
 _FINISH = {"end_turn": "stop", "tool_use": "tool_calls", "max_tokens": "length"}
 
@@ -83,4 +83,4 @@ def _choice(delta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _data(body: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n".encode()
+    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n".encode(*WIRE_ENCODING)

@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..assistant.tools import ToolContext, run_tool, tools_for
 from ..database import commit_without_expiring
+from ..edges import clean_text, clean_value
 from ..extensions import db
 from ..llm.base import Finished, Message as Turn, Provider, ProviderError, TextDelta, ToolCall, Usage
 from ..llm.registry import UnknownProvider
@@ -148,9 +149,9 @@ def _stream_round(
         for event in stream:
             writer.check_stop()
             if isinstance(event, TextDelta):
-                writer.delta(event.text)
+                writer.delta(clean_text(event.text))
             elif isinstance(event, ToolCall):
-                result.calls.append(event)
+                result.calls.append(ToolCall(clean_text(event.id), clean_text(event.name), clean_value(event.arguments)))
             elif isinstance(event, Usage):
                 totals["input"] += event.input_tokens
                 totals["output"] += event.output_tokens

@@ -12,6 +12,7 @@ from typing import Any, BinaryIO, Literal, Mapping
 import sqlalchemy as sa
 from flask import current_app
 
+from ..edges import clean_text, clean_value
 from ..extensions import db
 from ..models import Document, DocumentChunk, Project, Thread, new_id, utcnow
 from . import tables
@@ -199,8 +200,8 @@ def _new_document(
         size_bytes=len(data),
         sha256=digest,
         original=data,
-        extracted_text=extracted_text(parsed, chunks),
-        meta={**parsed.meta, "kind": parsed.kind, "chunks": len(chunks)},
+        extracted_text=clean_text(extracted_text(parsed, chunks)),
+        meta=clean_value({**parsed.meta, "kind": parsed.kind, "chunks": len(chunks)}),
     )
 
 
@@ -216,7 +217,8 @@ def insert_chunks(document_id: str, chunks: list[Chunk]) -> None:
     if not chunks:
         return
     rows = [
-        {"document_id": document_id, "ordinal": ordinal, "text": chunk.text, "page": chunk.page, "sheet": chunk.sheet}
+        {"document_id": document_id, "ordinal": ordinal, "text": clean_text(chunk.text), "page": chunk.page,
+         "sheet": clean_text(chunk.sheet) if chunk.sheet else chunk.sheet}
         for ordinal, chunk in enumerate(chunks, start=1)
     ]
     db.session.execute(sa.insert(DocumentChunk), rows)
