@@ -19,6 +19,9 @@ _ERROR_TYPES: dict[ErrorKind, str] = {
 }
 
 
+_STOP_REASONS = {"end_turn": "end_turn", "tool_use": "tool_use", "max_tokens": "max_tokens", "refusal": "refusal"}
+
+
 class FakeAnthropic(FakeServer):
     routes = (r"/v1/messages",)
 
@@ -44,7 +47,8 @@ class FakeAnthropic(FakeServer):
                     "message_delta",
                     {
                         "type": "message_delta",
-                        "delta": {"stop_reason": reply.stop, "stop_sequence": None},
+                        "delta": {"stop_reason": reply.stop_reason or _STOP_REASONS[reply.stop],
+                                  "stop_sequence": None},
                         "usage": {"output_tokens": reply.output_tokens},
                     },
                 ),
