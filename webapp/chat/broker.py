@@ -27,7 +27,10 @@ class StreamEvent:
 
 class Broker(Protocol):
     def open(self, message_id: str) -> None:
-        """Announce a reply before its first event, so readers wait instead of falling back."""
+        """Announce a reply before its first event, so readers wait instead of falling back.
+
+        Events of an earlier run of the reply (one that is being continued) are dropped.
+        """
         ...
 
     def publish(self, message_id: str, event: StreamEvent) -> None:
@@ -48,10 +51,12 @@ class Broker(Protocol):
 
 
 class _Channel:
-    __slots__ = ("events", "changed", "stop", "closed_at")
+    __slots__ = ("events", "offset", "changed", "stop", "closed_at")
 
     def __init__(self) -> None:
         self.events: list[StreamEvent] = []
+        # The number before the first event (a continued reply's first is not 1).
+        self.offset = 0
         self.changed = threading.Condition()
         self.stop = False
         self.closed_at: float | None = None
@@ -80,6 +85,8 @@ class MemoryBroker:
     def publish(self, message_id: str, event: StreamEvent) -> None:
         channel = self._channel(message_id, create=True)
         with channel.changed:
+            if not channel.events:
+                channel.offset = event.seq - 1
             channel.events.append(event)
             channel.changed.notify_all()
 
@@ -88,13 +95,14 @@ class MemoryBroker:
         if channel is None:
             return None
         with channel.changed:
-            if len(channel.events) <= after and channel.closed_at is None:
+            if channel.offset + len(channel.events) <= after and channel.closed_at is None:
                 channel.changed.wait(timeout)
-            # Numbers start at 1 and have no holes, so the list index is the number minus one.
-            return channel.events[after:]
+            # Numbers have no holes, so the list index is the number minus the one before the first.
+            return channel.events[max(0, after - channel.offset):]
 
     def open(self, message_id: str) -> None:
-        self._channel(message_id, create=True)
+        with self._lock:
+            self._channels[message_id] = _Channel()
 
     def request_stop(self, message_id: str) -> None:
         channel = self._channel(message_id, create=False)
@@ -132,7 +140,10 @@ class RedisBroker:
 
     def open(self, message_id: str) -> None:
         # An empty marker entry would shift sequence numbers; a separate key says "seen".
-        self._redis.set(f"ba:open:{message_id}", "1", ex=24 * 3600)
+        with self._redis.pipeline() as pipe:
+            pipe.delete(self._key(message_id), self._stop_key(message_id))
+            pipe.set(f"ba:open:{message_id}", "1", ex=24 * 3600)
+            pipe.execute()
 
     def publish(self, message_id: str, event: StreamEvent) -> None:
         self._redis.xadd(self._key(message_id), {"kind": event.kind, "data": event.data}, id=f"0-{event.seq}")

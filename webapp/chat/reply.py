@@ -27,7 +27,7 @@ from ..models import Message, Project, Thread, utcnow
 from . import usage
 from .broker import Broker, StreamEvent
 from .checkpoints import CheckpointWriter
-from .context import build_context
+from .context import assistant_turns, build_context
 from .stops import StopWatcher
 from .titles import refresh_title
 
@@ -35,10 +35,39 @@ log = logging.getLogger(__name__)
 
 MAX_TOOL_ROUNDS = 8
 MAX_REPLY_TOKENS = 4096
+CONTINUE_PROMPT = (
+    "Your previous reply was cut off at the length limit. Continue it exactly where it stopped, "
+    "without repeating anything and without a preamble."
+)
+# What the app calls each way a provider can cut a reply short (models.CUT_REASONS).
+_CUTS = {"max_tokens": "length", "refusal": "filter", "other": "other"}
 
 
 class Stopped(Exception):
     """The user pressed Stop."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """How a reply ended: its status and, for the reader, why (a cut's reason, an error)."""
+
+    status: str
+    cut_reason: str | None = None
+    note: str | None = None
+
+
+COMPLETE = Ending("complete")
+
+
+def cut_ending(finished: Finished, provider_name: str) -> Ending:
+    """The ending of a reply that its provider stopped short, in words the reader can act on."""
+    reason = _CUTS[finished.reason]
+    detail = f" ({finished.detail})" if finished.detail else ""
+    if reason == "length":
+        return Ending("cut", reason)
+    if reason == "filter":
+        return Ending("cut", reason, f"Stopped by {provider_name}'s content filter{detail}.")
+    return Ending("cut", reason, f"{provider_name} ended this reply early{detail}.")
 
 
 class ReplyWriter:
@@ -53,7 +82,8 @@ class ReplyWriter:
 
     def __init__(self, message: Message, broker: Broker, checkpoints: CheckpointWriter) -> None:
         self.broker, self.checkpoints = broker, checkpoints
-        self.seq = 0
+        # A continued reply carries on with its text and its event numbers.
+        self.seq = message.stream_seq
         self._parts: list[str] = [message.content] if message.content else []
         self._lock = threading.Lock()  # the checkpoint thread reads text and seq together
         self.ended = False
@@ -186,9 +216,12 @@ def _round_start(earlier_calls: list[dict[str, Any]]) -> int:
     return int(earlier_calls[-1]["offset"]) if earlier_calls else 0
 
 
-def _converse(provider: Provider, model: str, writer: ReplyWriter, thread: Thread, totals: dict[str, int]) -> str:
-    """Run model rounds and tool calls until the model ends its turn; return the final status."""
+def _converse(provider: Provider, model: str, writer: ReplyWriter, thread: Thread, totals: dict[str, int],
+              *, continuing: bool) -> Ending:
+    """Run model rounds and tool calls until the model ends its turn; return how the reply ended."""
     system, history = build_context(thread, writer.message, provider, model)
+    if continuing:
+        history = [*history, *assistant_turns(writer.message), Turn("user", CONTINUE_PROMPT)]
     tools = tools_for(thread)
     # End the transaction, so that the connection goes back to the pool while the provider
     # works; the message and thread stay loaded for the end of the reply.
@@ -196,45 +229,50 @@ def _converse(provider: Provider, model: str, writer: ReplyWriter, thread: Threa
     for _ in range(MAX_TOOL_ROUNDS):
         result = _stream_round(provider, writer, totals, system=system, history=history, tools=tools,
                                model=model, max_tokens=MAX_REPLY_TOKENS)
+        if result.finished is not None and result.finished.reason in _CUTS:
+            return cut_ending(result.finished, provider.display_name)
         if not result.calls:
-            return "complete"
+            return COMPLETE
         history = [*history, *_run_tools(result.calls, writer, thread)]
     writer.delta("\n\n*(Stopped after too many tool calls in one reply.)*")
-    return "complete"
+    return COMPLETE
 
 
 def generate_reply(message_id: str, *, registry: Any, broker: Broker, checkpoints: CheckpointWriter,
-                   stops: StopWatcher) -> None:
-    """Produce the assistant message `message_id`, which the poster saved as `streaming`."""
+                   stops: StopWatcher, continuing: bool = False) -> None:
+    """Produce the assistant message `message_id`, which the poster saved as `streaming`.
+
+    `continuing`: the message is a reply cut at the length limit; its model goes on from its text.
+    """
     message = _load(message_id)
     if message is None or message.status != "streaming":
         return
     writer = ReplyWriter(message, broker, checkpoints)
     stops.watch(writer)
     try:
-        _produce(writer, registry, checkpoints)
+        _produce(writer, registry, checkpoints, continuing=continuing)
     finally:
         stops.forget(message_id)
 
 
-def _produce(writer: ReplyWriter, registry: Any, checkpoints: CheckpointWriter) -> None:
+def _produce(writer: ReplyWriter, registry: Any, checkpoints: CheckpointWriter, *, continuing: bool) -> None:
     message, message_id, broker = writer.message, writer.message_id, writer.broker
     thread = message.thread
     totals = {"input": 0, "output": 0}
     provider = None
+    wanted = (message.provider or thread.model_provider) if continuing else thread.model_provider
     try:
-        provider = registry.get(thread.model_provider)
-        model = thread.model_name or provider.default_model
+        provider = registry.get(wanted)
+        model = (message.model if continuing else thread.model_name) or provider.default_model
         message.provider, message.model = provider.name, model
-        status = _converse(provider, model, writer, thread, totals)
+        ending = _converse(provider, model, writer, thread, totals, continuing=continuing)
     except Stopped:
-        status = "stopped"
+        ending = Ending("stopped")
     except UnknownProvider:
-        status, message.error = "error", (
-            f"The provider \"{thread.model_provider}\" is not configured on this server. "
-            "Pick another provider for this chat.")
+        ending = Ending("error", note=(f"The provider \"{wanted}\" is not configured on this server. "
+                                       "Pick another provider for this chat."))
     except ProviderError as error:
-        status, message.error = ("interrupted" if error.kind == "incomplete" else "error"), error.user_message()
+        ending = Ending("interrupted" if error.kind == "incomplete" else "error", note=error.user_message())
         log.warning("provider error", extra={"message_id": message_id, "kind": error.kind, "detail": error.detail})
     except Exception:
         log.exception("reply failed", extra={"message_id": message_id})
@@ -244,16 +282,16 @@ def _produce(writer: ReplyWriter, registry: Any, checkpoints: CheckpointWriter) 
             broker.close(message_id)
             return
         writer.rebind(message)
-        status, message.error = "error", "Something went wrong while writing this reply. Try again."
+        ending = Ending("error", note="Something went wrong while writing this reply. Try again.")
     checkpoints.discard(message_id)
     try:
-        status = _finish(writer, status, totals, provider)
+        status = _finish(writer, ending, totals, provider)
     except (StaleDataError, sa.exc.IntegrityError):
         # The thread was deleted while the reply ran: nothing is left to finish.
         db.session.rollback()
         broker.close(message_id)
         return
-    if status == "complete" and provider is not None:
+    if status == "complete" and provider is not None and not continuing:
         refresh_title(thread, provider, message.model)
 
 
@@ -266,13 +304,16 @@ def _load(message_id: str) -> Message | None:
     )
 
 
-def _finish(writer: ReplyWriter, status: str, totals: dict[str, int], provider: Provider | None) -> str:
+def _finish(writer: ReplyWriter, ending: Ending, totals: dict[str, int], provider: Provider | None) -> str:
     """Save the reply's end and tell its streams; return the status it ended with."""
     message = writer.message
     if writer.ended:  # stopped, by this runner or by the stop watcher while the provider was quiet
-        status, message.error = "stopped", None
-    message.status = status
-    message.input_tokens, message.output_tokens = totals["input"], totals["output"]
+        ending = Ending("stopped")
+    status = ending.status
+    message.status, message.cut_reason, message.error = status, ending.cut_reason, ending.note
+    # A continued reply adds what its continuation used.
+    message.input_tokens = (message.input_tokens or 0) + totals["input"]
+    message.output_tokens = (message.output_tokens or 0) + totals["output"]
     now = utcnow()
     _touch(message.thread_id, now)
     if provider is not None and (totals["input"] or totals["output"]):

@@ -30,22 +30,22 @@ class ReplyRunner:
         self._active: set[str] = set()
         self._lock = threading.Lock()
 
-    def submit(self, message_id: str) -> None:
+    def submit(self, message_id: str, *, continuing: bool = False) -> None:
         with self._lock:
             self._active.add(message_id)
         self._broker.open(message_id)
-        self._pool.submit(self._run, message_id)
+        self._pool.submit(self._run, message_id, continuing)
 
     def is_running(self, message_id: str) -> bool:
         with self._lock:
             return message_id in self._active
 
-    def _run(self, message_id: str) -> None:
+    def _run(self, message_id: str, continuing: bool) -> None:
         try:
             with self._app.app_context():
                 try:
                     generate_reply(message_id, registry=self._app.extensions["llm"], broker=self._broker,
-                                   checkpoints=self._checkpoints, stops=self._stops)
+                                   checkpoints=self._checkpoints, stops=self._stops, continuing=continuing)
                 finally:
                     db.session.remove()
         except Exception:

@@ -43,6 +43,14 @@ class ProviderUnavailable(ChatError):
     status = 422
 
 
+class NotContinuable(ChatError):
+    status = 409
+
+
+# How the page and the exports name each reason a provider cut a reply short (models.CUT_REASONS).
+CUT_LABELS = {"length": "Cut off at the length limit", "filter": "Filtered", "other": "Ended early"}
+
+
 @dataclass(frozen=True, slots=True)
 class ChatSettings:
     """What the chat rules need from the app's configuration."""
@@ -97,15 +105,17 @@ def mark_interrupted(message: Message) -> None:
     db.session.commit()
 
 
-def _check_can_reply(thread: Thread, settings: ChatSettings) -> None:
+def _check_can_reply(thread: Thread, settings: ChatSettings, *, provider: str | None = None) -> None:
+    """Refuse a new reply while one is written, without its provider, or past the budget."""
     current = streaming_reply(thread)
     if current is not None and is_orphaned(current, settings):
         mark_interrupted(current)
     elif current is not None:
         raise ReplyInProgress("A reply is still being written. Wait for it to finish or press Stop.")
-    if not settings.registry.is_configured(thread.model_provider):
+    provider = provider or thread.model_provider
+    if not settings.registry.is_configured(provider):
         raise ProviderUnavailable(
-            f"The provider \"{thread.model_provider}\" is not configured on this server. "
+            f"The provider \"{provider}\" is not configured on this server. "
             "Pick another provider for this chat.")
     spent, share = budget_state(thread.user, settings.monthly_budget)
     if settings.monthly_budget > 0 and share >= 1:
@@ -121,12 +131,12 @@ def _new_reply(thread: Thread) -> Message:
     return reply
 
 
-def _launch(thread: Thread, reply: Message, settings: ChatSettings) -> None:
+def _launch(thread: Thread, reply: Message, settings: ChatSettings, *, continuing: bool = False) -> None:
     thread.last_activity_at = utcnow()
     # The poster answers with the messages it has just written: reading them back would only
     # cost queries on the way to the first token.
     commit_without_expiring()
-    settings.runner.submit(reply.id)
+    settings.runner.submit(reply.id, continuing=continuing)
 
 
 def post_message(thread: Thread, text: str | None, settings: ChatSettings) -> tuple[Message, Message]:
@@ -177,6 +187,18 @@ def edit_last(thread: Thread, text: str | None, settings: ChatSettings) -> tuple
     reply = _new_reply(thread)
     _launch(thread, reply, settings)
     return question, reply
+
+
+def continue_reply(message: Message, settings: ChatSettings) -> None:
+    """Ask the model that wrote a reply cut at the length limit to go on; its text continues in the same reply."""
+    if message.role != "assistant" or message.status != "cut" or message.cut_reason != "length":
+        raise NotContinuable("Only a reply cut off at the length limit can be continued.")
+    thread = message.thread
+    _check_can_reply(thread, settings, provider=message.provider)
+    if last_exchange(thread)[1] is not message:
+        raise NotContinuable("Only the last reply of a chat can be continued.")
+    message.status, message.cut_reason, message.error = "streaming", None, None
+    _launch(thread, message, settings, continuing=True)
 
 
 def request_stop(message: Message, broker: Broker) -> None:

@@ -25,6 +25,7 @@ from .page import conversation_context, last_ids, message_cost, thread_page_cont
 PAGE_SIZE = 50
 
 bp.add_app_template_global(message_cost)
+bp.add_app_template_global(chat.CUT_LABELS, "cut_labels")
 
 
 def chat_settings() -> chat.ChatSettings:
@@ -117,6 +118,20 @@ def _conversation_response(thread: Thread) -> Response:
         return redirect(url_for("threads.show", thread_id=thread.id), 303)
     context = conversation_context(thread, limit=PAGE_SIZE)
     return Response(render_template("threads/_conversation.html", thread=thread, **context))
+
+
+@bp.post("/messages/<message_id>/continue")
+@login_required
+def continue_reply(message_id: str) -> Response:
+    """Ask the model to go on with a reply it cut at the length limit, in the same reply."""
+    message = get_owned_message_or_404(message_id)
+    try:
+        chat.continue_reply(message, chat_settings())
+    except chat.ChatError as error:
+        return _error_response(message.thread, error, "")
+    if not is_htmx():
+        return redirect(url_for("threads.show", thread_id=message.thread_id, _anchor=f"message-{message.id}"), 303)
+    return Response(_bubble(message))
 
 
 @bp.post("/messages/<message_id>/stop")

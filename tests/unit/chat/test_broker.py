@@ -80,3 +80,14 @@ def test_closed_reply_stays_readable(broker) -> None:
     broker.publish(message_id, StreamEvent(2, "done", "complete"))
     broker.close(message_id)
     assert [e.kind for e in broker.read(message_id, 0, timeout=0.1)] == ["delta", "done"]
+
+
+def test_opening_a_reply_again_starts_its_events_afresh(broker) -> None:
+    message_id = f"m-{uuid.uuid4()}"
+    broker.open(message_id)
+    _publish(broker, message_id, "a", "b")
+    broker.publish(message_id, StreamEvent(3, "done", "cut"))
+    broker.close(message_id)
+    broker.open(message_id)  # a continued reply carries on with number 3
+    _publish(broker, message_id, "c", start=3)
+    assert [(e.seq, e.data) for e in broker.read(message_id, 2, timeout=0.1)] == [(3, "c")]
