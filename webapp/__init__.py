@@ -45,6 +45,7 @@ def configure_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config.update(settings.from_environment(Path(app.instance_path)))
     if overrides:
         app.config.update(overrides)
+    settings.check(app.config)
     app.config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     if not app.config["SECRET_KEY"]:

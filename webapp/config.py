@@ -10,6 +10,19 @@ from typing import Any
 PROVIDER_PREFIXES = ("ANTHROPIC", "GEMINI", "OPENAI", "DEEPSEEK")
 
 
+class ConfigurationError(RuntimeError):
+    """Settings that cannot work together; the server refuses to start and says why."""
+
+
+def check(config: dict[str, Any] | Any) -> None:
+    """Refuse settings that would lose replies (gunicorn.conf.py applies the same rule before forking)."""
+    workers = config["WEB_WORKERS"]
+    if workers > 1 and not config["REDIS_URL"]:
+        raise ConfigurationError(
+            f"WEB_WORKERS is {workers} but REDIS_URL is not set. Several processes share replies' streams "
+            "through Redis: set REDIS_URL, or run one process (WEB_WORKERS=1).")
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value.strip() == "":

@@ -66,11 +66,13 @@ def test_reader_wakes_when_an_event_is_published(broker) -> None:
 
 
 def test_stop_requests_are_seen(broker) -> None:
-    message_id = f"m-{uuid.uuid4()}"
+    message_id, other = f"m-{uuid.uuid4()}", f"m-{uuid.uuid4()}"
     broker.open(message_id)
-    assert not broker.stop_requested(message_id)
+    broker.open(other)
+    assert broker.stops_requested([message_id, other]) == set()
     broker.request_stop(message_id)
-    assert broker.stop_requested(message_id)
+    assert broker.stops_requested([message_id, other]) == {message_id}
+    assert broker.stops_requested([]) == set()
 
 
 def test_closed_reply_stays_readable(broker) -> None:
