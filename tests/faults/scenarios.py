@@ -1,0 +1,154 @@
+"""The faults a reply must survive, each played end to end against real servers.
+
+Each scenario starts what it needs (the app, a shaped fake provider, its own PostgreSQL or
+Redis when it breaks them), runs replies through a fault, and returns an Outcome: how many
+faults it tried, how many replies went through them, and how many of those were damaged
+(text lost, a wrong status, a stream without its end) or answered with a 500. The fault
+tests assert on the outcomes; `bench/faults.py` prints them as a table.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+
+from webapp.extensions import db
+
+from ..conftest import make_app
+from .servers import OwnPostgres, served
+from .visitors import (ShapedAnthropic, Seen, Visitor, add_thread, reply_rows, shaped_model, shaped_text,
+                       user_id_of)
+
+
+@dataclass
+class Outcome:
+    """What one scenario did and what became of its replies."""
+
+    fault: str
+    tried: int = 0
+    replies: int = 0
+    damaged: list[str] = field(default_factory=list)
+    errors_500: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A reply a scenario started: its id, the text its provider sends, and how it should end."""
+
+    reply_id: str
+    text: str
+    status: str = "complete"
+
+
+def judge(outcome: Outcome, database: sa.Engine, expected: list[Expected], seen: dict[str, Seen]) -> None:
+    """Count the replies that were damaged: not saved whole, ended otherwise than shown, or never ended."""
+    saved = reply_rows(database, [e.reply_id for e in expected])
+    outcome.replies += len(expected)
+    for reply in expected:
+        status, text = saved.get(reply.reply_id, ("missing", ""))
+        reader = seen.get(reply.reply_id)
+        problems = []
+        if (status, text) != (reply.status, reply.text):
+            problems.append(f"saved {status} with {len(text)} of {len(reply.text)} characters")
+        if reader is not None and reader.done is None:
+            problems.append("its stream never ended")
+        elif reader is not None and reader.final_status != status:
+            problems.append(f"shown as {reader.final_status}, saved as {status}")
+        elif reader is not None and reply.text.strip() not in reader.done.data:
+            problems.append("shown without its whole text")
+        if problems:
+            outcome.damaged.append(f"{reply.reply_id}: {'; '.join(problems)}")
+
+
+@contextmanager
+def shaped_provider() -> Iterator[ShapedAnthropic]:
+    with ShapedAnthropic() as fake:
+        yield fake
+
+
+@contextmanager
+def running_app(database_url: str, fake_url: str, **settings: Any) -> Iterator[tuple[Flask, str]]:
+    """The app on `database_url`, migrated and served on a loopback port in this process."""
+    app = make_app(database_url, ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=fake_url, LLM_MAX_RETRIES=0,
+                   LOG_LEVEL="ERROR", **settings)
+    with app.app_context():
+        upgrade()
+    try:
+        with served(app) as base_url:
+            yield app, base_url
+    finally:
+        app.extensions["chat.runner"].shutdown()
+        app.extensions["llm"].close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def start_replies(visitor: Visitor, database: sa.Engine, user_id: str, shapes: list[tuple[int, int]],
+                  readers: ThreadPoolExecutor) -> tuple[list[Expected], dict[str, Any]]:
+    """Post one message per shape (chunks, delay in ms) in a chat of its own; follow each reply's stream."""
+    expected, futures = [], {}
+    for chunks, delay_ms in shapes:
+        thread_id = add_thread(database, user_id, shaped_model(chunks, delay_ms))
+        answer, reply_id = visitor.post(thread_id, "Write the scope section")
+        assert reply_id is not None, f"posting answered {answer.status}"
+        expected.append(Expected(reply_id, shaped_text(chunks)))
+        futures[reply_id] = readers.submit(visitor.read_reply, reply_id, timeout=120)
+    return expected, futures
+
+
+def wait_for_saved_text(database: sa.Engine, expected: list[Expected], timeout: float = 20) -> None:
+    """Wait until every reply has text in the database: they are under way, mid-reply."""
+    deadline = time.monotonic() + timeout
+    while not all(text for _, text in reply_rows(database, [e.reply_id for e in expected]).values()):
+        assert time.monotonic() < deadline, "the replies did not start"
+        time.sleep(0.1)
+
+
+def _engine(app: Flask) -> sa.Engine:
+    with app.app_context():
+        return db.engine
+
+
+def postgres_outage(pg: OwnPostgres, *, outage: float = 8.0, replies: int = 5) -> Outcome:
+    """PostgreSQL stopped for `outage` seconds while replies of 180 characters stream, then started again.
+
+    The replies take 5 to 13 seconds: some end while the database is away, some after.
+    """
+    outcome = Outcome(f"PostgreSQL stopped {outage:g} s mid-reply, then started", tried=1)
+    began = time.monotonic()
+    with pg.database() as url, shaped_provider() as fake, running_app(url, fake.url) as (app, base_url):
+        database = _engine(app)
+        visitor = Visitor(base_url)
+        visitor.register("outage@example.com")
+        shapes = [(36, 150 + 50 * n) for n in range(replies)]
+        with ThreadPoolExecutor(max_workers=replies) as readers:
+            expected, futures = start_replies(visitor, database, user_id_of(database, "outage@example.com"),
+                                              shapes, readers)
+            wait_for_saved_text(database, expected)
+            pg.stop()
+            time.sleep(outage)
+            pg.start()
+            seen = {reply_id: future.result() for reply_id, future in futures.items()}
+        judge(outcome, database, expected, seen)
+        outcome.errors_500 = sum(s.statuses.count(500) for s in seen.values())
+    outcome.seconds = time.monotonic() - began
+    return outcome
+
+
+def run_all(scenarios: list[Callable[[], Outcome]]) -> list[Outcome]:
+    return [scenario() for scenario in scenarios]
+
+
+_lock = threading.Lock()
