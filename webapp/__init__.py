@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from flask import Flask
 
 from . import config as settings
-from .extensions import csrf, db, limiter, login_manager
+from .extensions import csrf, db, limiter, login_manager, redis_options
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,6 +70,8 @@ def configure_extensions(app: Flask) -> None:
     db.init_app(app)
     database.init_app(app)
     csrf.init_app(app)
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith("redis"):
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", redis_options(socket_timeout=2))
     limiter.init_app(app)
     from .auth.session import init_login
 

@@ -24,7 +24,7 @@ from flask_migrate import upgrade
 from webapp.extensions import db
 
 from ..conftest import make_app
-from .servers import OwnPostgres, served
+from .servers import OwnPostgres, OwnRedis, served
 from .visitors import (ShapedAnthropic, Seen, Visitor, add_thread, reply_rows, shaped_model, shaped_text,
                        user_id_of)
 
@@ -147,8 +147,53 @@ def postgres_outage(pg: OwnPostgres, *, outage: float = 8.0, replies: int = 5) -
     return outcome
 
 
-def run_all(scenarios: list[Callable[[], Outcome]]) -> list[Outcome]:
-    return [scenario() for scenario in scenarios]
+def redis_outage(redis: OwnRedis, database_url: str, *, down: float = 4.0, replies: int = 4) -> Outcome:
+    """Redis killed while replies stream; meanwhile users log in, post, stop and read; then Redis starts again."""
+    outcome = Outcome(f"Redis killed mid-reply for {down:g} s, then started again", tried=1)
+    began = time.monotonic()
+    settings = {"REDIS_URL": redis.url, "RATELIMIT_STORAGE_URI": redis.url}
+    with shaped_provider() as fake, running_app(database_url, fake.url, **settings) as (app, base_url):
+        database = _engine(app)
+        visitor = Visitor(base_url)
+        visitor.register("redis@example.com")
+        user_id = user_id_of(database, "redis@example.com")
+        shapes = [(36, 150 + 50 * n) for n in range(replies)]
+        with ThreadPoolExecutor(max_workers=2 * replies + 2) as readers:
+            expected, futures = start_replies(visitor, database, user_id, shapes, readers)
+            wait_for_saved_text(database, expected)
+            redis.kill()
+            during, during_futures = _while_redis_is_down(base_url, visitor, database, user_id, readers)
+            time.sleep(max(0.0, down - 1.0))
+            redis.start()
+            after, after_futures = start_replies(visitor, database, user_id, [(20, 50)], readers)
+            seen = {key: future.result() for key, future in {**futures, **during_futures, **after_futures}.items()}
+        judge(outcome, database, [*expected, *during, *after], seen)
+        outcome.errors_500 = visitor.statuses.count(500) + sum(s.statuses.count(500) for s in seen.values())
+        _check_broker_is_back(app, after[0].reply_id, outcome)
+    outcome.seconds = time.monotonic() - began
+    return outcome
 
 
-_lock = threading.Lock()
+def _while_redis_is_down(base_url: str, visitor: Visitor, database: sa.Engine, user_id: str,
+                         readers: ThreadPoolExecutor) -> tuple[list[Expected], dict[str, Any]]:
+    """Log in, post (and stop one reply), read a page: what users do while Redis is away."""
+    newcomer = Visitor(base_url)
+    assert newcomer.login("redis@example.com").status == 303, "logging in failed while Redis was down"
+    visitor.statuses += newcomer.statuses
+    expected, futures = start_replies(visitor, database, user_id, [(30, 100), (200, 50)], readers)
+    stopped = expected.pop()
+    time.sleep(0.5)
+    answer = visitor.request("POST", f"/messages/{stopped.reply_id}/stop", htmx=True)
+    assert answer.status == 204, f"Stop answered {answer.status} while Redis was down"
+    futures[stopped.reply_id].result()
+    status, text = reply_rows(database, [stopped.reply_id])[stopped.reply_id]
+    expected.append(Expected(stopped.reply_id, text, "stopped"))
+    visitor.request("GET", "/chats")
+    return expected, futures
+
+
+def _check_broker_is_back(app: Flask, reply_id: str, outcome: Outcome) -> None:
+    events = app.extensions["chat.broker"].read(reply_id, 0, timeout=0.5) or []
+    if not events or events[-1].kind != "done":
+        outcome.notes.append("a reply after Redis came back did not stream through Redis")
+        outcome.damaged.append(f"{reply_id}: not in Redis after it came back")

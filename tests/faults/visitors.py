@@ -78,6 +78,8 @@ class Visitor:
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.cookies: dict[str, str] = {}
+        # Every answer's status, for counting the 500s a fault caused.
+        self.statuses: list[int] = []
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None, *, htmx: bool = False,
                 timeout: float = 30) -> Answer:
@@ -92,6 +94,7 @@ class Visitor:
             connection.request(method, path, body, headers)
             response = connection.getresponse()
             text = response.read().decode()
+            self.statuses.append(response.status)
             for cookie in response.headers.get_all("Set-Cookie") or []:
                 name, _, rest = cookie.partition("=")
                 self.cookies[name] = rest.split(";", 1)[0]

@@ -144,16 +144,13 @@ class RedisBroker:
 
     def __init__(self, url: str) -> None:
         import redis
-        from redis.backoff import ExponentialBackoff
-        from redis.retry import Retry
 
-        # A dropped connection (Redis restarted) is retried at once on a new one, a couple of
-        # times; redis-py's own default would keep a caller waiting for seconds when Redis is down.
-        options: dict[str, Any] = {"decode_responses": True, "health_check_interval": 30, "socket_connect_timeout": 2,
-                                   "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=2)}
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, **options)
+        from ..extensions import redis_options
+
+        self._redis = redis.Redis.from_url(url, decode_responses=True, **redis_options(socket_timeout=2))
         # Blocking reads have their own connections, whose socket waits longer than any read.
-        self._reader = redis.Redis.from_url(url, socket_timeout=MAX_READ_SECONDS + 10, **options)
+        self._reader = redis.Redis.from_url(url, decode_responses=True,
+                                            **redis_options(socket_timeout=MAX_READ_SECONDS + 10))
         self._errors: tuple[type[Exception], ...] = (redis.RedisError,)
         self._outages: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
         self._down_until = 0.0
