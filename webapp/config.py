@@ -61,8 +61,13 @@ def normalise_database_url(url: str) -> str:
 
 def engine_options(database_url: str) -> dict[str, Any]:
     # A database server can drop idle connections (restarts, proxies); a SQLite file cannot,
-    # and pinging it before every checkout would only cost time on the reply path.
-    return {} if database_url.startswith("sqlite") else {"pool_pre_ping": True}
+    # and pinging it before every checkout would only cost time on the reply path. A SQLite
+    # connection costs no server anything, and one may wait its turn to write for a while: a
+    # pool as large as the requests and replies in flight keeps the others from waiting on it.
+    if database_url.startswith("sqlite"):
+        in_memory = database_url.rstrip("/") in ("sqlite:", "sqlite:/") or ":memory:" in database_url
+        return {} if in_memory else {"pool_size": 10, "max_overflow": 50}
+    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
 
 
 def load_secret_key(instance_path: Path) -> str:

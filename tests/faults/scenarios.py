@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -197,3 +198,70 @@ def _check_broker_is_back(app: Flask, reply_id: str, outcome: Outcome) -> None:
     if not events or events[-1].kind != "done":
         outcome.notes.append("a reply after Redis came back did not stream through Redis")
         outcome.damaged.append(f"{reply_id}: not in Redis after it came back")
+
+
+def sqlite_import_load(directory: Path, *, seconds: float = 30.0, chats: int = 50) -> Outcome:
+    """Large CSV imports, one after another for `seconds`, while each of `chats` chats posts twice and
+    follows both replies: `2 * chats` messages posted and replies streamed, on SQLite."""
+    outcome = Outcome(f"SQLite: {seconds:g} s of large imports, {2 * chats} messages posted meanwhile", tried=1)
+    began = time.monotonic()
+    with shaped_provider() as fake, running_app(f"sqlite:///{directory / 'load.db'}", fake.url) as (app, base_url):
+        database = _engine(app)
+        owner = Visitor(base_url)
+        owner.register("load@example.com")
+        user_id = user_id_of(database, "load@example.com")
+        project_id = _new_project(owner)
+        threads = [add_thread(database, user_id, shaped_model(30, 100)) for _ in range(chats)]
+        deadline = time.monotonic() + seconds
+        with ThreadPoolExecutor(max_workers=chats + 1) as pool:
+            imports = pool.submit(_import_until, owner, project_id, deadline)
+            talks = [pool.submit(_talk_twice, base_url, owner.cookies, thread_id, n * seconds * 0.6 / chats)
+                     for n, thread_id in enumerate(threads)]
+            results = [talk.result() for talk in talks]
+            imported, import_statuses = imports.result()
+        expected = [e for talk in results for e in talk[0]]
+        seen = {k: v for talk in results for k, v in talk[1].items()}
+        judge(outcome, database, expected, seen)
+        outcome.errors_500 = (import_statuses.count(500) + sum(talk[2].count(500) for talk in results)
+                              + sum(s.statuses.count(500) for s in seen.values()))
+        refused = [s for talk in results for s in talk[2] if s != 200] + [s for s in import_statuses if s != 303]
+        outcome.notes.append(f"{imported} imports of {CSV_ROWS:,} rows; answers other than success: {refused}")
+    outcome.seconds = time.monotonic() - began
+    return outcome
+
+
+CSV_ROWS = 60_000
+
+
+def _new_project(visitor: Visitor) -> str:
+    answer = visitor.request("POST", "/projects", {"name": "Imports", "description": ""})
+    assert answer.status == 303, f"creating a project answered {answer.status}"
+    return answer.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+
+
+def _import_until(visitor: Visitor, project_id: str, deadline: float) -> tuple[int, list[int]]:
+    """Upload large CSV files, each different, until `deadline`; how many, and every answer's status."""
+    statuses = []
+    while time.monotonic() < deadline:
+        number = len(statuses)
+        rows = "".join(f"{i},Customer {i} of batch {number},{i * 3.7:.2f},late payer in quarter {i % 4},EMEA\n"
+                       for i in range(CSV_ROWS))
+        statuses.append(visitor.upload(f"/projects/{project_id}/documents", f"customers-{number}.csv",
+                                       ("id,name,amount,notes,region\n" + rows).encode()))
+    return len(statuses), statuses
+
+
+def _talk_twice(base_url: str, cookies: dict[str, str], thread_id: str, wait: float,
+                ) -> tuple[list[Expected], dict[str, Seen], list[int]]:
+    """After `wait` seconds, post a message and follow its reply, twice."""
+    time.sleep(wait)
+    visitor = Visitor(base_url)
+    visitor.cookies = dict(cookies)
+    expected, seen = [], {}
+    for question in ("Draft the scope", "Now the risks"):
+        answer, reply_id = visitor.post(thread_id, question)
+        if reply_id is None:
+            continue
+        expected.append(Expected(reply_id, shaped_text(30)))
+        seen[reply_id] = visitor.read_reply(reply_id, timeout=60)
+    return expected, seen, visitor.statuses

@@ -102,6 +102,23 @@ class Visitor:
         finally:
             connection.close()
 
+    def upload(self, path: str, filename: str, data: bytes) -> int:
+        """Upload one file through the plain form (multipart, no htmx); the answer's status."""
+        boundary = "faultsboundary7d1e"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{filename}\"\r\n"
+                f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+                   "Content-Type": f"multipart/form-data; boundary={boundary}"}
+        connection = HTTPConnection(self.host, self.port, timeout=120)
+        try:
+            connection.request("POST", path, body, headers)
+            response = connection.getresponse()
+            response.read()
+            self.statuses.append(response.status)
+            return response.status
+        finally:
+            connection.close()
+
     def register(self, email: str) -> None:
         answer = self.request("POST", "/register", {"email": email, "display_name": email.split("@")[0],
                                                      "password": PASSWORD, "confirm": PASSWORD})

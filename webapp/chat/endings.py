@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 
 # The pauses between attempts grow to this, so the save follows the database back quickly.
 MAX_PAUSE_SECONDS = 1.0
-# Errors that say the database could not be reached or could not take the write just now.
-TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError)
+# Errors that say the database could not be reached or could not take the write just now
+# (down, locked, or every pooled connection busy).
+TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 _messages = Message.__table__
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal, Mapping
@@ -171,19 +172,28 @@ def _count_documents(target: _Target) -> int:
 
 
 def _store(target: _Target, filename: str, data: bytes, digest: str, parsed: ParsedDocument) -> UploadOutcome:
-    """Write the document, its passages and the activity bump in one transaction."""
+    """Write the document and the activity bump, then its passages in short transactions.
+
+    A large document has tens of thousands of passages: written in one transaction, they would
+    keep every other writer (a message being posted, a reply being saved) waiting on SQLite.
+    """
     chunks = chunk_document(parsed)
     document = _new_document(target, filename, data, digest, parsed, chunks)
     try:
         db.session.add(document)
-        db.session.flush()
-        insert_chunks(document.id, chunks)
         _touch(target)
         db.session.commit()
     except sa.exc.IntegrityError:
         # Another request stored the same file between our check and this write.
         db.session.rollback()
         return UploadOutcome(filename, "duplicate", "Already uploaded; not stored again.")
+    try:
+        insert_chunks(document.id, chunks)
+    except Exception:
+        db.session.rollback()
+        db.session.delete(document)  # no document without all of its passages
+        db.session.commit()
+        raise
     return UploadOutcome(filename, "stored", _stored_message(parsed, chunks), document)
 
 
@@ -212,16 +222,25 @@ def extracted_text(parsed: ParsedDocument, chunks: list[Chunk]) -> str:
     return "\n\n".join(section.text for section in parsed.sections)
 
 
+# Passages per transaction: a few tens of milliseconds of writing on SQLite.
+CHUNK_BATCH = 250
+# Between two batches on SQLite, a moment for the writers that wait (SQLite's waits poll).
+BATCH_PAUSE_SECONDS = 0.02
+
+
 def insert_chunks(document_id: str, chunks: list[Chunk]) -> None:
-    """Insert passages in bulk; the full-text index follows inside the same transaction."""
-    if not chunks:
-        return
+    """Insert passages in batches, each committed with its full-text entries."""
     rows = [
         {"document_id": document_id, "ordinal": ordinal, "text": clean_text(chunk.text), "page": chunk.page,
          "sheet": clean_text(chunk.sheet) if chunk.sheet else chunk.sheet}
         for ordinal, chunk in enumerate(chunks, start=1)
     ]
-    db.session.execute(sa.insert(DocumentChunk), rows)
+    pause = BATCH_PAUSE_SECONDS if db.engine.dialect.name == "sqlite" else 0
+    for start in range(0, len(rows), CHUNK_BATCH):
+        if start and pause:
+            time.sleep(pause)
+        db.session.execute(sa.insert(DocumentChunk), rows[start:start + CHUNK_BATCH])
+        db.session.commit()
 
 
 def _touch(target: _Target) -> None:
