@@ -15,6 +15,7 @@ import pytest
 
 from ..chat_helpers import PROVIDERS
 from ..fakes import FakeServer
+from .servers import OwnPostgres, OwnRedis
 
 HERE = Path(__file__).resolve().parent
 # One provider per wire protocol (DeepSeek and local servers speak OpenAI's).
@@ -41,3 +42,19 @@ def fake(provider: str) -> Iterator[FakeServer]:
 @pytest.fixture
 def app_config(provider: str, fake: FakeServer) -> dict[str, Any]:
     return {**PROVIDERS[provider][1](fake.url), "LLM_MAX_RETRIES": 0}
+
+
+@pytest.fixture(scope="session")
+def own_postgres() -> Iterator[OwnPostgres]:
+    """A PostgreSQL cluster of the fault suite's own, which its tests may stop and start."""
+    server = OwnPostgres()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def own_redis() -> Iterator[OwnRedis]:
+    """A Redis of the fault suite's own, which its tests may kill and start."""
+    server = OwnRedis()
+    yield server
+    server.close()

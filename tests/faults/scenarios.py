@@ -9,9 +9,9 @@ tests assert on the outcomes; `bench/faults.py` prints them as a table.
 
 from __future__ import annotations
 
-import threading
+import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +25,7 @@ from flask_migrate import upgrade
 from webapp.extensions import db
 
 from ..conftest import make_app
-from .servers import OwnPostgres, OwnRedis, served
+from .servers import Gunicorn, OwnPostgres, OwnRedis, served
 from .visitors import (ShapedAnthropic, Seen, Visitor, add_thread, reply_rows, shaped_model, shaped_text,
                        user_id_of)
 
@@ -256,7 +256,7 @@ def _talk_twice(base_url: str, cookies: dict[str, str], thread_id: str, wait: fl
     """After `wait` seconds, post a message and follow its reply, twice."""
     time.sleep(wait)
     visitor = Visitor(base_url)
-    visitor.cookies = dict(cookies)
+    visitor.cookies = dict(cookies)  # CSRF is off in the app these run against
     expected, seen = [], {}
     for question in ("Draft the scope", "Now the risks"):
         answer, reply_id = visitor.post(thread_id, question)
@@ -265,3 +265,111 @@ def _talk_twice(base_url: str, cookies: dict[str, str], thread_id: str, wait: fl
         expected.append(Expected(reply_id, shaped_text(30)))
         seen[reply_id] = visitor.read_reply(reply_id, timeout=60)
     return expected, seen, visitor.statuses
+
+
+@contextmanager
+def production_servers(count: int, database_url: str, redis_url: str | None, fake_url: str, directory: Path,
+                       *, workers: int = 1) -> Iterator[list[Gunicorn]]:
+    """`count` gunicorn servers (gunicorn.conf.py) on one migrated database (and one Redis, if given)."""
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    app.extensions["chat.runner"].shutdown()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(SERVER_SETTINGS)},
+           "DATABASE_URL": database_url, "REDIS_URL": redis_url or "", "SECRET_KEY": "fault-drill",
+           "ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": fake_url, "LLM_MAX_RETRIES": "0",
+           "WEB_WORKERS": str(workers), "LOG_LEVEL": "WARNING"}
+    servers: list[Gunicorn] = []
+    try:
+        for number in range(count):
+            servers.append(Gunicorn(env, directory / f"gunicorn-{number}.log"))
+        yield servers
+    finally:
+        for server in servers:
+            server.close()
+
+
+# Settings the servers must not inherit from the shell that runs the tests.
+SERVER_SETTINGS = ("ANTHROPIC_", "GEMINI_", "OPENAI_", "DEEPSEEK_", "WEB_", "CHAT_", "REDIS_", "DATABASE_")
+
+
+def process_killed(pg: OwnPostgres, redis: OwnRedis, directory: Path, *, within: float = 20.0) -> Outcome:
+    """A reply's process killed with SIGKILL; the other process shows it interrupted, with its text, in time."""
+    outcome = Outcome("The process writing a reply killed (SIGKILL)", tried=1)
+    began = time.monotonic()
+    with pg.database() as url, shaped_provider() as fake, \
+            production_servers(2, url, redis.url, fake.url, directory) as (writer_server, other_server):
+        database = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        writer, other = Visitor(writer_server.url), Visitor(other_server.url)
+        writer.register("killed@example.com")
+        other.follow(writer)
+        thread_id = add_thread(database, user_id_of(database, "killed@example.com"), shaped_model(300, 100))
+        answer, reply_id = writer.post(thread_id, "Write the whole BRD")
+        assert reply_id is not None, f"posting answered {answer.status}"
+        with ThreadPoolExecutor(max_workers=1) as readers:
+            reading = readers.submit(other.read_reply, reply_id, timeout=within + 30)
+            wait_for_saved_text(database, [Expected(reply_id, "")])
+            time.sleep(1)
+            writer_server.kill()
+            killed_at = time.monotonic()
+            shown_after = _until_shown_interrupted(other, thread_id, within + 10)
+            seen = reading.result()
+        status, text = reply_rows(database, [reply_id])[reply_id]
+        judge(outcome, database, [Expected(reply_id, text, "interrupted")], {reply_id: seen})
+        if not text or not shaped_text(300).startswith(text):
+            outcome.damaged.append(f"{reply_id}: its text was lost ({len(text)} characters kept)")
+        if shown_after is None or shown_after - killed_at > within:
+            outcome.damaged.append(f"{reply_id}: not shown as interrupted within {within:g} s")
+        outcome.notes.append(f"shown as interrupted {((shown_after or began) - killed_at):.1f} s after the kill, "
+                             f"with {len(text)} characters")
+        outcome.errors_500 = other.statuses.count(500) + seen.statuses.count(500)
+        database.dispose()
+    outcome.seconds = time.monotonic() - began
+    return outcome
+
+
+def _until_shown_interrupted(visitor: Visitor, thread_id: str, timeout: float) -> float | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "Interrupted" in visitor.request("GET", f"/threads/{thread_id}").text:
+            return time.monotonic()
+        time.sleep(0.25)
+    return None
+
+
+def graceful_reload(pg: OwnPostgres, directory: Path, *, replies: int = 4) -> Outcome:
+    """The server, as installed by default (one process, no Redis), reloaded while replies stream.
+
+    SIGHUP: a new worker starts and takes new requests; the old one finishes its replies and
+    their streams. The new one must not take them for dead meanwhile.
+    """
+    outcome = Outcome("Graceful reload (SIGHUP) with replies running", tried=1)
+    began = time.monotonic()
+    with pg.database() as url, shaped_provider() as fake, \
+            production_servers(1, url, None, fake.url, directory) as (server,):
+        database = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        visitor = Visitor(server.url)
+        visitor.register("reload@example.com")
+        user_id = user_id_of(database, "reload@example.com")
+        with ThreadPoolExecutor(max_workers=replies) as readers:
+            expected, futures = start_replies(visitor, database, user_id, [(60, 100)] * replies, readers)
+            wait_for_saved_text(database, expected)
+            server.reload()
+            time.sleep(2)  # the new workers are up; the old ones finish what they run
+            if any("Interrupted" in visitor.request("GET", f"/threads/{_thread_of(database, e.reply_id)}").text
+                   for e in expected):
+                outcome.damaged.append("a live reply was shown as interrupted after the reload")
+            seen = {reply_id: future.result() for reply_id, future in futures.items()}
+        judge(outcome, database, expected, seen)
+        outcome.errors_500 = visitor.statuses.count(500) + sum(s.statuses.count(500) for s in seen.values())
+        database.dispose()
+    outcome.seconds = time.monotonic() - began
+    return outcome
+
+
+def _thread_of(database: sa.Engine, reply_id: str) -> str:
+    from webapp.models import Message
+
+    with database.connect() as connection:
+        return connection.scalar(sa.select(Message.thread_id).where(Message.id == reply_id))

@@ -176,7 +176,12 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def signal(self, signum: int) -> None:
+        """Send `signum` to the master and its workers."""
         os.killpg(self.process.pid, signum)
+
+    def reload(self) -> None:
+        """A graceful reload: the master starts new workers and lets the old ones finish (SIGHUP to it alone)."""
+        self.process.send_signal(signal.SIGHUP)
 
     def kill(self) -> None:
         """SIGKILL to the master and its workers at once: nothing gets to say goodbye."""

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from .scenarios import postgres_outage
 from .servers import OwnPostgres
-
-
-@pytest.fixture(scope="session")
-def own_postgres() -> Iterator[OwnPostgres]:
-    server = OwnPostgres()
-    yield server
-    server.close()
 
 
 @pytest.mark.timeout(90)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,13 +11,6 @@ from webapp.chat.broker import RedisBroker
 from ..databases import fresh_postgres_database, require_postgres
 from .scenarios import redis_outage
 from .servers import OwnRedis
-
-
-@pytest.fixture(scope="module")
-def own_redis() -> Iterator[OwnRedis]:
-    server = OwnRedis()
-    yield server
-    server.close()
 
 
 @pytest.mark.timeout(90)

@@ -25,6 +25,7 @@ from ..fakes.server import RecordedRequest
 SHAPED_MODEL = re.compile(r"fault-(\d+)-(\d+)")
 _STREAM_TEXT = re.compile(r'class="stream-text"[^>]*>(.*?)</div>', re.S)
 _STATUS = re.compile(r'class="message message-assistant status-(\w+)"')
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def shaped_model(chunks: int, delay_ms: int) -> str:
@@ -78,12 +79,20 @@ class Visitor:
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.cookies: dict[str, str] = {}
+        # The session's CSRF token, once a page has given it (servers run with CSRF on).
+        self.csrf = ""
         # Every answer's status, for counting the 500s a fault caused.
         self.statuses: list[int] = []
 
+    def follow(self, other: Visitor) -> None:
+        """Be the same signed-in user as `other` (its cookies and token), on this visitor's server."""
+        self.cookies, self.csrf = dict(other.cookies), other.csrf
+
     def request(self, method: str, path: str, form: dict[str, str] | None = None, *, htmx: bool = False,
                 timeout: float = 30) -> Answer:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "X-CSRFToken": self.csrf}
+        if form is not None and self.csrf:
+            form = {**form, "csrf_token": self.csrf}
         body = urlencode(form) if form is not None else None
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -107,7 +116,7 @@ class Visitor:
         boundary = "faultsboundary7d1e"
         body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{filename}\"\r\n"
                 f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "X-CSRFToken": self.csrf,
                    "Content-Type": f"multipart/form-data; boundary={boundary}"}
         connection = HTTPConnection(self.host, self.port, timeout=120)
         try:
@@ -120,12 +129,18 @@ class Visitor:
             connection.close()
 
     def register(self, email: str) -> None:
+        self._take_csrf("/register")
         answer = self.request("POST", "/register", {"email": email, "display_name": email.split("@")[0],
                                                      "password": PASSWORD, "confirm": PASSWORD})
         assert answer.status == 303, f"registering answered {answer.status}"
 
     def login(self, email: str) -> Answer:
+        self._take_csrf("/login")
         return self.request("POST", "/login", {"email": email, "password": PASSWORD})
+
+    def _take_csrf(self, path: str) -> None:
+        found = _CSRF.search(self.request("GET", path).text)
+        self.csrf = found[1] if found else ""
 
     def post(self, thread_id: str, text: str) -> tuple[Answer, str | None]:
         """Send a message; the answer, and the id of the reply it started (None if refused)."""
