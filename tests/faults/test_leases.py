@@ -87,17 +87,18 @@ def test_stop_pressed_in_another_process_ends_the_reply_within_a_second(
 def test_a_reply_whose_lease_has_lapsed_is_interrupted_for_every_process(
         app: Flask, client: FlaskClient, user: User, second: FlaskClient) -> None:
     thread_id = make_thread(app, user.id)
+    lease_until = utcnow() + timedelta(seconds=3)
     with app.app_context():
         db.session.add_all([
             Message(thread_id=thread_id, role="user", content="Hi", created_at=utcnow()),
             Message(id="held", thread_id=thread_id, role="assistant", status="streaming", content="Half of",
-                    stream_seq=3, created_at=utcnow(), lease_until=utcnow() + timedelta(seconds=1)),
+                    stream_seq=3, created_at=utcnow(), lease_until=lease_until),
         ])
         db.session.commit()
     # Held: whoever asks, it is being written (no process here runs it, but the lease says one does).
     assert "Writing" in second.get(f"/threads/{thread_id}").get_data(as_text=True)
     assert second.post(f"/threads/{thread_id}/messages", data={"content": "More"}, headers=HX).status_code == 409
-    time.sleep(1.2)
+    time.sleep(max(0.0, (lease_until - utcnow()).total_seconds()) + 0.1)
     events = read_stream(second, "held", after=3)
     assert [e.event for e in events] == ["done"] and "Interrupted" in events[0].data
     page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
