@@ -139,13 +139,22 @@ def postgres_outage(pg: OwnPostgres, *, outage: float = 8.0, replies: int = 5) -
                                               shapes, readers)
             wait_for_saved_text(database, expected)
             pg.stop()
+            _expect_unavailable(visitor, outcome)
             time.sleep(outage)
             pg.start()
             seen = {reply_id: future.result() for reply_id, future in futures.items()}
         judge(outcome, database, expected, seen)
-        outcome.errors_500 = sum(s.statuses.count(500) for s in seen.values())
+        outcome.errors_500 = visitor.statuses.count(500) + sum(s.statuses.count(500) for s in seen.values())
     outcome.seconds = time.monotonic() - began
     return outcome
+
+
+def _expect_unavailable(visitor: Visitor, outcome: Outcome) -> None:
+    """While the database is away, pages say so (503), and a stream that starts waits for it."""
+    answer = visitor.request("GET", "/chats")
+    if answer.status != 503 or "database cannot be reached" not in answer.text:
+        outcome.notes.append(f"a page during the outage answered {answer.status}")
+        outcome.damaged.append("a page during the outage did not say the database is unreachable")
 
 
 def redis_outage(redis: OwnRedis, database_url: str, *, down: float = 4.0, replies: int = 4) -> Outcome:
