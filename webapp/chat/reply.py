@@ -235,9 +235,12 @@ def _run_tools(calls: list[ToolCall], run: Run) -> list[Turn]:
 
 
 def _tool_outcome(call: ToolCall, ctx: ToolContext) -> ToolOutcome:
-    """Run a tool; a database it cannot reach is a failure the model reads, not the end of the reply."""
+    """Run a tool and keep what it did; a database it cannot reach is a failure the model reads,
+    not the end of the reply."""
     try:
-        return run_tool(call, ctx)
+        outcome = run_tool(call, ctx)
+        db.session.commit()
+        return outcome
     except sa.exc.SQLAlchemyError:
         log.warning("tool could not reach the database", extra={"tool": call.name})
         _rollback()
