@@ -75,6 +75,17 @@ def wait_for_reply(app: Flask, message_id: str, timeout: float = 15.0) -> Messag
         time.sleep(0.02)
 
 
+def wait_for_title(app: Flask, thread_id: str, timeout: float = 5.0) -> str | None:
+    """The thread's title once its reply's runner has made one (None if none came in time)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.app_context():
+            title = db.session.get(Thread, thread_id).title
+        if title or time.monotonic() > deadline:
+            return title
+        time.sleep(0.02)
+
+
 def wait_for_text(app: Flask, message_id: str, timeout: float = 5.0) -> None:
     """Wait until the reply's first text has reached its streams."""
     broker, deadline = app.extensions["chat.broker"], time.monotonic() + timeout

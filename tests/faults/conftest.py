@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from ..chat_helpers import PROVIDERS
-from ..fakes import FakeServer
+from ..provider_fixtures import app_config, fake  # noqa: F401 (fixtures)
 from .servers import OwnPostgres, OwnRedis
 
 HERE = Path(__file__).resolve().parent
@@ -31,17 +29,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(params=WIRE_PROTOCOLS)
 def provider(request: pytest.FixtureRequest) -> str:
     return request.param
-
-
-@pytest.fixture
-def fake(provider: str) -> Iterator[FakeServer]:
-    with PROVIDERS[provider][0]() as server:
-        yield server
-
-
-@pytest.fixture
-def app_config(provider: str, fake: FakeServer) -> dict[str, Any]:
-    return {**PROVIDERS[provider][1](fake.url), "LLM_MAX_RETRIES": 0}
 
 
 @pytest.fixture(scope="session")

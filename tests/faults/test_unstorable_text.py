@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from webapp.extensions import db
-from webapp.models import Document, DocumentChunk, Message, Project, Task, Thread, User
+from webapp.models import Document, DocumentChunk, Message, Project, Task, User
 
-from ..chat_helpers import make_thread, read_stream, reply_id_from, wait_for_reply
+from ..chat_helpers import make_thread, read_stream, reply_id_from, wait_for_reply, wait_for_title
 from ..conftest import AuthActions
 from ..fakes import FakeServer, text_reply, tool_reply
 
@@ -131,13 +131,5 @@ class TestModelOutput:
         assert events[-1].event == "done" and "and the rest." in events[-1].data
         with app.app_context():
             assert db.session.scalar(sa.select(Task.title)) == "Chase the \ufffdinvoice"
-        title = None
-        for _ in range(100):
-            with app.app_context():
-                title = db.session.get(Thread, thread_id).title
-            if title:
-                break
-            import time
-            time.sleep(0.05)
-        assert title == "Invoice chase"
+        assert wait_for_title(app, thread_id) == "Invoice chase"
         assert client.post(f"/threads/{thread_id}/messages", data={"content": "Next"}).status_code == 303

@@ -18,7 +18,8 @@ from webapp.models import Message, Task, Thread, TokenUsage, User, utcnow
 from webapp.threads.page import conversation_context
 from webapp.timezones import today_in
 
-from ..chat_helpers import make_thread, messages_of, read_stream, reply_id_from, wait_for_reply, wait_for_text
+from ..chat_helpers import (make_thread, messages_of, read_stream, reply_id_from, wait_for_reply, wait_for_text,
+                            wait_for_title)
 from ..conftest import other_client
 from ..fakes.anthropic import FakeAnthropic
 from ..fakes.script import error_reply, text_reply, token_reply, tool_reply
@@ -76,14 +77,7 @@ def test_first_exchange_gives_the_thread_a_title_and_records_usage(app: Flask, c
                      text_reply("Kick-off scope discussion", input_tokens=50, output_tokens=5))
     reply_id = reply_id_from(post(client, thread_id, "Let's plan the kick-off").get_data(as_text=True))
     assert wait_for_reply(app, reply_id).content == "Hello there, let us start."
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        with app.app_context():
-            title = db.session.get(Thread, thread_id).title
-        if title:
-            break
-        time.sleep(0.02)
-    assert title == "Kick-off scope discussion"
+    assert wait_for_title(app, thread_id) == "Kick-off scope discussion"
     with app.app_context():
         rows = db.session.execute(sa.select(TokenUsage.purpose, TokenUsage.input_tokens, TokenUsage.output_tokens)
                                   .order_by(TokenUsage.purpose)).all()

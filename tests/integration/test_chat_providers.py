@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
-
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -14,22 +12,12 @@ from webapp.models import Task, TokenUsage, User
 
 from ..chat_helpers import PROVIDERS, make_thread, read_stream, reply_id_from, wait_for_reply
 from ..fakes import FakeServer, text_reply, tool_reply
+from ..provider_fixtures import app_config, fake  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(params=sorted(PROVIDERS))
 def provider(request: pytest.FixtureRequest) -> str:
     return request.param
-
-
-@pytest.fixture
-def fake(provider: str) -> Iterator[FakeServer]:
-    with PROVIDERS[provider][0]() as server:
-        yield server
-
-
-@pytest.fixture
-def app_config(provider: str, fake: FakeServer) -> dict[str, Any]:
-    return {**PROVIDERS[provider][1](fake.url), "LLM_MAX_RETRIES": 0}
 
 
 def test_a_turn_with_a_tool_call(app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer) -> None:
