@@ -119,6 +119,7 @@ class MemoryBroker:
 
     def open(self, message_id: str) -> None:
         with self._lock:
+            self._expire_closed()
             self._channels[message_id] = _Channel()
 
     def request_stop(self, message_id: str) -> None:

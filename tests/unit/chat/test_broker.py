@@ -93,3 +93,15 @@ def test_opening_a_reply_again_starts_its_events_afresh(broker) -> None:
     broker.open(message_id)  # a continued reply carries on with number 3
     _publish(broker, message_id, "c", start=3)
     assert [(e.seq, e.data) for e in broker.read(message_id, 2, timeout=0.1)] == [(3, "c")]
+
+
+def test_the_memory_broker_forgets_replies_some_time_after_they_end(monkeypatch) -> None:
+    from webapp.chat import broker as brokers
+
+    memory = MemoryBroker()
+    memory.open("old")
+    memory.close("old")
+    monkeypatch.setattr(brokers, "RETAIN_SECONDS", 0)
+    time.sleep(0.01)
+    memory.open("new")
+    assert memory.read("old", 0, timeout=0) is None and memory.read("new", 0, timeout=0) == []
