@@ -66,7 +66,7 @@ def engine_options(database_url: str) -> dict[str, Any]:
     # pool as large as the requests and replies in flight keeps the others from waiting on it.
     if database_url.startswith("sqlite"):
         in_memory = database_url.rstrip("/") in ("sqlite:", "sqlite:/") or ":memory:" in database_url
-        return {} if in_memory else {"pool_size": 10, "max_overflow": 50}
+        return {} if in_memory else {"pool_size": 5, "max_overflow": 35}
     return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
 
 

@@ -84,25 +84,26 @@ class ReplyWriter:
         finally:
             self._sending.release()
 
-    def _number(self, kind: str, data: str) -> list[StreamEvent]:
-        events = []
-        if self._resend_text:
-            # The whole text so far stands for every delta the broker missed, this one included.
-            self.seq += 1
-            events.append(StreamEvent(self.seq, "text", self._join()))
-            if kind == "delta":
-                return events
+    def _number(self, kind: str, data: str) -> tuple[StreamEvent, ...]:
         self.seq += 1
-        return [*events, StreamEvent(self.seq, kind, data)]
+        if not self._resend_text:
+            return (StreamEvent(self.seq, kind, data),)
+        # The whole text so far stands for every delta the broker missed, this one included.
+        text = StreamEvent(self.seq, "text", self._join())
+        if kind == "delta":
+            return (text,)
+        self.seq += 1
+        return text, StreamEvent(self.seq, kind, data)
 
-    def _send(self, events: list[StreamEvent]) -> None:
+    def _send(self, events: tuple[StreamEvent, ...]) -> None:
         try:
             for event in events:
                 self.broker.publish(self.message_id, event)
         except BrokerUnavailable:
             self._resend_text = True
         else:
-            self._resend_text = False
+            if self._resend_text:
+                self._resend_text = False
 
     def check_stop(self) -> None:
         if self.ended:
