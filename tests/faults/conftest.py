@@ -7,6 +7,8 @@ shared ones.
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,10 +33,20 @@ def provider(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+def _missing(what: str, setting: str) -> None:
+    """Skip without the server's programs, or fail when the setting says they must be there (CI)."""
+    if os.environ.get(setting) == "1":
+        pytest.fail(f"{setting}=1 but {what} is not installed", pytrace=False)
+    pytest.skip(f"{what} is not installed (set {setting}=1 to make this a failure)")
+
+
 @pytest.fixture(scope="session")
 def own_postgres() -> Iterator[OwnPostgres]:
     """A PostgreSQL cluster of the fault suite's own, which its tests may stop and start."""
-    server = OwnPostgres()
+    try:
+        server = OwnPostgres()
+    except FileNotFoundError as error:
+        _missing(str(error), "REQUIRE_POSTGRES")
     yield server
     server.close()
 
@@ -42,6 +54,8 @@ def own_postgres() -> Iterator[OwnPostgres]:
 @pytest.fixture(scope="session")
 def own_redis() -> Iterator[OwnRedis]:
     """A Redis of the fault suite's own, which its tests may kill and start."""
+    if shutil.which("redis-server") is None:
+        _missing("redis-server", "REQUIRE_REDIS")
     server = OwnRedis()
     yield server
     server.close()

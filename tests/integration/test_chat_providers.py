@@ -11,8 +11,10 @@ from webapp.extensions import db
 from webapp.models import Task, TokenUsage, User
 
 from ..chat_helpers import PROVIDERS, make_thread, read_stream, reply_id_from, wait_for_reply
+from .. import provider_fixtures
 from ..fakes import FakeServer, text_reply, tool_reply
-from ..provider_fixtures import app_config, fake  # noqa: F401 (fixtures)
+
+app_config, fake = provider_fixtures.app_config, provider_fixtures.fake
 
 
 @pytest.fixture(params=sorted(PROVIDERS))
