@@ -196,7 +196,7 @@ def _while_redis_is_down(base_url: str, visitor: Visitor, database: sa.Engine, u
     answer = visitor.request("POST", f"/messages/{stopped.reply_id}/stop", htmx=True)
     assert answer.status == 204, f"Stop answered {answer.status} while Redis was down"
     futures[stopped.reply_id].result()
-    status, text = reply_rows(database, [stopped.reply_id])[stopped.reply_id]
+    _, text = reply_rows(database, [stopped.reply_id])[stopped.reply_id]
     expected.append(Expected(stopped.reply_id, text, "stopped"))
     visitor.request("GET", "/chats")
     return expected, futures
