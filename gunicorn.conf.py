@@ -1,10 +1,16 @@
 """Production server settings (`gunicorn --config gunicorn.conf.py webapp.wsgi:app`)."""
 
 import os
+import sys
 
 # One process by default: the in-memory reply broker lives in it. Set REDIS_URL before
 # raising WEB_WORKERS, so that any process can serve any reply's stream.
 workers = int(os.environ.get("WEB_WORKERS", "1"))
+if workers > 1 and not os.environ.get("REDIS_URL"):
+    # The rule of webapp.config.check, applied before any process starts (importing the app
+    # here would load it into the master process too).
+    sys.exit(f"BA Assistant will not start: WEB_WORKERS is {workers} but REDIS_URL is not set. Several "
+             "processes share replies' streams through Redis: set REDIS_URL, or run one process (WEB_WORKERS=1).")
 worker_class = "gthread"
 # Every open reply stream holds a thread for its lifetime.
 threads = int(os.environ.get("WEB_THREADS", "128"))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
@@ -12,6 +14,18 @@ from flask.testing import FlaskClient
 
 from webapp.extensions import db
 from webapp.models import Message, Thread, utcnow
+
+from .fakes import FakeAnthropic, FakeGemini, FakeOpenAI, FakeServer
+
+# Each provider: its fake server, and the settings that point the app at a running one.
+PROVIDERS: dict[str, tuple[type[FakeServer], Callable[[str], dict[str, Any]]]] = {
+    "anthropic": (FakeAnthropic, lambda url: {"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": url}),
+    "openai": (FakeOpenAI, lambda url: {"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": url + "/v1"}),
+    "deepseek": (FakeOpenAI, lambda url: {"DEEPSEEK_API_KEY": "k", "DEEPSEEK_BASE_URL": url}),
+    "openai_compatible": (FakeOpenAI, lambda url: {"OPENAI_COMPATIBLE_BASE_URL": url + "/v1",
+                                                   "OPENAI_COMPATIBLE_MODEL": "llama3.2"}),
+    "gemini": (FakeGemini, lambda url: {"GEMINI_API_KEY": "k", "GEMINI_BASE_URL": url}),
+}
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,17 @@ def wait_for_reply(app: Flask, message_id: str, timeout: float = 15.0) -> Messag
         time.sleep(0.02)
 
 
+def wait_for_title(app: Flask, thread_id: str, timeout: float = 5.0) -> str | None:
+    """The thread's title once its reply's runner has made one (None if none came in time)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.app_context():
+            title = db.session.get(Thread, thread_id).title
+        if title or time.monotonic() > deadline:
+            return title
+        time.sleep(0.02)
+
+
 def wait_for_text(app: Flask, message_id: str, timeout: float = 5.0) -> None:
     """Wait until the reply's first text has reached its streams."""
     broker, deadline = app.extensions["chat.broker"], time.monotonic() + timeout
@@ -85,17 +110,19 @@ def reply_id_from(html: str) -> str:
 
 
 def parse_sse(body: str) -> list[SSEEvent]:
-    events = []
-    for block in body.split("\n\n"):
-        fields: dict[str, list[str]] = {}
-        for line in block.split("\n"):
-            if not line or line.startswith(":"):
-                continue
+    """Events as EventSource reads them: a line ends at CRLF, CR or LF; a blank line ends an event."""
+    events: list[SSEEvent] = []
+    fields: dict[str, list[str]] = {}
+    for line in re.split(r"\r\n|\r|\n", body):
+        if not line:
+            if "data" in fields:
+                raw_id = fields.get("id", [None])[0]
+                events.append(SSEEvent(int(raw_id) if raw_id else None, fields.get("event", [None])[0],
+                                       "\n".join(fields["data"])))
+            fields = {}
+        elif not line.startswith(":"):
             name, _, value = line.partition(":")
             fields.setdefault(name, []).append(value[1:] if value.startswith(" ") else value)
-        if "data" in fields:
-            raw_id = fields.get("id", [None])[0]
-            events.append(SSEEvent(int(raw_id) if raw_id else None, fields.get("event", [None])[0], "\n".join(fields["data"])))
     return events
 
 

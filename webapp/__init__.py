@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from flask import Flask
 
 from . import config as settings
-from .extensions import csrf, db, limiter, login_manager
+from .extensions import csrf, db, limiter, login_manager, redis_options
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, migrations: bool = Tr
     configure_settings(app, config)
     configure_proxy(app)
     configure_logging(app)
+    configure_edges(app)
     configure_extensions(app)
     if migrations:
         configure_migrations(app)
@@ -48,6 +49,7 @@ def configure_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config.update(settings.from_environment(Path(app.instance_path)))
     if overrides:
         app.config.update(overrides)
+    settings.check(app.config)
     app.config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     if not app.config["SECRET_KEY"]:
@@ -71,6 +73,10 @@ def configure_security_headers(app: Flask) -> None:
     from .headers import init_security_headers
 
     init_security_headers(app, form_targets=form_targets(app.extensions["sso.providers"].values()))
+def configure_edges(app: Flask) -> None:
+    from .edges import init_edges
+
+    init_edges(app)
 
 
 def configure_extensions(app: Flask) -> None:
@@ -79,6 +85,8 @@ def configure_extensions(app: Flask) -> None:
     db.init_app(app)
     database.init_app(app)
     csrf.init_app(app)
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith("redis"):
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", redis_options(socket_timeout=2))
     limiter.init_app(app)
     from .auth.session import init_login
 

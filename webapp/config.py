@@ -11,6 +11,19 @@ from typing import Any
 from .llm.specs import setting_names
 
 
+class ConfigurationError(RuntimeError):
+    """Settings that cannot work together; the server refuses to start and says why."""
+
+
+def check(config: dict[str, Any] | Any) -> None:
+    """Refuse settings that would lose replies (gunicorn.conf.py applies the same rule before forking)."""
+    workers = config["WEB_WORKERS"]
+    if workers > 1 and not config["REDIS_URL"]:
+        raise ConfigurationError(
+            f"WEB_WORKERS is {workers} but REDIS_URL is not set. Several processes share replies' streams "
+            "through Redis: set REDIS_URL, or run one process (WEB_WORKERS=1).")
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -87,9 +100,12 @@ def normalise_database_url(url: str) -> str:
 
 def engine_options(database_url: str) -> dict[str, Any]:
     # A database server can drop idle connections (restarts, proxies); a SQLite file cannot,
-    # and pinging it before every checkout would only cost time on the reply path.
+    # and pinging it before every checkout would only cost time on the reply path. A SQLite
+    # connection costs no server anything, and one may wait its turn to write for a while: a
+    # pool as large as the requests and replies in flight keeps the others from waiting on it.
     if database_url.startswith("sqlite"):
-        return {}
+        in_memory = database_url.rstrip("/") in ("sqlite:", "sqlite:/") or ":memory:" in database_url
+        return {} if in_memory else {"pool_size": 5, "max_overflow": 35}
     # A server that does not answer must not hold a request (or a health check) for minutes.
     return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
 

@@ -10,6 +10,11 @@ from flask import Flask
 from .extensions import db
 
 
+# How long a SQLite write waits for another one to finish before giving up. Writes are kept
+# short (imports write in small batches), so a wait is short too; this is the backstop.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     # SQLite ignores foreign keys unless asked on every connection; WAL lets the
     # reply runner write checkpoints while pages read.
@@ -17,7 +22,7 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request, url_for
+import sqlalchemy as sa
+from flask import Flask, g, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from .extensions import db
+from .extensions import db, login_manager
 from .htmx import is_htmx
 from .logs import request_id
 from .redirects import local_path
@@ -27,7 +28,11 @@ _EXPLANATIONS = {
     413: ("Too large", "That upload is larger than this server accepts."),
     429: ("Slow down", "Too many attempts in a short time. Wait a minute and try again."),
     500: ("Something went wrong", "The error has been logged. Try again in a moment."),
+    503: ("Unavailable for a moment", "The database cannot be reached right now. Nothing saved is lost; "
+                                      "replies being written are kept. Try again in a moment."),
 }
+# The database is down, restarting, or busy beyond its waits: a moment's outage, not a bug.
+_DATABASE_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
 # Forms that a signed-out visitor sends: a missing token there is not a session that ended.
@@ -70,9 +75,16 @@ def _handle_csrf(error: CSRFError) -> tuple[str, int]:
     return _render_error(400, "Your session's security token is missing or invalid. Reload the page and try again.")
 
 
-def _handle_unexpected(error: Exception) -> tuple[str, int]:
+def _handle_unexpected(error: Exception) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
     if isinstance(error, HTTPException):
         return _handle_http(error)
+    if isinstance(error, _DATABASE_UNAVAILABLE):
+        log.warning("database unavailable", exc_info=error)
+        db.session.close()
+        # Nor can the page load the user (Flask-Login's per-request cache): it is shown as to a visitor.
+        g._login_user = login_manager.anonymous_user()
+        page, code = _render_error(ServiceUnavailable.code)
+        return page, code, {"Retry-After": "5"}
     log.exception("unhandled error", exc_info=error)
     db.session.rollback()
     return _render_error(InternalServerError.code)

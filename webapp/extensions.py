@@ -1,5 +1,7 @@
 """Flask extensions, created unbound; create_app binds them."""
 
+from typing import Any
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_sqlalchemy import SQLAlchemy
@@ -25,4 +27,18 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 login_manager = SecureLoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# While its store (Redis) is unreachable, the limiter counts in this process's memory, and goes
+# back to the store once it answers again.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], in_memory_fallback_enabled=True)
+
+
+def redis_options(*, socket_timeout: float) -> dict[str, Any]:
+    """Options for every Redis client of the app: short waits, and one quick retry of a dropped connection.
+
+    redis-py's defaults would keep a request waiting for seconds on each call while Redis is down.
+    """
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    return {"socket_timeout": socket_timeout, "socket_connect_timeout": 2, "health_check_interval": 30,
+            "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=2)}

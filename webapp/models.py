@@ -18,7 +18,9 @@ from .timezones import today_in
 THREAD_TYPES = ("ba_assistant", "assistant")
 CONVERSATION_MODES = ("meeting", "refinement")
 MESSAGE_ROLES = ("user", "assistant")
-MESSAGE_STATUSES = ("streaming", "complete", "stopped", "error", "interrupted")
+MESSAGE_STATUSES = ("streaming", "complete", "stopped", "error", "interrupted", "cut")
+# Why a provider cut a reply short: its length limit, its content filter, or a reason of its own.
+CUT_REASONS = ("length", "filter", "other")
 ARTIFACT_TYPES = ("user_stories", "acceptance_criteria", "requirements_doc", "brd", "other")
 TASK_PRIORITIES = ("low", "medium", "high")
 ITEM_KINDS = ("story", "requirement")
@@ -417,6 +419,9 @@ class Message(db.Model):
     role: Mapped[str] = mapped_column(sa.String(20))
     content: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[str] = mapped_column(sa.String(20), default="complete")
+    # One of CUT_REASONS when the status is `cut`.
+    cut_reason: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    # What went wrong (`error`, `interrupted`) or why the provider cut the reply (`cut`), for the reader.
     error: Mapped[Optional[str]] = mapped_column(sa.Text)
     tool_calls: Mapped[Optional[list[dict[str, Any]]]] = mapped_column(sa.JSON)
     provider: Mapped[Optional[str]] = mapped_column(sa.String(40))
@@ -425,6 +430,12 @@ class Message(db.Model):
     output_tokens: Mapped[int] = mapped_column(default=0)
     # Number of stream deltas already folded into `content`; a reconnecting stream resumes after it.
     stream_seq: Mapped[int] = mapped_column(default=0)
+    # Held by the process that produces the reply, renewed with its checkpoints: once it has
+    # passed, any process treats a `streaming` reply as interrupted. After the end it is held
+    # for as long as the runner still makes the thread's title.
+    lease_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # Set by Stop, from any process; the process that runs the reply sees it and ends it.
+    stop_requested: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     deleted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = _created_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -601,4 +612,6 @@ class TokenUsage(db.Model):
     input_tokens: Mapped[int] = mapped_column(default=0)
     output_tokens: Mapped[int] = mapped_column(default=0)
     cost: Mapped[Decimal] = mapped_column(sa.Numeric(12, 6), default=Decimal("0"))
+    # The provider sent no count (a stopped or broken reply): tokens estimated from the text.
+    estimated: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = _created_column()

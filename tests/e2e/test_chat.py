@@ -139,3 +139,24 @@ def test_stop_ends_a_long_reply_at_once_and_keeps_its_text(signed_in: Page, anth
     reply = page.locator(".message-assistant").last
     expect(reply.get_by_text("Stopped", exact=True)).to_be_visible()
     expect(reply.locator(".prose")).to_have_text(kept)
+
+
+def test_a_reply_cut_at_the_length_limit_goes_on_in_place_with_continue(
+        signed_in: Page, anthropic: FakeAnthropic) -> None:
+    page = signed_in
+    anthropic.script(text_reply("The scope covers billing, ", chunks=3, stop="max_tokens"),
+                     text_reply("invoicing and refunds.", chunks=3, delay=0.05))
+    start_chat(page, provider="anthropic", mode="refinement")
+    reply = send(page, "What is in scope?")
+    expect(reply.get_by_text("Cut off at the length limit")).to_be_visible()
+    mark_page(page)
+
+    reply.get_by_role("button", name="Continue").click()
+    reply = page.locator(".message-assistant").last
+    expect(reply.locator(".prose")).to_have_text("The scope covers billing, invoicing and refunds.")
+    expect(page.locator(".message-assistant")).to_have_count(1)
+    expect(reply.get_by_text("Cut off at the length limit")).to_have_count(0)
+    expect(reply.get_by_role("button", name="Continue")).to_have_count(0)
+    assert_same_page(page)
+    page.reload()
+    expect(page.locator(".message-assistant .prose")).to_have_text("The scope covers billing, invoicing and refunds.")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tests.fakes.script import ErrorKind, ErrorReply, StreamReply
-from tests.fakes.server import FakeServer, RecordedRequest, Rendered
+from tests.fakes.server import WIRE_ENCODING, FakeServer, RecordedRequest, Rendered
 
 _ERROR_TYPES: dict[ErrorKind, str] = {
     "rate_limit": "rate_limit_error",
@@ -17,6 +17,9 @@ _ERROR_TYPES: dict[ErrorKind, str] = {
     "unavailable": "api_error",
     "bad_request": "invalid_request_error",
 }
+
+
+_STOP_REASONS = {"end_turn": "end_turn", "tool_use": "tool_use", "max_tokens": "max_tokens", "refusal": "refusal"}
 
 
 class FakeAnthropic(FakeServer):
@@ -59,7 +62,8 @@ class FakeAnthropic(FakeServer):
                     "message_delta",
                     {
                         "type": "message_delta",
-                        "delta": {"stop_reason": reply.stop, "stop_sequence": None},
+                        "delta": {"stop_reason": reply.stop_reason or _STOP_REASONS[reply.stop],
+                                  "stop_sequence": None},
                         "usage": {"output_tokens": reply.output_tokens},
                     },
                 ),
@@ -129,4 +133,4 @@ def _block_stop(index: int) -> bytes:
 
 
 def _event(name: str, data: dict[str, Any]) -> bytes:
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode(*WIRE_ENCODING)

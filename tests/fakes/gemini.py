@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from tests.fakes.script import ErrorKind, ErrorReply, StreamReply
-from tests.fakes.server import FakeServer, RecordedRequest, Rendered
+from tests.fakes.server import WIRE_ENCODING, FakeServer, RecordedRequest, Rendered
 
-_FINISH = {"end_turn": "STOP", "tool_use": "STOP", "max_tokens": "MAX_TOKENS"}
+_FINISH = {"end_turn": "STOP", "tool_use": "STOP", "max_tokens": "MAX_TOKENS", "refusal": "SAFETY"}
 
 _STATUS: dict[ErrorKind, str] = {
     "rate_limit": "RESOURCE_EXHAUSTED",
@@ -46,9 +46,14 @@ class FakeGemini(FakeServer):
         return page
 
     def render(self, reply: StreamReply, request: RecordedRequest) -> Rendered:
+        if reply.prompt_block:
+            blocked = {"promptFeedback": {"blockReason": reply.prompt_block}, "usageMetadata": _usage(reply),
+                       "modelVersion": reply.model, "responseId": "fake-response"}
+            return Rendered(ending=[_data(blocked)])
+        finish = reply.stop_reason or _FINISH[reply.stop]
         final = {
             "candidates": [
-                {"content": {"parts": [{"text": ""}], "role": "model"}, "finishReason": _FINISH[reply.stop], "index": 0}
+                {"content": {"parts": [{"text": ""}], "role": "model"}, "finishReason": finish, "index": 0}
             ],
             "usageMetadata": _usage(reply),
             "modelVersion": reply.model,
@@ -113,4 +118,4 @@ def _usage(reply: StreamReply) -> dict[str, int]:
 
 
 def _data(body: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(body, ensure_ascii=False)}\r\n\r\n".encode()
+    return f"data: {json.dumps(body, ensure_ascii=False)}\r\n\r\n".encode(*WIRE_ENCODING)

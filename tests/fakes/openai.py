@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from tests.fakes.script import ErrorKind, ErrorReply, StreamReply
-from tests.fakes.server import FakeServer, RecordedRequest, Rendered
+from tests.fakes.server import WIRE_ENCODING, FakeServer, RecordedRequest, Rendered
 
-_FINISH = {"end_turn": "stop", "tool_use": "tool_calls", "max_tokens": "length"}
+_FINISH = {"end_turn": "stop", "tool_use": "tool_calls", "max_tokens": "length", "refusal": "content_filter"}
 
 _ERRORS: dict[ErrorKind, tuple[str, str | None]] = {
     "rate_limit": ("requests", "rate_limit_exceeded"),
@@ -35,7 +35,7 @@ class FakeOpenAI(FakeServer):
 
     def render(self, reply: StreamReply, request: RecordedRequest) -> Rendered:
         chunk = _chunker(reply.model)
-        ending = [chunk([{"index": 0, "delta": {}, "finish_reason": _FINISH[reply.stop]}])]
+        ending = [chunk([{"index": 0, "delta": {}, "finish_reason": reply.stop_reason or _FINISH[reply.stop]}])]
         if (request.json().get("stream_options") or {}).get("include_usage"):
             usage = {
                 "prompt_tokens": reply.input_tokens,
@@ -90,4 +90,4 @@ def _choice(delta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _data(body: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n".encode()
+    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n".encode(*WIRE_ENCODING)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Ending = Literal["complete", "close", "break"]
-Stop = Literal["end_turn", "tool_use", "max_tokens"]
+Stop = Literal["end_turn", "tool_use", "max_tokens", "refusal"]
 ErrorKind = Literal["rate_limit", "auth", "server", "overloaded", "unavailable", "bad_request"]
 
 
@@ -36,6 +36,11 @@ class StreamReply:
     connection in the middle of the chunked body. `cut_after` limits how many
     content events (text pieces and tool calls) go out before a cut. After
     `pause_after` content events the stream goes quiet for `pause` seconds.
+
+    `stop` is said the way each provider usually says it (Anthropic's `refusal`, OpenAI's
+    `content_filter`, Gemini's `SAFETY`…); `stop_reason` sends a provider's own reason as it
+    is instead (`model_context_window_exceeded`, `SPII`…). `prompt_block` (Gemini) refuses
+    the prompt itself: no candidates, only this block reason.
     """
 
     text_chunks: tuple[str, ...] = ()
@@ -43,6 +48,8 @@ class StreamReply:
     # Streamed as a signed thinking block first by fakes whose protocol has them.
     thinking: str = ""
     stop: Stop = "end_turn"
+    stop_reason: str | None = None
+    prompt_block: str | None = None
     input_tokens: int = 11
     output_tokens: int = 7
     delay: float = 0.0

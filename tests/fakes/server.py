@@ -47,6 +47,11 @@ class Rendered:
     ending: list[bytes] = field(default_factory=list)
 
 
+# Text goes out as UTF-8; a lone surrogate, which has no UTF-8 form, goes out as the JSON escape
+# a provider would send (`\\ud800`), since it can only stand inside a JSON string.
+WIRE_ENCODING = ("utf-8", "backslashreplace")
+
+
 class FakeServer:
     """Serve scripted replies, one per request, and record every request.
 

@@ -18,7 +18,8 @@ from webapp.models import Message, Task, Thread, TokenUsage, User, utcnow
 from webapp.threads.page import conversation_context
 from webapp.timezones import today_in
 
-from ..chat_helpers import make_thread, messages_of, read_stream, reply_id_from, wait_for_reply, wait_for_text
+from ..chat_helpers import (make_thread, messages_of, read_stream, reply_id_from, wait_for_reply, wait_for_text,
+                            wait_for_title)
 from ..conftest import other_client
 from ..fakes.anthropic import FakeAnthropic
 from ..fakes.script import error_reply, text_reply, token_reply, tool_reply
@@ -76,14 +77,7 @@ def test_first_exchange_gives_the_thread_a_title_and_records_usage(app: Flask, c
                      text_reply("Kick-off scope discussion", input_tokens=50, output_tokens=5))
     reply_id = reply_id_from(post(client, thread_id, "Let's plan the kick-off").get_data(as_text=True))
     assert wait_for_reply(app, reply_id).content == "Hello there, let us start."
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        with app.app_context():
-            title = db.session.get(Thread, thread_id).title
-        if title:
-            break
-        time.sleep(0.02)
-    assert title == "Kick-off scope discussion"
+    assert wait_for_title(app, thread_id) == "Kick-off scope discussion"
     with app.app_context():
         rows = db.session.execute(sa.select(TokenUsage.purpose, TokenUsage.input_tokens, TokenUsage.output_tokens)
                                   .order_by(TokenUsage.purpose)).all()
@@ -100,7 +94,7 @@ def test_the_page_picks_up_the_new_title_without_a_reload(app: Flask, client: Fl
     reply_id = reply_id_from(post(client, thread_id, "Let's plan the kick-off").get_data(as_text=True))
     done = read_stream(client, reply_id)[-1]
     poll_url = title_poll_url(done.data)
-    assert done.event == "done" and poll_url.startswith(f"/messages/{reply_id}/title?poll=1&was=")
+    assert done.event == "done" and poll_url == f"/messages/{reply_id}/title?poll=1"
     # The details panel's totals come with the finished reply, and again with the title's cost.
     assert '<div id="thread-totals" class="info-group" hx-swap-oob="true">' in done.data
     assert "<dd>120 in / 9 out</dd>" in done.data
@@ -108,7 +102,7 @@ def test_the_page_picks_up_the_new_title_without_a_reload(app: Flask, client: Fl
     assert "Untitled chat" in first and title_poll_url(first) == poll_url.replace("poll=1", "poll=2")
     wait_for_reply(app, reply_id)
     deadline = time.monotonic() + 5
-    while app.extensions["chat.runner"].is_running(reply_id):
+    while wait_for_reply(app, reply_id).lease_until is not None:  # the runner lets go once the title is made
         assert time.monotonic() < deadline, "the title was never made"
         time.sleep(0.02)
     last = client.get(f"/messages/{reply_id}/title?poll=2", headers=HX).get_data(as_text=True)
@@ -125,24 +119,23 @@ def test_the_page_picks_up_the_new_title_without_a_reload(app: Flask, client: Fl
     assert other_client(app).get(f"/messages/{reply_id}/title").status_code == 404
 
 
-def test_with_several_processes_the_page_asks_until_the_title_changes(app: Flask, client: FlaskClient,
-                                                                     user: User) -> None:
+def test_the_page_asks_for_the_title_while_the_replys_runner_holds_it(app: Flask, client: FlaskClient,
+                                                                      user: User) -> None:
+    # Whichever process runs the reply: its lease says that the title is still being made.
     thread_id = make_thread(app, user.id, title="Old title")
     with app.app_context():
         db.session.add_all([
             Message(thread_id=thread_id, role="user", content="Hi", created_at=utcnow()),
-            Message(id="reply", thread_id=thread_id, role="assistant", content="Hello", created_at=utcnow()),
+            Message(id="reply", thread_id=thread_id, role="assistant", content="Hello", created_at=utcnow(),
+                    lease_until=utcnow() + timedelta(seconds=15)),
         ])
         db.session.commit()
     poll_url = title_poll_url(read_stream(client, "reply")[-1].data)
-    # One process: no runner here means no title in the making.
-    assert "hx-get" not in client.get(poll_url, headers=HX).get_data(as_text=True)
-    # Several: the runner may be in another process, so the page asks until the title changes.
-    app.config["WEB_WORKERS"] = 2
     second = client.get(poll_url, headers=HX).get_data(as_text=True)
     assert title_poll_url(second) == poll_url.replace("poll=1", "poll=2")
     with app.app_context():
         db.session.get(Thread, thread_id).title = "Budget approvals"
+        db.session.get(Message, "reply").lease_until = None
         db.session.commit()
     last = client.get(title_poll_url(second), headers=HX).get_data(as_text=True)
     assert 'thread-title-text">Budget approvals<' in last and "hx-get" not in last

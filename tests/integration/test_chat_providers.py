@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
-
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -12,33 +10,16 @@ from flask.testing import FlaskClient
 from webapp.extensions import db
 from webapp.models import Task, TokenUsage, User
 
-from ..chat_helpers import make_thread, read_stream, reply_id_from, wait_for_reply
-from ..fakes import FakeAnthropic, FakeGemini, FakeOpenAI, FakeServer, text_reply, tool_reply
+from ..chat_helpers import PROVIDERS, make_thread, read_stream, reply_id_from, wait_for_reply
+from .. import provider_fixtures
+from ..fakes import FakeServer, text_reply, tool_reply
 
-PROVIDERS = {
-    "anthropic": (FakeAnthropic, lambda url: {"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": url}),
-    "openai": (FakeOpenAI, lambda url: {"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": url + "/v1"}),
-    "deepseek": (FakeOpenAI, lambda url: {"DEEPSEEK_API_KEY": "k", "DEEPSEEK_BASE_URL": url}),
-    "openai_compatible": (FakeOpenAI, lambda url: {"OPENAI_COMPATIBLE_BASE_URL": url + "/v1",
-                                                   "OPENAI_COMPATIBLE_MODEL": "llama3.2"}),
-    "gemini": (FakeGemini, lambda url: {"GEMINI_API_KEY": "k", "GEMINI_BASE_URL": url}),
-}
+app_config, fake = provider_fixtures.app_config, provider_fixtures.fake
 
 
 @pytest.fixture(params=sorted(PROVIDERS))
 def provider(request: pytest.FixtureRequest) -> str:
     return request.param
-
-
-@pytest.fixture
-def fake(provider: str) -> Iterator[FakeServer]:
-    with PROVIDERS[provider][0]() as server:
-        yield server
-
-
-@pytest.fixture
-def app_config(provider: str, fake: FakeServer) -> dict[str, Any]:
-    return {**PROVIDERS[provider][1](fake.url), "LLM_MAX_RETRIES": 0}
 
 
 def test_a_turn_with_a_tool_call(app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer) -> None:

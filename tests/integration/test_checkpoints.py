@@ -1,16 +1,19 @@
-"""The checkpoint writer: the text of streaming replies reaches the database, never going back."""
+"""The checkpoint writer: the text of streaming replies reaches the database, never going back, and
+the leases of the replies it tracks are renewed."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 
-from webapp.chat.checkpoints import CheckpointWriter
+from webapp.chat import checkpoints
+from webapp.chat.checkpoints import CheckpointWriter, Snapshot
 from webapp.extensions import db
-from webapp.models import User
+from webapp.models import Message, User, utcnow
 
 from ..chat_helpers import make_reply, reply_state
 
@@ -20,15 +23,18 @@ class Source:
     message_id: str
     seq: int
     text: str
+    tool_calls: list | None = None
 
-    def snapshot(self) -> tuple[int, str]:
-        return self.seq, self.text
+    def snapshot(self) -> Snapshot:
+        return Snapshot(self.seq, self.text, self.tool_calls)
 
 
 @pytest.fixture
-def writer(app: Flask) -> CheckpointWriter:
+def writer(app: Flask) -> Iterator[CheckpointWriter]:
     with app.app_context():
-        return CheckpointWriter(db.engine, interval=0.05)
+        writer = CheckpointWriter(db.engine, interval=0.05)
+    yield writer
+    writer.close()
 
 
 def test_every_changed_reply_is_saved_in_one_flush(app: Flask, user: User, writer: CheckpointWriter) -> None:
@@ -60,10 +66,10 @@ def test_a_checkpoint_never_overwrites_newer_text_or_an_ended_reply(app: Flask, 
     assert reply_state(app, ended) == (4, "final", "complete")
 
 
-def test_a_discarded_reply_is_not_written(app: Flask, user: User, writer: CheckpointWriter) -> None:
+def test_a_released_reply_is_not_written(app: Flask, user: User, writer: CheckpointWriter) -> None:
     message_id = make_reply(app, user.id)
     writer.changed(Source(message_id, 2, "x y"))
-    writer.discard(message_id)
+    writer.release(message_id)
     writer.flush()
     assert reply_state(app, message_id)[:2] == (0, "")
 
@@ -77,3 +83,43 @@ def test_the_background_thread_saves_without_being_asked(app: Flask, user: User,
     saved = reply_state(app, message_id)  # read before close(), which would flush by itself
     writer.close()
     assert saved[:2] == (1, "streamed")
+
+
+def _lease(app: Flask, message_id: str):
+    with app.app_context():
+        return db.session.get(Message, message_id).lease_until
+
+
+def test_a_checkpoint_renews_the_lease_and_keeps_the_tool_calls(app: Flask, user: User,
+                                                               writer: CheckpointWriter) -> None:
+    message_id = make_reply(app, user.id)
+    calls = [{"id": "c1", "name": "create_task", "offset": 3, "activity": "Added task"}]
+    writer.changed(Source(message_id, 2, "Hi ", calls))
+    writer.flush()
+    with app.app_context():
+        saved = db.session.get(Message, message_id)
+        assert saved.tool_calls == calls and saved.lease_until > utcnow()
+
+
+def test_tracked_replies_keep_their_lease_without_new_text(app: Flask, user: User, writer: CheckpointWriter,
+                                                           monkeypatch) -> None:
+    monkeypatch.setattr(checkpoints, "RENEW_SECONDS", 0.0)
+    quiet = make_reply(app, user.id)
+    writer.track(Source(quiet, 0, ""))
+    writer.flush()
+    first = _lease(app, quiet)
+    assert first is not None and first > utcnow()
+    writer.flush()
+    assert _lease(app, quiet) > first
+    writer.release(quiet)
+    renewed = _lease(app, quiet)
+    writer.flush()
+    assert _lease(app, quiet) == renewed
+
+
+def test_a_reply_shown_interrupted_while_its_runner_was_cut_off_streams_again(app: Flask, user: User,
+                                                                          writer: CheckpointWriter) -> None:
+    message_id = make_reply(app, user.id, status="interrupted", seq=2, content="Hel")
+    writer.changed(Source(message_id, 5, "Hello wor"))
+    writer.flush()
+    assert reply_state(app, message_id) == (5, "Hello wor", "streaming")

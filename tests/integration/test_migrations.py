@@ -98,4 +98,46 @@ def test_existing_artifacts_migrate_unchanged(empty_database: str) -> None:
         with db.engine.connect() as connection:
             kept = connection.execute(sa.text("SELECT content_markdown FROM artifacts ORDER BY id")).scalars().all()
         assert kept == [markdown + "v", markdown + "vv"]
+def _insert_chat(connection: sa.Connection) -> None:
+    connection.execute(sa.text(
+        "INSERT INTO users (id, email, password_hash, display_name, is_admin, theme, created_at) "
+        "VALUES ('u', 'a@example.com', 'x', 'A', false, 'system', CURRENT_TIMESTAMP)"))
+    connection.execute(sa.text(
+        "INSERT INTO threads (id, user_id, title_locked, model_provider, thread_type, created_at, last_activity_at) "
+        "VALUES ('t', 'u', false, 'offline', 'assistant', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    connection.execute(sa.text(
+        "INSERT INTO messages (id, thread_id, role, content, status, input_tokens, output_tokens, stream_seq, "
+        "created_at, updated_at) VALUES ('m', 't', 'assistant', 'the zeppelin rollout', 'complete', 1, 1, 0, "
+        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    connection.execute(sa.text(
+        "INSERT INTO token_usage (id, user_id, thread_id, message_id, provider, model, purpose, input_tokens, "
+        "output_tokens, cost, created_at) VALUES ('k', 'u', 't', 'm', 'offline', 'x', 'chat', 1, 1, 0, CURRENT_TIMESTAMP)"))
+
+
+def test_cut_replies_and_leases_migrate_both_ways_keeping_links_and_search(empty_database: str) -> None:
+    from webapp.threads.search import search_messages
+
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            _insert_chat(connection)
+        upgrade()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE messages SET status = 'cut', cut_reason = 'length' WHERE id = 'm'"))
+            row = connection.execute(sa.text(
+                "SELECT stop_requested, lease_until FROM messages WHERE id = 'm'")).one()
+            assert not row.stop_requested and row.lease_until is None
+            assert not connection.execute(sa.text("SELECT estimated FROM token_usage")).scalar()
+        assert [hit.message_id for hit in search_messages("u", "zeppelin")] == ["m"]
+        db.session.remove()  # its transaction would hold the table the downgrade alters
+        downgrade(revision="0004")
+        with db.engine.begin() as connection:
+            assert connection.execute(sa.text("SELECT status FROM messages")).scalar() == "complete"
+            assert connection.execute(sa.text("SELECT message_id FROM token_usage")).scalar() == "m"
+            with pytest.raises(sa.exc.IntegrityError):
+                with connection.begin_nested():
+                    connection.execute(sa.text("UPDATE messages SET status = 'cut'"))
+        assert [hit.message_id for hit in search_messages("u", "zeppelin")] == ["m"]
+        db.session.remove()
         db.engine.dispose()

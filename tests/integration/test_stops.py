@@ -1,4 +1,5 @@
-"""The stop watcher: a reply with a stop request ends at once; ended, unasked and forgotten ones are left alone."""
+"""The stop watcher: a reply with a stop request (in the broker or in the database) ends at once;
+ended, unasked and forgotten ones are left alone."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask import Flask
 from webapp.chat.broker import MemoryBroker
 from webapp.chat.stops import StopWatcher
 from webapp.extensions import db
-from webapp.models import User
+from webapp.models import Message, User
 
 from ..chat_helpers import make_reply, reply_state
 
@@ -80,3 +81,14 @@ def test_a_forgotten_reply_is_not_stopped(app: Flask, user: User, broker: Memory
     watcher.forget(reply.message_id)
     watcher.check()
     assert reply_state(app, reply.message_id) == (0, "", "streaming") and reply.announced == []
+
+
+def test_a_stop_requested_through_the_database_alone_is_seen(app: Flask, user: User, broker: MemoryBroker,
+                                                             watcher: StopWatcher) -> None:
+    # Pressed in another process, whose broker this one does not share.
+    reply = _watched(app, user, watcher, broker, "kept", stop=False)
+    with app.app_context():
+        db.session.get(Message, reply.message_id).stop_requested = True
+        db.session.commit()
+    watcher.check()
+    assert reply_state(app, reply.message_id) == (3, "kept", "stopped") and reply.announced == ["stopped"]

@@ -4,30 +4,48 @@ In memory for one process; Redis Streams when `REDIS_URL` is set, so that the st
 can be served by any process or host. Events are numbered from 1 per reply; a reader
 asks for what comes after the last number it has, so a reconnect has no gap and no
 duplicate.
+
+Redis is optional at every moment: while it is unreachable, every call raises
+BrokerUnavailable at once, and the callers carry on without it (streams read the
+checkpoints from the database instead; the runner sends the whole text again, as one
+`text` event, once Redis is back).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 # How long a finished reply's events stay readable for late or reconnecting streams.
 RETAIN_SECONDS = 120
+# The longest a reader waits for events in one call (the relay asks for less).
+MAX_READ_SECONDS = 15
+# After Redis failed, calls fail at once for this long instead of each waiting on it again.
+COOL_DOWN_SECONDS = 1.0
+
+
+class BrokerUnavailable(Exception):
+    """The broker cannot be reached right now."""
 
 
 @dataclass(frozen=True, slots=True)
 class StreamEvent:
     seq: int
-    kind: str  # "delta", "tool", "done"
+    kind: str  # "delta", "tool", "text" (the whole text so far, after an outage), "done"
     data: str
 
 
 class Broker(Protocol):
     def open(self, message_id: str) -> None:
-        """Announce a reply before its first event, so readers wait instead of falling back."""
+        """Announce a reply before its first event, so readers wait instead of falling back.
+
+        Events of an earlier run of the reply (one that is being continued) are dropped.
+        """
         ...
 
     def publish(self, message_id: str, event: StreamEvent) -> None:
@@ -40,7 +58,9 @@ class Broker(Protocol):
 
     def request_stop(self, message_id: str) -> None: ...
 
-    def stop_requested(self, message_id: str) -> bool: ...
+    def stops_requested(self, message_ids: Collection[str]) -> set[str]:
+        """Those of `message_ids` whose user pressed Stop."""
+        ...
 
     def close(self, message_id: str) -> None:
         """Mark the reply finished; its events expire after RETAIN_SECONDS."""
@@ -48,10 +68,12 @@ class Broker(Protocol):
 
 
 class _Channel:
-    __slots__ = ("events", "changed", "stop", "closed_at")
+    __slots__ = ("events", "offset", "changed", "stop", "closed_at")
 
     def __init__(self) -> None:
         self.events: list[StreamEvent] = []
+        # The number before the first event (a continued reply's first is not 1).
+        self.offset = 0
         self.changed = threading.Condition()
         self.stop = False
         self.closed_at: float | None = None
@@ -80,6 +102,8 @@ class MemoryBroker:
     def publish(self, message_id: str, event: StreamEvent) -> None:
         channel = self._channel(message_id, create=True)
         with channel.changed:
+            if not channel.events:
+                channel.offset = event.seq - 1
             channel.events.append(event)
             channel.changed.notify_all()
 
@@ -88,22 +112,24 @@ class MemoryBroker:
         if channel is None:
             return None
         with channel.changed:
-            if len(channel.events) <= after and channel.closed_at is None:
+            if channel.offset + len(channel.events) <= after and channel.closed_at is None:
                 channel.changed.wait(timeout)
-            # Numbers start at 1 and have no holes, so the list index is the number minus one.
-            return channel.events[after:]
+            # Numbers have no holes, so the list index is the number minus the one before the first.
+            return channel.events[max(0, after - channel.offset):]
 
     def open(self, message_id: str) -> None:
-        self._channel(message_id, create=True)
+        with self._lock:
+            self._expire_closed()
+            self._channels[message_id] = _Channel()
 
     def request_stop(self, message_id: str) -> None:
         channel = self._channel(message_id, create=False)
         if channel is not None:
             channel.stop = True
 
-    def stop_requested(self, message_id: str) -> bool:
-        channel = self._channel(message_id, create=False)
-        return bool(channel and channel.stop)
+    def stops_requested(self, message_ids: Collection[str]) -> set[str]:
+        with self._lock:
+            return {key for key in message_ids if (channel := self._channels.get(key)) and channel.stop}
 
     def close(self, message_id: str) -> None:
         channel = self._channel(message_id, create=False)
@@ -120,7 +146,25 @@ class RedisBroker:
     def __init__(self, url: str) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        from ..extensions import redis_options
+
+        self._redis = redis.Redis.from_url(url, decode_responses=True, **redis_options(socket_timeout=2))
+        # Blocking reads have their own connections, whose socket waits longer than any read.
+        self._reader = redis.Redis.from_url(url, decode_responses=True,
+                                            **redis_options(socket_timeout=MAX_READ_SECONDS + 10))
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError,)
+        self._outages: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
+        self._down_until = 0.0
+
+    def _call(self, operation: Callable[[], T]) -> T:
+        if time.monotonic() < self._down_until:
+            raise BrokerUnavailable("Redis was unreachable a moment ago")
+        try:
+            return operation()
+        except self._errors as error:
+            if isinstance(error, self._outages):
+                self._down_until = time.monotonic() + COOL_DOWN_SECONDS
+            raise BrokerUnavailable(str(error)) from error
 
     @staticmethod
     def _key(message_id: str) -> str:
@@ -132,32 +176,49 @@ class RedisBroker:
 
     def open(self, message_id: str) -> None:
         # An empty marker entry would shift sequence numbers; a separate key says "seen".
-        self._redis.set(f"ba:open:{message_id}", "1", ex=24 * 3600)
+        def run() -> None:
+            with self._redis.pipeline() as pipe:
+                pipe.delete(self._key(message_id), self._stop_key(message_id))
+                pipe.set(f"ba:open:{message_id}", "1", ex=24 * 3600)
+                pipe.execute()
+        self._call(run)
 
     def publish(self, message_id: str, event: StreamEvent) -> None:
-        self._redis.xadd(self._key(message_id), {"kind": event.kind, "data": event.data}, id=f"0-{event.seq}")
+        fields = {"kind": event.kind, "data": event.data}
+        self._call(lambda: self._redis.xadd(self._key(message_id), fields, id=f"0-{event.seq}"))
 
     def read(self, message_id: str, after: int, timeout: float) -> Sequence[StreamEvent] | None:
         key = self._key(message_id)
-        block_ms = max(1, int(timeout * 1000))
-        response = self._redis.xread({key: f"0-{after}"}, block=block_ms)
+        block_ms = max(1, int(min(timeout, MAX_READ_SECONDS) * 1000))
+        response = self._call(lambda: self._reader.xread({key: f"0-{after}"}, block=block_ms))
         if not response:
-            return [] if self._redis.exists(f"ba:open:{message_id}", key) else None
+            seen = self._call(lambda: self._redis.exists(f"ba:open:{message_id}", key))
+            return [] if seen else None
         return [StreamEvent(int(entry_id.split("-")[1]), fields["kind"], fields["data"])
                 for _, entries in response for entry_id, fields in entries]
 
     def request_stop(self, message_id: str) -> None:
-        self._redis.set(self._stop_key(message_id), "1", ex=3600)
+        self._call(lambda: self._redis.set(self._stop_key(message_id), "1", ex=3600))
 
-    def stop_requested(self, message_id: str) -> bool:
-        return bool(self._redis.exists(self._stop_key(message_id)))
+    def stops_requested(self, message_ids: Collection[str]) -> set[str]:
+        keys = list(message_ids)
+        if not keys:
+            return set()
+
+        def run() -> list[Any]:
+            with self._redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.exists(self._stop_key(key))
+                return pipe.execute()
+        return {key for key, found in zip(keys, self._call(run)) if found}
 
     def close(self, message_id: str) -> None:
-        key = self._key(message_id)
-        with self._redis.pipeline() as pipe:
-            for name in (key, f"ba:open:{message_id}", self._stop_key(message_id)):
-                pipe.expire(name, RETAIN_SECONDS)
-            pipe.execute()
+        def run() -> None:
+            with self._redis.pipeline() as pipe:
+                for name in (self._key(message_id), f"ba:open:{message_id}", self._stop_key(message_id)):
+                    pipe.expire(name, RETAIN_SECONDS)
+                pipe.execute()
+        self._call(run)
 
 
 def build_broker(redis_url: str | None) -> MemoryBroker | RedisBroker:

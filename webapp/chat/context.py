@@ -14,15 +14,10 @@ from ..llm.base import Message as Turn
 from ..llm.base import Provider, ToolCall, ToolResult
 from ..models import Message, Thread, visible_messages
 from .summary import ensure_summary
+from .usage import estimate_tokens
 
-# A rough, provider-neutral token estimate; exact counts would need each provider's tokenizer.
-CHARS_PER_TOKEN = 4
 PER_MESSAGE_TOKENS = 8
 TOOL_RESULT_CHARS = 4000
-
-
-def estimate_tokens(text: str) -> int:
-    return len(text) // CHARS_PER_TOKEN + 1
 
 
 def _tool_rounds(calls: Sequence[dict[str, Any]]) -> list[tuple[int, list[dict[str, Any]]]]:
@@ -78,7 +73,7 @@ def _mergeable(previous: Turn, turn: Turn) -> bool:
 def message_tokens(message: Message) -> int:
     tool_text = sum(len(str(c.get("arguments", ""))) + min(len(c.get("result", "")), TOOL_RESULT_CHARS)
                     for c in message.tool_calls or [])
-    return estimate_tokens(message.content) + tool_text // CHARS_PER_TOKEN + PER_MESSAGE_TOKENS
+    return estimate_tokens(len(message.content) + tool_text) + PER_MESSAGE_TOKENS
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +136,7 @@ def build_context(thread: Thread, message: Message, provider: Provider, model: s
     )
     window = provider.context_window(model)
     summary_budget = int(window * SUMMARY_SHARE)
-    budget = window - reply_tokens - estimate_tokens(system) - summary_budget
+    budget = window - reply_tokens - estimate_tokens(len(system)) - summary_budget
     plan = plan_context(history_before(message), max(budget, 0))
     if plan.dropped:
         summary = ensure_summary(thread, plan.dropped, provider, model, max_tokens=min(summary_budget, 2000))

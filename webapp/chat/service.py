@@ -13,7 +13,8 @@ from ..database import commit_without_expiring
 from ..extensions import db
 from ..models import Message, Thread, User, utcnow, visible_messages
 from . import usage
-from .broker import Broker
+from .broker import Broker, BrokerUnavailable
+from .lease import held, lease_from
 from .runner import ReplyRunner
 
 MAX_MESSAGE_CHARS = 32_000
@@ -43,6 +44,14 @@ class ProviderUnavailable(ChatError):
     status = 422
 
 
+class NotContinuable(ChatError):
+    status = 409
+
+
+# How the page and the exports name each reason a provider cut a reply short (models.CUT_REASONS).
+CUT_LABELS = {"length": "Cut off at the length limit", "filter": "Filtered", "other": "Ended early"}
+
+
 @dataclass(frozen=True, slots=True)
 class ChatSettings:
     """What the chat rules need from the app's configuration."""
@@ -50,8 +59,6 @@ class ChatSettings:
     registry: Any
     runner: ReplyRunner
     monthly_budget: Decimal
-    single_process: bool
-    stale_after: timedelta
 
 
 def clean_content(text: str | None) -> str:
@@ -75,37 +82,46 @@ def streaming_reply(thread: Thread) -> Message | None:
     ).first()
 
 
-def is_orphaned(message: Message, settings: ChatSettings) -> bool:
-    """A `streaming` message that nobody is producing any more (its runner died)."""
-    if message.status != "streaming" or settings.runner.is_running(message.id):
-        return False
-    if settings.single_process:
-        return True
-    return utcnow() - message.updated_at > settings.stale_after
+def is_orphaned(message: Message) -> bool:
+    """A `streaming` message that nobody is producing any more: its runner's lease has lapsed."""
+    return message.status == "streaming" and not held(message.lease_until)
 
 
-def reconcile(thread: Thread, settings: ChatSettings) -> None:
+def reconcile(thread: Thread) -> None:
     """Mark replies whose runner died as interrupted, keeping their text."""
     message = streaming_reply(thread)
-    if message is not None and is_orphaned(message, settings):
+    if message is not None and is_orphaned(message):
         mark_interrupted(message)
 
 
+_INTERRUPTED = "The server stopped before this reply finished."
+
+
 def mark_interrupted(message: Message) -> None:
-    message.status = "interrupted"
-    message.error = "The server stopped before this reply finished."
+    """Show a reply whose lease has lapsed as interrupted (unless its runner renewed it meanwhile)."""
+    now = utcnow()
+    db.session.execute(
+        sa.update(Message)
+        .where(Message.id == message.id, Message.status == "streaming",
+               sa.or_(Message.lease_until.is_(None), Message.lease_until <= now))
+        .values(status="interrupted", error=_INTERRUPTED, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
     db.session.commit()
+    db.session.refresh(message)
 
 
-def _check_can_reply(thread: Thread, settings: ChatSettings) -> None:
+def _check_can_reply(thread: Thread, settings: ChatSettings, *, provider: str | None = None) -> None:
+    """Refuse a new reply while one is written, without its provider, or past the budget."""
     current = streaming_reply(thread)
-    if current is not None and is_orphaned(current, settings):
+    if current is not None and is_orphaned(current):
         mark_interrupted(current)
-    elif current is not None:
+    if current is not None and current.status == "streaming":
         raise ReplyInProgress("A reply is still being written: wait or press Stop.")
-    if not settings.registry.is_configured(thread.model_provider):
+    provider = provider or thread.model_provider
+    if not settings.registry.is_configured(provider):
         raise ProviderUnavailable(
-            f"The provider \"{thread.model_provider}\" is not configured on this server. "
+            f"The provider \"{provider}\" is not configured on this server. "
             "Pick another provider for this chat.")
     budget = thread.user.monthly_budget(settings.monthly_budget)
     spent, share = budget_state(thread.user, budget)
@@ -116,18 +132,19 @@ def _check_can_reply(thread: Thread, settings: ChatSettings) -> None:
 
 
 def _new_reply(thread: Thread) -> Message:
+    now = utcnow()
     reply = Message(thread_id=thread.id, role="assistant", status="streaming", content="",
-                    provider=thread.model_provider, model=thread.model_name, created_at=utcnow())
+                    provider=thread.model_provider, model=thread.model_name, created_at=now, lease_until=lease_from(now))
     db.session.add(reply)
     return reply
 
 
-def _launch(thread: Thread, reply: Message, settings: ChatSettings) -> None:
+def _launch(thread: Thread, reply: Message, settings: ChatSettings, *, continuing: bool = False) -> None:
     thread.last_activity_at = utcnow()
     # The poster answers with the messages it has just written: reading them back would only
     # cost queries on the way to the first token.
     commit_without_expiring()
-    settings.runner.submit(reply.id)
+    settings.runner.submit(reply.id, continuing=continuing)
 
 
 def post_message(thread: Thread, text: str | None, settings: ChatSettings) -> tuple[Message, Message]:
@@ -180,8 +197,31 @@ def edit_last(thread: Thread, text: str | None, settings: ChatSettings) -> tuple
     return question, reply
 
 
+def continue_reply(message: Message, settings: ChatSettings) -> None:
+    """Ask the model that wrote a reply cut at the length limit to go on; its text continues in the same reply."""
+    if message.role != "assistant" or message.status != "cut" or message.cut_reason != "length":
+        raise NotContinuable("Only a reply cut off at the length limit can be continued.")
+    thread = message.thread
+    _check_can_reply(thread, settings, provider=message.provider)
+    if last_exchange(thread)[1] is not message:
+        raise NotContinuable("Only the last reply of a chat can be continued.")
+    message.status, message.cut_reason, message.error = "streaming", None, None
+    message.lease_until, message.stop_requested = lease_from(utcnow()), False
+    _launch(thread, message, settings, continuing=True)
+
+
 def request_stop(message: Message, broker: Broker) -> None:
-    broker.request_stop(message.id)
+    """Ask the reply's runner, in whichever process it runs, to stop; it keeps the text written so far."""
+    if is_orphaned(message):
+        mark_interrupted(message)
+    if message.status != "streaming":
+        return
+    message.stop_requested = True
+    db.session.commit()
+    try:
+        broker.request_stop(message.id)  # quicker where there is a broker; the database is enough
+    except BrokerUnavailable:
+        pass
 
 
 def delete_message(message: Message) -> None:

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from markupsafe import escape
 
-from .broker import Broker, StreamEvent
+from .broker import Broker, BrokerUnavailable, StreamEvent
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
 POLL_SECONDS = 0.5
+# A quiet stream looks at the reply's lease this often: a runner that died shows as
+# interrupted within a lease and this, whichever process serves the stream.
+LEASE_CHECK_SECONDS = 5.0
+# The line ends of the event stream format: CRLF, a lone CR, a lone LF.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def sse(data: str, *, event: str | None = None, event_id: int | None = None) -> str:
-    """One event in the wire format; every line of `data` gets its own `data:` field."""
+    """One event in the wire format; every line of `data` gets its own `data:` field.
+
+    A line ends wherever a client ends it, so text after a lone CR can never be read as a
+    field of its own (`event:`, `id:`).
+    """
     lines = [f"id: {event_id}"] if event_id is not None else []
     if event:
         lines.append(f"event: {event}")
-    lines.extend(f"data: {line}" for line in data.split("\n"))
+    lines.extend(f"data: {line}" for line in _LINE_END.split(data))
     return "\n".join(lines) + "\n\n"
 
 
@@ -45,41 +59,80 @@ def _render(event: StreamEvent, views: StreamViews) -> str:
         return sse(str(escape(event.data)), event="delta", event_id=event.seq)
     if event.kind == "tool":
         return sse(views.activity(event.data), event="tool", event_id=event.seq)
+    if event.kind == "text":
+        return sse(views.replacement(event.data), event="replace", event_id=event.seq)
     return sse(views.final_bubble(), event="done", event_id=event.seq)
 
 
 def relay(broker: Broker, message_id: str, after: int, views: StreamViews,
           *, heartbeat: float = HEARTBEAT_SECONDS) -> Iterator[str]:
-    """Send what exists after `after`, then each new event, then `done`."""
+    """Send what exists after `after`, then each new event, then `done`.
+
+    Without the broker (it never saw the reply, Redis is down or lost events), the stream
+    follows the checkpoints in the database instead; without the database for a while, it
+    waits for it.
+    """
     yield "retry: 1000\n\n"
+    quiet_since = time.monotonic()
     while True:
-        events = broker.read(message_id, after, timeout=heartbeat)
-        if events is None:
+        try:
+            events = broker.read(message_id, after, timeout=min(heartbeat, LEASE_CHECK_SECONDS))
+        except BrokerUnavailable:
+            events = None
+        if events is None or _missing(events, after):
             yield from _follow_checkpoints(after, views, heartbeat)
             return
         if not events:
-            if not views.checkpoint().streaming:
-                yield sse(views.final_bubble(), event="done")
+            point = _checkpoint(views)
+            if point is not None and not point.streaming:
+                yield from _final(views)
                 return
-            yield ": ping\n\n"
+            if time.monotonic() - quiet_since >= heartbeat:
+                quiet_since = time.monotonic()
+                yield ": ping\n\n"
             continue
         # One write for everything that arrived together: under load a wake-up finds several
         # deltas, and each write is a system call and a turn for the server's threads.
         yield "".join(_render(event, views) for event in events)
-        after = events[-1].seq
+        quiet_since, after = time.monotonic(), events[-1].seq
         if events[-1].kind == "done":
             return
+
+
+def _missing(events: list[StreamEvent] | tuple[StreamEvent, ...] | object, after: int) -> bool:
+    """Whether the broker lost events before these (Redis restarted without them)."""
+    first = events[0] if isinstance(events, (list, tuple)) and events else None
+    return first is not None and first.seq > after + 1 and first.kind != "text"
+
+
+def _checkpoint(views: StreamViews) -> Checkpoint | None:
+    """The reply as saved, or None while the database cannot be read."""
+    try:
+        return views.checkpoint()
+    except sa.exc.SQLAlchemyError:
+        log.info("stream cannot read the reply's checkpoint yet")
+        return None
+
+
+def _final(views: StreamViews) -> Iterator[str]:
+    try:
+        bubble = views.final_bubble()
+    except sa.exc.SQLAlchemyError:
+        # Without `done` the client reconnects, and the stream route sends it from the database.
+        log.info("stream ends without its final bubble; the client will ask again")
+        return
+    yield sse(bubble, event="done")
 
 
 def _follow_checkpoints(after: int, views: StreamViews, heartbeat: float) -> Iterator[str]:
     """Without the broker's events (another process runs the reply), follow the saved text."""
     last_write = time.monotonic()
     while True:
-        point = views.checkpoint()
-        if not point.streaming:
-            yield sse(views.final_bubble(), event="done")
+        point = _checkpoint(views)
+        if point is not None and not point.streaming:
+            yield from _final(views)
             return
-        if point.seq > after:
+        if point is not None and point.seq > after:
             after = point.seq
             last_write = time.monotonic()
             yield sse(views.replacement(point.text), event="replace", event_id=point.seq)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
+from ..edges import clean_text
 from ..extensions import db
 from ..llm.base import Message as Turn, Provider, ProviderError, TextDelta, Usage
 from ..models import Message, Thread
@@ -48,7 +49,7 @@ def _summarise_with_model(thread: Thread, new: Sequence[Message], provider: Prov
         elif isinstance(event, Usage):
             used = event
     usage.record(thread, None, provider.name, model, "summary", used.input_tokens, used.output_tokens)
-    return "".join(parts).strip()
+    return clean_text("".join(parts)).strip()
 
 
 def ensure_summary(thread: Thread, dropped: Sequence[Message], provider: Provider, model: str,

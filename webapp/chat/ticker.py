@@ -8,9 +8,16 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
+# While the job fails (the database is down), it is tried less often, but at least this often.
+MAX_BACKOFF_SECONDS = 2.0
+
 
 class Ticker:
-    """Runs `job` every `interval` seconds in a daemon thread; a failing run is logged, not fatal."""
+    """Runs `job` every `interval` seconds in a daemon thread.
+
+    A failing run is not fatal: the next runs come further apart (up to MAX_BACKOFF_SECONDS)
+    until one succeeds, and one outage is logged once, not at every run.
+    """
 
     def __init__(self, job: Callable[[], None], *, interval: float, name: str) -> None:
         self._job, self._interval, self._name = job, interval, name
@@ -34,8 +41,15 @@ class Ticker:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        while not self._closed.wait(self._interval):
+        wait, failing = self._interval, False
+        while not self._closed.wait(wait):
             try:
                 self._job()
             except Exception:
-                log.exception("background job failed", extra={"job": self._name})
+                if not failing:
+                    log.exception("background job failed; retrying", extra={"job": self._name})
+                failing, wait = True, min(wait * 2, MAX_BACKOFF_SECONDS)
+                continue
+            if failing:
+                log.info("background job recovered", extra={"job": self._name})
+            failing, wait = False, self._interval

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+from ..edges import clean_text
 from ..extensions import db
 from ..llm.base import Message as Turn, Provider, ProviderError, TextDelta, Usage
 from ..models import Message, Thread, visible_messages
@@ -33,7 +34,7 @@ def derive_title(text: str) -> str:
 
 
 def _clean(title: str) -> str:
-    title = " ".join(title.strip().strip('"\'').split())
+    title = " ".join(clean_text(title).strip().strip('"\'').split())
     return title.rstrip(".")[:TITLE_MAX] or "New chat"
 
 

@@ -5,25 +5,59 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
 from ..extensions import db
 from ..llm.base import Usage
 from ..llm.pricing import cost_of
-from ..models import Message, Thread, TokenUsage, User, utcnow
+from ..models import Message, Thread, TokenUsage, User, new_id, utcnow
 from ..timezones import zone
+
+# A rough, provider-neutral token count for text; exact counts would need each provider's tokenizer.
+CHARS_PER_TOKEN = 4
+
+
+def estimate_tokens(chars: int) -> int:
+    """The tokens `chars` characters of text make, about."""
+    return -(-chars // CHARS_PER_TOKEN)
+
+
+@dataclass
+class Meter:
+    """What a reply has used so far, round by round: the provider's counts, or estimates."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    estimated: bool = False
+
+    def add(self, reported: Usage | None, *, sent_chars: int, received_chars: int) -> None:
+        """Add one request: the counts its provider reported, else estimates from its text."""
+        if reported is None:
+            reported = Usage(estimate_tokens(sent_chars), estimate_tokens(received_chars))
+            self.estimated = True
+        self.input_tokens += reported.input_tokens
+        self.output_tokens += reported.output_tokens
+
+
+def usage_values(*, user_id: str, thread_id: str, message_id: str | None, provider: str, model: str,
+                 purpose: str, used: Usage, estimated: bool = False) -> dict[str, Any]:
+    """A usage row's columns, priced."""
+    return {
+        "id": new_id(), "user_id": user_id, "thread_id": thread_id, "message_id": message_id,
+        "provider": provider, "model": model, "purpose": purpose, "input_tokens": used.input_tokens,
+        "output_tokens": used.output_tokens, "cost": cost_of(provider, model, used).usd, "estimated": estimated,
+        "created_at": utcnow(),
+    }
 
 
 def record(thread: Thread, message: Message | None, provider: str, model: str, purpose: str,
            input_tokens: int, output_tokens: int) -> TokenUsage:
     """Add a usage row (the caller commits)."""
-    price = cost_of(provider, model, Usage(input_tokens, output_tokens))
-    row = TokenUsage(
-        user_id=thread.user_id, thread_id=thread.id, message_id=message.id if message else None,
-        provider=provider, model=model, purpose=purpose,
-        input_tokens=input_tokens, output_tokens=output_tokens, cost=price.usd,
-    )
+    row = TokenUsage(**usage_values(user_id=thread.user_id, thread_id=thread.id,
+                                    message_id=message.id if message else None, provider=provider, model=model,
+                                    purpose=purpose, used=Usage(input_tokens, output_tokens)))
     db.session.add(row)
     return row
 

@@ -27,6 +27,7 @@ from ..database import sqlite_engine_settings
 from ..documents.chunking import Chunk, chunk_document
 from ..documents.kinds import TABULAR_KINDS
 from ..documents.parsing import ParsedDocument, ParseError, parse
+from ..edges import clean_text, clean_value
 from ..models import Document, DocumentChunk, Project, Thread, utcnow
 from . import service
 from .sandbox import EXIT_OUT_OF_MEMORY, Assignment
@@ -126,8 +127,8 @@ def _store_passages(session: Session, ticket: service.Ticket, chunks: list[Chunk
             session.rollback()
             raise Cancelled
         rows = [
-            {"document_id": ticket.document_id, "ordinal": ordinal, "text": chunk.text, "page": chunk.page,
-             "sheet": chunk.sheet}
+            {"document_id": ticket.document_id, "ordinal": ordinal, "text": clean_text(chunk.text), "page": chunk.page,
+             "sheet": clean_text(chunk.sheet) if chunk.sheet else chunk.sheet}
             for ordinal, chunk in enumerate(batch, start=start + 1)
         ]
         session.execute(sa.insert(DocumentChunk), rows)
@@ -141,8 +142,8 @@ def _store_document(session: Session, ticket: service.Ticket, parsed: ParsedDocu
         raise Cancelled
     session.execute(
         sa.update(Document).where(Document.id == ticket.document_id).values(
-            status="stored", content_type=parsed.content_type, extracted_text=extracted_text(parsed, chunks),
-            meta={**parsed.meta, "kind": parsed.kind, "chunks": len(chunks)},
+            status="stored", content_type=parsed.content_type, extracted_text=clean_text(extracted_text(parsed, chunks)),
+            meta=clean_value({**parsed.meta, "kind": parsed.kind, "chunks": len(chunks)}),
         )
     )
     project_id, thread_id = owners

@@ -38,6 +38,8 @@ _FINISH: dict[str | None, FinishReason] = {
     "tool_use": "tool_use",
     "max_tokens": "max_tokens",
     "model_context_window_exceeded": "max_tokens",
+    "refusal": "refusal",
+    # pause_turn (a server tool's long turn) and anything newer: "other".
 }
 
 _THINKING_MARK = "#think:"
@@ -142,7 +144,7 @@ class _Reply:
         if not self.stopped:
             raise failures.incomplete(provider)
         yield Usage(self.input_tokens, self.output_tokens)
-        yield Finished(_FINISH.get(self.stop_reason, "other"))
+        yield Finished(_FINISH.get(self.stop_reason, "other"), self.stop_reason or "")
 
     def _start_block(self, index: int, block: Any) -> None:
         if block.type == "tool_use":

@@ -28,7 +28,9 @@ __all__ = [
     "Usage",
 ]
 
-FinishReason: TypeAlias = Literal["end_turn", "tool_use", "max_tokens", "other"]
+# Why a model stopped: its turn is over, it calls tools, it hit the length limit (its own or the
+# context window), it refused or a content filter stopped it, or a reason of its provider's own.
+FinishReason: TypeAlias = Literal["end_turn", "tool_use", "max_tokens", "refusal", "other"]
 ErrorKind: TypeAlias = Literal["rate_limit", "auth", "unavailable", "bad_request", "incomplete"]
 
 
@@ -105,9 +107,14 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class Finished:
-    """Always the last event, and only when the provider's end marker was seen."""
+    """Always the last event, and only when the provider's end marker was seen.
+
+    `detail` is the provider's own word for the reason (`content_filter`, `SPII`…), for the
+    reader and the logs; two Finished events with the same meaning are equal.
+    """
 
     reason: FinishReason
+    detail: str = field(default="", compare=False)
 
 
 Event: TypeAlias = TextDelta | ToolCall | Usage | Finished

@@ -33,6 +33,19 @@ if TYPE_CHECKING:
 
 _SIGNATURE_MARK = "#sig:"
 
+_FINISH: dict[str, FinishReason] = {
+    "MAX_TOKENS": "max_tokens",
+    # The per-request token limit, with more to come (the SDK's automatic continuation is off).
+    "CONTINUATION": "max_tokens",
+    **dict.fromkeys(
+        ("SAFETY", "RECITATION", "LANGUAGE", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
+         "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "MODEL_ARMOR", "ESCALATION", "PUP_LIMITED_DISABLED"),
+        "refusal"),
+    # OTHER, MALFORMED_FUNCTION_CALL, TOO_MANY_TOOL_CALLS and the rest: "other".
+}
+# Stands for a refused prompt (no candidates) among the candidates' finish reasons.
+_PROMPT_BLOCKED = "prompt blocked"
+
 
 class GeminiProvider(SDKProvider["genai.Client"]):
     name = "gemini"
@@ -113,22 +126,23 @@ class _Reply:
         if chunk.usage_metadata is not None:
             self.usage = _usage(chunk.usage_metadata)
         if not chunk.candidates:
-            if chunk.prompt_feedback is not None and chunk.prompt_feedback.block_reason:
+            feedback = chunk.prompt_feedback
+            if feedback is not None and feedback.block_reason:
                 # A refused prompt is a whole answer with no candidates.
-                self.finish_reason = "BLOCKED"
+                self.finish_reason = f"{_PROMPT_BLOCKED}: {_value(feedback.block_reason)}"
             return
         candidate = chunk.candidates[0]
         if candidate.content is not None and candidate.content.parts:
             yield from self._parts(candidate.content.parts)
         if candidate.finish_reason is not None:
-            self.finish_reason = str(getattr(candidate.finish_reason, "value", candidate.finish_reason))
+            self.finish_reason = _value(candidate.finish_reason)
 
     def finish(self, provider: str) -> Iterator[Event]:
         if self.finish_reason is None:
             raise failures.incomplete(provider)
         if self.usage is not None:
             yield self.usage
-        yield Finished(self._reason())
+        yield Finished(self._reason(), self.finish_reason)
 
     def _parts(self, parts: Sequence[Any]) -> Iterator[Event]:
         for part in parts:
@@ -142,7 +156,13 @@ class _Reply:
         # Gemini reports STOP for a turn that ends in function calls too.
         if self.finish_reason == "STOP":
             return "tool_use" if self.tool_calls else "end_turn"
-        return "max_tokens" if self.finish_reason == "MAX_TOKENS" else "other"
+        if (self.finish_reason or "").startswith(_PROMPT_BLOCKED):
+            return "refusal"
+        return _FINISH.get(self.finish_reason or "", "other")
+
+
+def _value(enum: Any) -> str:
+    return str(getattr(enum, "value", enum))
 
 
 def _usage(metadata: Any) -> Usage:

@@ -33,6 +33,8 @@ _FINISH: dict[str | None, FinishReason] = {
     "tool_calls": "tool_use",
     "function_call": "tool_use",
     "length": "max_tokens",
+    "content_filter": "refusal",
+    # DeepSeek's insufficient_system_resource, and anything a local server makes up: "other".
 }
 
 
@@ -152,7 +154,7 @@ class _Reply:
             raise failures.incomplete(provider)
         if self.usage is not None:
             yield self.usage
-        yield Finished(_FINISH.get(self.finish_reason, "other"))
+        yield Finished(_FINISH.get(self.finish_reason, "other"), self.finish_reason)
 
     def _collect(self, deltas: Sequence[Any]) -> None:
         for delta in deltas:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from datetime import timedelta
 from decimal import Decimal
 
 from flask import (Response, abort, current_app, flash, redirect, render_template, request,
@@ -12,6 +10,7 @@ from flask_login import login_required
 
 from ..assistant.skills import all_skills
 from ..chat import service as chat
+from ..chat.lease import held
 from ..chat.sse import Checkpoint, StreamViews, relay
 from ..chat.titles import title_due
 from ..chat.usage import thread_totals
@@ -26,6 +25,7 @@ from .page import chat_documents, conversation_context, last_ids, message_cost, 
 PAGE_SIZE = 50
 
 bp.add_app_template_global(message_cost)
+bp.add_app_template_global(chat.CUT_LABELS, "cut_labels")
 
 
 def chat_settings() -> chat.ChatSettings:
@@ -34,8 +34,6 @@ def chat_settings() -> chat.ChatSettings:
         registry=current_app.extensions["llm"],
         runner=current_app.extensions["chat.runner"],
         monthly_budget=Decimal(str(config["USER_MONTHLY_BUDGET_USD"])),
-        single_process=config["WEB_WORKERS"] == 1,
-        stale_after=timedelta(seconds=config["LLM_READ_TIMEOUT"] + 30),
     )
 
 
@@ -46,7 +44,7 @@ def show(thread_id: str) -> str:
     thread = get_owned_or_404(thread_id)
     settings = chat_settings()
     chat.purge_deleted(thread.id)
-    chat.reconcile(thread, settings)
+    chat.reconcile(thread)
     context = thread_page_context(thread, settings, before=request.args.get("before"),
                                   max_upload_mb=current_app.config["MAX_UPLOAD_MB"])
     return render_template("threads/show.html", **context)
@@ -131,6 +129,20 @@ def _conversation_response(thread: Thread) -> Response:
     return Response(render_template("threads/_conversation.html", thread=thread, **context))
 
 
+@bp.post("/messages/<message_id>/continue")
+@login_required
+def continue_reply(message_id: str) -> Response:
+    """Ask the model to go on with a reply it cut at the length limit, in the same reply."""
+    message = get_owned_message_or_404(message_id)
+    try:
+        chat.continue_reply(message, chat_settings())
+    except chat.ChatError as error:
+        return _error_response(message.thread, error, "")
+    if not is_htmx():
+        return redirect(url_for("threads.show", thread_id=message.thread_id, _anchor=f"message-{message.id}"), 303)
+    return Response(_bubble(message))
+
+
 @bp.post("/messages/<message_id>/stop")
 @login_required
 def stop(message_id: str) -> Response:
@@ -180,36 +192,32 @@ def _bubble(message: Message, *, title_poll: bool = False) -> str:
     """One message as the thread page shows it; `title_poll` asks for the new title in a moment."""
     thread = message.thread
     return render_template("threads/_message.html", message=message, thread=thread, title_poll=title_poll,
-                           title_was=_title_mark(thread.title) if title_poll else None,
                            title_poll_delay=TITLE_POLL_SECONDS, **last_ids(thread))
 
 
-def _title_mark(title: str | None) -> str:
-    """A short fingerprint of a title: a poll carries the one it started from, to see a change."""
-    return hashlib.blake2b((title or "").encode(), digest_size=6).hexdigest()
-
-
 def _stream_views(message_id: str) -> StreamViews:
-    settings = chat_settings()
-
+    # Each view reads the reply afresh and gives the connection back at once: a stream lasts
+    # minutes, and may outlive a database outage.
     def load() -> Message:
         db.session.expire_all()
         return db.session.get(Message, message_id)
 
     def final_bubble() -> str:
-        message = load()
-        html = _bubble(message, title_poll=message.status == "complete" and title_due(message.thread))
-        html += render_template("threads/_totals.html", totals=thread_totals(message.thread_id), oob=True)
-        db.session.close()
-        return html
+        try:
+            message = load()
+            html = _bubble(message, title_poll=message.status == "complete" and title_due(message.thread))
+            return html + render_template("threads/_totals.html", totals=thread_totals(message.thread_id), oob=True)
+        finally:
+            db.session.close()
 
     def checkpoint() -> Checkpoint:
-        message = load()
-        if chat.is_orphaned(message, settings):
-            chat.mark_interrupted(message)
-        point = Checkpoint(message.stream_seq, message.content, message.status == "streaming")
-        db.session.close()
-        return point
+        try:
+            message = load()
+            if chat.is_orphaned(message):
+                chat.mark_interrupted(message)
+            return Checkpoint(message.stream_seq, message.content, message.status == "streaming")
+        finally:
+            db.session.close()
 
     return StreamViews(
         final_bubble=final_bubble,
@@ -232,14 +240,10 @@ def title_update(message_id: str) -> str:
     thread = message.thread
     polls = request.args.get("poll", "1")
     poll = int(polls) if polls.isdigit() else TITLE_POLLS
-    title_was = request.args.get("was", "")
-    settings = chat_settings()
-    # With several processes the runner may be in another one: then the title is still being
-    # made for as long as it is the one the reply ended with.
-    making = settings.runner.is_running(message.id) or (
-        not settings.single_process and _title_mark(thread.title) == title_was)
+    # The reply's runner, in whichever process, holds its lease until the title is made.
+    making = message.status != "streaming" and held(message.lease_until)
     return render_template("threads/_title_update.html", thread=thread, message=message,
-                           totals=thread_totals(message.thread_id), title_was=title_was,
+                           totals=thread_totals(message.thread_id),
                            next_poll=poll + 1 if making and poll < TITLE_POLLS else None,
                            title_poll_delay=TITLE_POLL_SECONDS)
 

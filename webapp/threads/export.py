@@ -8,6 +8,7 @@ import unicodedata
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
+from ..chat.service import CUT_LABELS
 from ..models import Message, ModeChange, Thread
 
 UNTITLED = "Untitled chat"
@@ -73,6 +74,7 @@ def _message_fields(message: Message) -> dict[str, Any]:
         "role": message.role,
         "created_at": iso_utc(message.created_at),
         "status": message.status,
+        "cut_reason": message.cut_reason,
         "error": message.error,
         "provider": message.provider,
         "model": message.model,
@@ -96,12 +98,15 @@ def _markdown_header(thread: Thread, project_name: str | None, now: datetime) ->
 
 
 def _markdown_message(message: Message) -> list[str]:
-    details = [iso_utc(message.created_at) or "", f"status: {message.status}"]
+    status = message.status
+    if status == "cut":
+        status += f" ({CUT_LABELS.get(message.cut_reason or '', 'Ended early')})"
+    details = [iso_utc(message.created_at) or "", f"status: {status}"]
     if message.provider:
         details.append(f"{message.provider} {message.model or ''}".strip())
     lines = [f"## {message.role.title()}", "", f"*{' · '.join(details)}*", "", message.content or "*(empty)*", ""]
     if message.error:
-        lines += [f"> Error: {message.error}", ""]
+        lines += [f"> {'Note' if message.status == 'cut' else 'Error'}: {message.error}", ""]
     if message.tool_calls:
         lines += ["**Tool calls**", "", _fenced_json(message.tool_calls), ""]
     return lines

@@ -66,11 +66,13 @@ def test_reader_wakes_when_an_event_is_published(broker) -> None:
 
 
 def test_stop_requests_are_seen(broker) -> None:
-    message_id = f"m-{uuid.uuid4()}"
+    message_id, other = f"m-{uuid.uuid4()}", f"m-{uuid.uuid4()}"
     broker.open(message_id)
-    assert not broker.stop_requested(message_id)
+    broker.open(other)
+    assert broker.stops_requested([message_id, other]) == set()
     broker.request_stop(message_id)
-    assert broker.stop_requested(message_id)
+    assert broker.stops_requested([message_id, other]) == {message_id}
+    assert broker.stops_requested([]) == set()
 
 
 def test_closed_reply_stays_readable(broker) -> None:
@@ -80,3 +82,26 @@ def test_closed_reply_stays_readable(broker) -> None:
     broker.publish(message_id, StreamEvent(2, "done", "complete"))
     broker.close(message_id)
     assert [e.kind for e in broker.read(message_id, 0, timeout=0.1)] == ["delta", "done"]
+
+
+def test_opening_a_reply_again_starts_its_events_afresh(broker) -> None:
+    message_id = f"m-{uuid.uuid4()}"
+    broker.open(message_id)
+    _publish(broker, message_id, "a", "b")
+    broker.publish(message_id, StreamEvent(3, "done", "cut"))
+    broker.close(message_id)
+    broker.open(message_id)  # a continued reply carries on with number 3
+    _publish(broker, message_id, "c", start=3)
+    assert [(e.seq, e.data) for e in broker.read(message_id, 2, timeout=0.1)] == [(3, "c")]
+
+
+def test_the_memory_broker_forgets_replies_some_time_after_they_end(monkeypatch) -> None:
+    from webapp.chat import broker as brokers
+
+    memory = MemoryBroker()
+    memory.open("old")
+    memory.close("old")
+    monkeypatch.setattr(brokers, "RETAIN_SECONDS", 0)
+    time.sleep(0.01)
+    memory.open("new")
+    assert memory.read("old", 0, timeout=0) is None and memory.read("new", 0, timeout=0) == []

@@ -56,6 +56,46 @@ def test_max_tokens_is_normalised(provider: Provider, fake: FakeServer) -> None:
     assert ask(provider, HELLO)[-1] == Finished("max_tokens")
 
 
+# Every stop reason each SDK knows today, as its provider sends it, and what it means to the app.
+STOP_REASONS = {
+    "anthropic": [
+        ("end_turn", "end_turn"), ("stop_sequence", "end_turn"), ("max_tokens", "max_tokens"),
+        ("model_context_window_exceeded", "max_tokens"), ("refusal", "refusal"), ("pause_turn", "other"),
+    ],
+    "openai": [("stop", "end_turn"), ("length", "max_tokens"), ("content_filter", "refusal"),
+               ("insufficient_system_resource", "other")],
+    "gemini": [
+        ("STOP", "end_turn"), ("MAX_TOKENS", "max_tokens"), ("CONTINUATION", "max_tokens"),
+        *((reason, "refusal") for reason in ("SAFETY", "RECITATION", "LANGUAGE", "BLOCKLIST", "PROHIBITED_CONTENT",
+                                             "SPII", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION",
+                                             "MODEL_ARMOR", "ESCALATION", "PUP_LIMITED_DISABLED")),
+        *((reason, "other") for reason in ("OTHER", "MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL",
+                                           "TOO_MANY_TOOL_CALLS", "MISSING_THOUGHT_SIGNATURE", "MALFORMED_RESPONSE",
+                                           "IMAGE_OTHER", "NO_IMAGE", "FINISH_REASON_UNSPECIFIED")),
+    ],
+}
+STOP_REASONS["deepseek"] = STOP_REASONS["openai_compatible"] = STOP_REASONS["openai"]
+
+
+def test_each_provider_stop_reason_maps_to_its_meaning(provider: Provider, fake: FakeServer, case: Case) -> None:
+    reasons = STOP_REASONS[case.name]
+    fake.script(*(text_reply("Some text", stop_reason=raw) for raw, _ in reasons))
+
+    finished = [ask(provider, HELLO)[-1] for _ in reasons]
+
+    assert [(f.reason, f.detail) for f in finished] == [(meaning, raw) for raw, meaning in reasons]
+
+
+@only("gemini")
+def test_gemini_blocked_prompt_is_a_refusal(provider: Provider, fake: FakeServer) -> None:
+    fake.script(text_reply("", prompt_block="PROHIBITED_CONTENT"))
+
+    events = ask(provider, HELLO)
+
+    assert texts(events) == "" and events[-1] == Finished("refusal")
+    assert events[-1].detail == "prompt blocked: PROHIBITED_CONTENT"
+
+
 def test_tool_call_arguments_split_over_chunks_arrive_whole(provider: Provider, fake: FakeServer) -> None:
     arguments = {"query": "acceptance criteria for the login story", "limit": 3}
     # Gemini sends a call in one event; small wire pieces split that event instead.
