@@ -73,6 +73,8 @@ def configure_security_headers(app: Flask) -> None:
     from .headers import init_security_headers
 
     init_security_headers(app, form_targets=form_targets(app.extensions["sso.providers"].values()))
+
+
 def configure_edges(app: Flask) -> None:
     from .edges import init_edges
 

@@ -133,6 +133,7 @@ class Visitor:
         answer = self.request("POST", "/register", {"email": email, "display_name": email.split("@")[0],
                                                      "password": PASSWORD, "confirm": PASSWORD})
         assert answer.status == 303, f"registering answered {answer.status}"
+        assert self.login(email).status == 303, "logging in after registering failed"
 
     def login(self, email: str) -> Answer:
         self._take_csrf("/login")

@@ -59,7 +59,7 @@ def test_mixed_batch_stores_the_good_files_and_explains_the_bad_one(
     )
     assert response.status_code == 303
     page = _text(client.get(response.headers["Location"]).get_data(as_text=True))
-    assert "scope.pdf: Received. It is being read; the list below shows when it is ready." in page
+    assert "scope.pdf: Received. It is being read." in page
     page = _text(client.get(response.headers["Location"]).get_data(as_text=True))
     for name, extent in [("scope.pdf", "PDF 1.3 KB 2 pages"), ("stakeholders.docx", "Word"), ("budget.xlsx", "Excel"),
                          ("people.csv", "CSV 72 B 2 rows"), ("glossary.md", "Markdown")]:
@@ -97,6 +97,29 @@ def test_the_list_follows_each_file_until_it_is_stored(app: Flask, client: Flask
     assert "HX-Trigger" not in client.get(f"/projects/{project_id}/documents", headers=LIST).headers
     # Without htmx the list's address leads back to the project.
     assert client.get(f"/projects/{project_id}/documents").headers["Location"] == f"/projects/{project_id}"
+
+
+def test_each_uploaded_file_follows_itself_until_stored_or_refused(app: Flask, client: FlaskClient,
+                                                                  project_id: str) -> None:
+    data = {"files": [(io.BytesIO(b"Meeting notes about invoices."), "notes.txt"),
+                      (io.BytesIO(samples.PNG), "whiteboard.png")]}
+    html = client.post(f"/projects/{project_id}/documents", data=data, headers=HTMX_UPLOAD).get_data(as_text=True)
+    notes, picture = _document_id(app, "notes.txt"), _document_id(app, "whiteboard.png")
+    for document_id in (notes, picture):
+        assert f'hx-get="/documents/{document_id}/outcome" hx-trigger="every 1s"' in html
+    wait_for_imports(app)
+    def row(document_id: str) -> dict[str, str]:
+        return {"HX-Request": "true", "HX-Target": f"outcome-{document_id}"}
+
+    stored = client.get(f"/documents/{notes}/outcome", headers=row(notes))
+    assert "Stored" in stored.get_data(as_text=True) and "Stored: 1 passage." in stored.get_data(as_text=True)
+    assert "every 1s" not in stored.get_data(as_text=True)
+    assert stored.headers["HX-Trigger"] == "documents-changed"  # the page's counts follow
+    refused = _text(client.get(f"/documents/{picture}/outcome", headers=row(picture)).get_data(as_text=True))
+    assert "Not stored whiteboard.png This is an image (PNG)." in refused
+    # Without htmx the address opens the document; another user's document is not found.
+    assert client.get(f"/documents/{notes}/outcome").headers["Location"] == f"/documents/{notes}"
+    assert other_client(app).get(f"/documents/{notes}/outcome", headers=row(notes)).status_code == 404
 
 
 def test_upload_without_files_asks_for_one(client: FlaskClient, project_id: str) -> None:

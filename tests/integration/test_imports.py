@@ -283,6 +283,7 @@ def test_a_job_running_when_its_server_dies_is_read_again_by_the_next_server(
     with httpx2.Client(base_url=url, timeout=30) as browser:
         browser.post("/register", data={"email": "ana@example.com", "display_name": "Ana", "password": PASSWORD,
                                         "confirm": PASSWORD})
+        browser.post("/login", data={"email": "ana@example.com", "password": PASSWORD})
         project = browser.post("/projects", data={"name": "Restart"}).headers["Location"].rsplit("/", 1)[1]
         browser.post(f"/projects/{project}/documents", files={"files": ("long.pdf", slow_pdf(operations=100_000))})
     wait_running(app, "long.pdf")

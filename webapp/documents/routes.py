@@ -102,7 +102,7 @@ def _upload_response(outcomes: list[service.UploadOutcome], back: str, *, docume
     if not outcomes:
         flash("Choose at least one file to upload.", "error")
     for outcome in outcomes:
-        category = {"received": "success", "duplicate": "info", "error": "error"}[outcome.status]
+        category = {"received": "success", "stored": "success", "duplicate": "info", "error": "error"}[outcome.status]
         flash(f"{outcome.filename}: {outcome.message}", category)
     return redirect(back, 303)
 
@@ -147,6 +147,19 @@ def _list_response(documents: list[Document]) -> Response:
     response = make_response(render_template("documents/_list.html", documents=documents))
     still = {document.id for document in documents if document.status == "processing"}
     if waited_for - still:
+        response.headers["HX-Trigger"] = DOCUMENTS_CHANGED
+    return response
+
+
+@bp.get("/documents/<document_id>/outcome")
+def outcome(document_id: str) -> Response:
+    """Say where an uploaded file is now, as its row among an upload's results (which asks again while it is read)."""
+    document = get_owned_or_404(document_id)
+    if not targets(f"outcome-{document.id}"):
+        return redirect(url_for("documents.show", document_id=document.id), 303)
+    result = service.outcome_of(document)
+    response = make_response(render_template("documents/_outcome.html", outcome=result))
+    if result.status != "received":
         response.headers["HX-Trigger"] = DOCUMENTS_CHANGED
     return response
 

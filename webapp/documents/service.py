@@ -41,18 +41,33 @@ class IncomingFile:
     stream: BinaryIO
 
 
+RECEIVED_MESSAGE = "Received. It is being read."
+
+
 @dataclass(frozen=True)
 class UploadOutcome:
-    """What became of one file: received for reading, already there, or refused with a reason."""
+    """What became of one file: received for reading, stored, already there, or refused with a reason."""
 
     filename: str
-    status: Literal["received", "duplicate", "error"]
+    status: Literal["received", "stored", "duplicate", "error"]
     message: str
     document: Document | None = None
 
     @property
     def ok(self) -> bool:
         return self.status != "error"
+
+
+def outcome_of(document: Document) -> UploadOutcome:
+    """Where a received file is now: still being read, stored, or refused with the reason."""
+    job = document.import_job
+    message = job.message if job and job.message else ""
+    if document.status == "stored":
+        return UploadOutcome(document.filename, "stored", message or "Stored.", document)
+    if document.status == "refused":
+        return UploadOutcome(document.filename, "error", message or "This file could not be read.", document)
+    progress = f"{job.progress}…" if job and job.progress else RECEIVED_MESSAGE
+    return UploadOutcome(document.filename, "received", progress, document)
 
 
 @dataclass(frozen=True)
@@ -189,7 +204,7 @@ def _receive(target: _Target, filename: str, measured: originals.Measured) -> Up
         # Another request stored the same file between our check and this write.
         db.session.rollback()
         return UploadOutcome(filename, "duplicate", "Already uploaded; not stored again.")
-    return UploadOutcome(filename, "received", "Received. It is being read; the list below shows when it is ready.", document)
+    return UploadOutcome(filename, "received", RECEIVED_MESSAGE, document)
 
 
 def list_documents(*, user_id: str, project_id: str | None = None, thread_id: str | None = None) -> list[Document]:
