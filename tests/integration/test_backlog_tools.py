@@ -14,7 +14,7 @@ from webapp.assistant.tools import ToolContext, run_tool, tools_for
 from webapp.auth.service import find_by_email
 from webapp.extensions import db
 from webapp.llm.base import ToolCall
-from webapp.models import Artifact, ArtifactItem, Task, Thread, User
+from webapp.models import Artifact, ArtifactItem, Document, Task, Thread, User
 
 from ..backlog_data import make_document, make_project
 from ..chat_helpers import make_thread, reply_id_from, wait_for_reply
@@ -221,6 +221,19 @@ def test_ba_chats_offer_every_task_tool_and_read_artifact(app: Flask, thread_id:
         names = [spec.name for spec in tools_for(db.session.get(Thread, thread_id))]
     assert names == ["save_artifact", "read_artifact", "create_task", "list_tasks", "update_task",
                      "complete_task", "delete_task"]
+
+
+@pytest.mark.parametrize("status", ["processing", "refused"])
+def test_search_is_offered_only_once_a_document_is_stored(app: Flask, user: User, project_id: str,
+                                                           thread_id: str, status: str) -> None:
+    document_id, _ = make_document(app, user.id, project_id=project_id)
+    with app.app_context():
+        db.session.execute(sa.update(Document).where(Document.id == document_id).values(status=status))
+        db.session.commit()
+        assert "search_documents" not in [spec.name for spec in tools_for(db.session.get(Thread, thread_id))]
+        db.session.execute(sa.update(Document).where(Document.id == document_id).values(status="stored"))
+        db.session.commit()
+        assert [spec.name for spec in tools_for(db.session.get(Thread, thread_id))][0] == "search_documents"
 
 
 class TestFromAChat:

@@ -121,8 +121,10 @@ TASK_TOOLS = (CREATE_TASK, LIST_TASKS, UPDATE_TASK, COMPLETE_TASK, DELETE_TASK)
 
 
 def has_documents(thread: Thread) -> bool:
+    """Whether the thread has a document to search: files still being read, or refused, have no passages yet."""
     scope = Document.project_id == thread.project_id if thread.project_id else Document.thread_id == thread.id
-    return db.session.scalar(sa.select(sa.exists().where(scope, Document.user_id == thread.user_id)))
+    return db.session.scalar(sa.select(sa.exists().where(scope, Document.user_id == thread.user_id,
+                                                         Document.status == "stored")))
 
 
 def tools_for(thread: Thread) -> list[ToolSpec]:
