@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.spawn as spawn
 import os
 import signal
 import threading
@@ -25,6 +26,8 @@ from .settings import ImportSettings
 log = logging.getLogger(__name__)
 
 READER_MODULE = "webapp.imports.reading"
+SERVER_MAIN_MODULE = "webapp.imports.server_main"
+MAIN_PATH_VARIABLE = "BA_ASSISTANT_MAIN_PATH"
 # Exit status of a reading process that ran out of memory (see reading.main).
 EXIT_OUT_OF_MEMORY = 3
 # How often the watcher looks at the process and at its job.
@@ -50,7 +53,14 @@ def reading_context() -> Any:
     with _start_lock:
         if _context is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([READER_MODULE])
+            # Every new process runs the main script again (gunicorn's, a benchmark's) before its
+            # target unless the server has loaded it; Python 3.11's "__main__" preload never does
+            # (the server looks for a key the parent does not send), so the server's first module
+            # loads it, from the path left here.
+            main_path = spawn.get_preparation_data("reader").get("init_main_from_path")
+            if main_path:
+                os.environ[MAIN_PATH_VARIABLE] = main_path
+            context.set_forkserver_preload([SERVER_MAIN_MODULE, READER_MODULE])
             _context = context
     return _context
 
