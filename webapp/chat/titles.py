@@ -8,8 +8,9 @@ import re
 from ..edges import clean_text
 from ..extensions import db
 from ..llm.base import Message as Turn, Provider, ProviderError, TextDelta, Usage
-from ..models import Message, Thread, visible_messages
+from ..models import Message, Thread
 from . import usage
+from .branches import selected_path
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,7 @@ def _clean(title: str) -> str:
 
 
 def _first_messages(thread: Thread) -> list[Message]:
-    return list(db.session.scalars(
-        visible_messages(thread.id)
-        .order_by(Message.created_at).limit(12)
-    ))
+    return selected_path(thread)[:12]
 
 
 def _ask_model(thread: Thread, provider: Provider, model: str, messages: list[Message]) -> str:
