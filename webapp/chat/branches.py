@@ -163,7 +163,8 @@ def selected_ids(thread_ids: Collection[str]) -> set[str]:
     """The ids of the messages that these threads show, in two queries whatever their number."""
     if not thread_ids:
         return set()
-    leaves = dict(db.session.execute(sa.select(Thread.id, Thread.current_leaf_id).where(Thread.id.in_(thread_ids))))
+    statement = sa.select(Thread.id, Thread.current_leaf_id).where(Thread.id.in_(thread_ids))
+    leaves = dict(db.session.execute(statement).all())
     shown: set[str] = set()
     for thread_id, nodes in _nodes(list(leaves)).items():
         tree = Tree(nodes)
