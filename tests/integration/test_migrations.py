@@ -160,9 +160,9 @@ def test_an_existing_chat_becomes_one_branch_and_goes_back(empty_database: str) 
                                                ("q3", "user", 3, None), ("a3", "assistant", 4, None)):
                 connection.execute(sa.text(
                     "INSERT INTO messages (id, thread_id, role, content, status, input_tokens, output_tokens, "
-                    "stream_seq, stop_requested, deleted_at, created_at, updated_at) VALUES (:id, 't', :role, :id, "
+                    "stream_seq, stop_requested, deleted_at, created_at, updated_at) VALUES (:id, 't', :role, :content, "
                     "'complete', 0, 0, 0, false, :deleted, :at, :at)"),
-                    {"id": id_, "role": role, "deleted": deleted, "at": f"2099-01-01 10:0{minute}:00"})
+                    {"id": id_, "role": role, "content": id_, "deleted": deleted, "at": f"2099-01-01 10:0{minute}:00"})
         upgrade()
         with db.engine.connect() as connection:
             links = dict(connection.execute(sa.text("SELECT id, parent_id FROM messages")).all())
