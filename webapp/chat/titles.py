@@ -10,7 +10,7 @@ from ..extensions import db
 from ..llm.base import Message as Turn, Provider, ProviderError, TextDelta, Usage
 from ..models import Message, Thread
 from . import usage
-from .branches import selected_path
+from .branches import load, selected_branch
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ def _clean(title: str) -> str:
 
 
 def _first_messages(thread: Thread) -> list[Message]:
-    return selected_path(thread)[:12]
+    """The start of the conversation the thread shows."""
+    return load(selected_branch(thread).ids[:12])
 
 
 def _ask_model(thread: Thread, provider: Provider, model: str, messages: list[Message]) -> str:
