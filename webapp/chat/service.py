@@ -177,24 +177,22 @@ def post_message(thread: Thread, text: str | None, settings: ChatSettings) -> tu
     return question, reply
 
 
-def _check_shown(thread: Thread, message: Message, *, role: str) -> None:
-    """Refuse an action on a message the thread no longer shows, or on one of the wrong kind."""
+def _check_shown(message: Message) -> None:
+    """Refuse an action on a message that the thread no longer shows (a page left open names it)."""
     if message.deleted_at is not None:
         raise StaleAction("This message was deleted. Reload the page to see the chat as it is.")
-    branch = branches.selected_branch(thread)
-    if message.id not in branch:
+    if message.id not in branches.selected_branch(message.thread):
         raise StaleAction("This message is no longer on the version of the chat that is shown. "
                           "Reload the page to see the chat as it is.")
-    if message.role != role:
-        raise ChatError("Only a reply can be written again." if role == "assistant"
-                        else "Only your own messages can be edited.")
 
 
 def regenerate(message: Message, settings: ChatSettings) -> Message:
     """Write the reply `message` again, as a new version beside it (also how a failed reply is retried)."""
+    if message.role != "assistant":
+        raise ChatError("Only a reply can be written again.")
     thread = message.thread
     _check_can_reply(thread, settings)
-    _check_shown(thread, message, role="assistant")
+    _check_shown(message)
     if message.parent_id is None:
         raise ChatError("There is no message to answer yet.")
     reply = _new_reply(thread, message.parent_id)
@@ -204,10 +202,12 @@ def regenerate(message: Message, settings: ChatSettings) -> Message:
 
 def edit(message: Message, text: str | None, settings: ChatSettings) -> tuple[Message, Message]:
     """Send a new version of the user's message `message` (any of theirs the thread shows) and answer it."""
+    if message.role != "user":
+        raise ChatError("Only your own messages can be edited.")
     content = clean_content(text)
     thread = message.thread
     _check_can_reply(thread, settings)
-    _check_shown(thread, message, role="user")
+    _check_shown(message)
     question = _new_question(thread, content, message.parent_id)
     reply = _new_reply(thread, question.id)
     _launch(thread, reply, settings)
@@ -254,7 +254,7 @@ def delete_message(message: Message) -> None:
     """Hide a message the thread shows; it can be restored for UNDO_SECONDS."""
     if message.status == "streaming":
         raise ReplyInProgress("Stop the reply before deleting it.")
-    _check_shown(message.thread, message, role=message.role)
+    _check_shown(message)
     message.deleted_at = utcnow()
     db.session.commit()
 

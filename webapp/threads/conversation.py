@@ -10,6 +10,7 @@ from flask_login import login_required
 
 from ..assistant.skills import all_skills
 from ..chat import service as chat
+from ..chat.branches import selected_branch
 from ..chat.lease import held
 from ..chat.sse import Checkpoint, StreamViews, relay
 from ..chat.titles import title_due
@@ -18,7 +19,6 @@ from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Message, Thread
 from ..ratelimits import chat_posts
-from ..chat.branches import selected_branch
 from .access import get_owned_message_or_404, get_owned_or_404, get_thread_message_or_404
 from .blueprint import bp
 from .page import chat_documents, conversation_context, message_cost, message_marks, thread_page_context
