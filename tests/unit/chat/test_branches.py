@@ -157,3 +157,20 @@ def test_a_thousand_messages_are_walked_without_recursion() -> None:
     tree = branches.Tree(nodes)
     assert [node.id for node in tree.descend(None, None)][-1] == "m4999"
     assert len(tree.ancestry("m4999")) == 5000
+
+
+def test_a_summary_made_on_another_branch_is_made_again(thread: Thread) -> None:
+    from webapp.chat.summary import ensure_summary
+    from webapp.llm.offline import OfflineProvider
+
+    regenerated_twice(thread)
+    add(thread, "q2c", "a1c", minute=5)
+    on_a1 = branches.selected_path(thread, through=db.session.get(Message, "q2"))[:-1]
+    on_a1c = branches.selected_path(thread, through=db.session.get(Message, "q2c"))[:-1]
+    summary = ensure_summary(thread, on_a1, OfflineProvider(), "offline", max_tokens=100)
+    assert "- assistant: text of a1" in summary.splitlines()
+    # The same branch again: the summary is kept as it is.
+    assert ensure_summary(thread, on_a1, OfflineProvider(), "offline", max_tokens=100) == summary
+    # Another version of the reply: nothing of the first one stays in what the model is told.
+    lines = ensure_summary(thread, on_a1c, OfflineProvider(), "offline", max_tokens=100).splitlines()
+    assert "- assistant: text of a1c" in lines and "- assistant: text of a1" not in lines
