@@ -7,8 +7,9 @@ the child that leads to that leaf, or else through the newest child. Deleted mes
 for a while) are steps of a branch that nobody is shown.
 
 Everything that lists a thread's messages (the page, the model's context and its summary, titles,
-exports, search) goes through `selected_branch` / `selected_path`: one query for the shape of the
-thread, walked here, then the rows of the messages wanted.
+exports, search) goes through this walk, on one query of the thread: `selected_branch` reads
+only its shape (ids and parents; the page then loads the fifty messages it shows), and
+`selected_path` its whole rows.
 """
 
 from __future__ import annotations
@@ -146,17 +147,27 @@ def _nodes(thread_ids: Collection[str]) -> dict[str, list[Node]]:
     return found
 
 
-def selected_branch(thread: Thread, *, through: Message | None = None) -> Branch:
-    """The branch the thread shows; with `through`, the branch that ends at that message instead."""
-    tree = Tree(_nodes([thread.id])[thread.id])
+def _branch(tree: Tree, thread: Thread, through: Message | None) -> Branch:
     if through is not None:
         return Branch(tree, tree.ancestry(through.id))
     return Branch(tree, tree.descend(None, thread.current_leaf_id))
 
 
+def selected_branch(thread: Thread, *, through: Message | None = None) -> Branch:
+    """The branch the thread shows; with `through`, the branch that ends at that message instead."""
+    return _branch(Tree(_nodes([thread.id])[thread.id]), thread, through)
+
+
 def selected_path(thread: Thread, *, through: Message | None = None) -> list[Message]:
-    """The messages the thread shows, oldest first (with `through`: those up to that message)."""
-    return load(selected_branch(thread, through=through).ids)
+    """The messages the thread shows, oldest first (with `through`: those up to that message).
+
+    One query for the whole thread, versions not shown included: for the callers that need
+    every message of the branch (the model's context, exports), fewer round trips than two.
+    """
+    statement = sa.select(Message).where(Message.thread_id == thread.id).order_by(Message.created_at, Message.id)
+    messages = {message.id: message for message in db.session.scalars(statement)}
+    tree = Tree(Node(m.id, m.parent_id, m.deleted_at is not None) for m in messages.values())
+    return [messages[id_] for id_ in _branch(tree, thread, through).ids]
 
 
 def selected_ids(thread_ids: Collection[str]) -> set[str]:
