@@ -5,8 +5,9 @@ a. Added time to first token: POST a message, then the first `delta` at an SSE c
 b. Relay throughput of one unpaced 2,000-token reply, POST to `done`, at the SSE client.
 c. 100 concurrent replies at 20 tokens/s under the production server (gunicorn.conf.py):
    every token arrives, gaps between deltas, time to first token, server memory.
-d. The thread page with 1,000 messages and the Chats page with 10,000 chats, through the
-   test client, on SQLite (and PostgreSQL when it answers at 127.0.0.1:5432).
+d. The thread page with 1,000 messages (a tree: earlier versions of some replies and a few
+   edited questions with their own continuations beside them) and the Chats page with 10,000
+   chats, through the test client, on SQLite (and PostgreSQL when it answers at 127.0.0.1:5432).
 
 The fake runs in its own process, so it does not compete for this process's GIL; the
 server is gunicorn in another. Only 127.0.0.1 is used; every child ends with the run.
@@ -66,6 +67,10 @@ LOAD_RAMP = 0.5
 LOAD_USERS = 5
 LOAD_TIMEOUT = LOAD_TOKENS * LOAD_DELAY_MS / 1000 + 60
 PAGE_MESSAGES = 1_000
+# In the big thread: every VERSIONS_EVERY-th reply has two earlier versions, and every
+# EDITS_EVERY-th question an earlier version with an exchange of its own after it.
+VERSIONS_EVERY = 10
+EDITS_EVERY = 100
 LIST_THREADS = 10_000
 
 
@@ -700,22 +705,41 @@ def _thread_rows(user_id: str, projects: list[str]) -> list[dict[str, Any]]:
     return [
         {"id": new_id(), "user_id": user_id, "title": f"Chat {n} about {WORDS[n % len(WORDS)]}",
          "model_provider": ("offline", "anthropic", "gemini")[n % 3], "thread_type": "ba_assistant",
-         "project_id": projects[n % len(projects)] if n % 4 else None,
+         "project_id": projects[n % len(projects)] if n % 4 else None, "current_leaf_id": None,
          "created_at": START + timedelta(minutes=n), "last_activity_at": START + timedelta(minutes=n)}
         for n in range(LIST_THREADS)
     ]
 
 
-def _message_rows(thread_id: str, count: int, first: datetime) -> list[dict[str, Any]]:
+def _message_row(thread_id: str, n: int, at: datetime, parent_id: str | None) -> dict[str, Any]:
     from webapp.models import new_id
 
-    return [
-        {"id": new_id(), "thread_id": thread_id, "role": "user" if n % 2 == 0 else "assistant",
-         "status": "complete", "content": QUESTION if n % 2 == 0 else ANSWER,
-         "provider": "anthropic", "model": "claude-sonnet-5-5", "input_tokens": 900, "output_tokens": 300,
-         "created_at": first + timedelta(seconds=n)}
-        for n in range(count)
-    ]
+    return {"id": new_id(), "thread_id": thread_id, "parent_id": parent_id, "role": "user" if n % 2 == 0 else "assistant",
+            "status": "complete", "content": QUESTION if n % 2 == 0 else ANSWER,
+            "provider": "anthropic", "model": "claude-sonnet-5-5", "input_tokens": 900, "output_tokens": 300,
+            "created_at": at}
+
+
+def _message_rows(thread_id: str, count: int, first: datetime) -> list[dict[str, Any]]:
+    """`count` messages, one after the other."""
+    rows: list[dict[str, Any]] = []
+    for n in range(count):
+        rows.append(_message_row(thread_id, n, first + timedelta(seconds=n), rows[-1]["id"] if rows else None))
+    return rows
+
+
+def _other_versions(thread_id: str, shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Versions beside the messages `shown`, written before them (the thread shows the newest)."""
+    rows = []
+    for n, message in enumerate(shown):
+        at, parent_id = message["created_at"], message["parent_id"]
+        if n % 2 == 1 and (n // 2) % VERSIONS_EVERY == 0:
+            rows += [_message_row(thread_id, n, at - timedelta(milliseconds=k), parent_id) for k in (2, 1)]
+        if n % 2 == 0 and n and (n // 2) % EDITS_EVERY == 0:
+            question = _message_row(thread_id, n, at - timedelta(milliseconds=3), parent_id)
+            reply = _message_row(thread_id, n + 1, at - timedelta(milliseconds=2), question["id"])
+            rows += [question, reply, _message_row(thread_id, n + 2, at - timedelta(milliseconds=1), reply["id"])]
+    return rows
 
 
 def _usage_rows(user_id: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -743,9 +767,10 @@ def _seed(user_id: str) -> str:
     big = threads[-1]["id"]
     messages = [m for t in threads[:-1] for m in _message_rows(t["id"], 2, t["created_at"])]
     page = _message_rows(big, PAGE_MESSAGES, START)
+    threads[-1]["current_leaf_id"] = page[-1]["id"]
     db.session.execute(sa.insert(Project), projects)
     db.session.execute(sa.insert(Thread), threads)
-    db.session.execute(sa.insert(Message), messages + page)
+    db.session.execute(sa.insert(Message), messages + page + _other_versions(big, page))
     db.session.execute(sa.insert(TokenUsage), _usage_rows(user_id, page))
     db.session.commit()
     # A live database has planner statistics (autovacuum gathers them); a freshly bulk-loaded
@@ -792,7 +817,8 @@ def page_rows(backend: str, url: str, runs: int) -> list[Row]:
         with app.app_context():
             db.engine.dispose()
     return [
-        ms_row(f"d. thread page, {PAGE_MESSAGES:,} messages ({backend})", thread_page, "median <= 50 ms", 50),
+        ms_row(f"d. thread page, {PAGE_MESSAGES:,} messages and other versions ({backend})", thread_page,
+               "median <= 50 ms", 50),
         ms_row(f"d. Chats page, {LIST_THREADS:,} chats ({backend})", chats_page, "median <= 25 ms", 25),
     ]
 

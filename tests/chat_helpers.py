@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from webapp.extensions import db
-from webapp.models import Message, Thread, utcnow
+from webapp.models import Message, Thread, new_id, utcnow
 
 from .fakes import FakeAnthropic, FakeGemini, FakeOpenAI, FakeServer
 
@@ -41,6 +41,16 @@ def make_thread(app: Flask, user_id: str, **fields: object) -> str:
         db.session.add(thread)
         db.session.commit()
         return thread.id
+
+
+def one_branch(*messages: Message) -> list[Message]:
+    """Messages that follow one another, as a chat writes them: each names the one before as its parent."""
+    previous: str | None = None
+    for message in messages:
+        message.id = message.id or new_id()
+        message.parent_id = previous
+        previous = message.id
+    return list(messages)
 
 
 def make_reply(app: Flask, user_id: str, *, status: str = "streaming", seq: int = 0, content: str = "") -> str:

@@ -262,11 +262,16 @@ class Thread(db.Model):
     conversation_mode: Mapped[Optional[str]] = mapped_column(sa.String(20))
     skill: Mapped[Optional[str]] = mapped_column(sa.String(80))
     history_summary: Mapped[Optional[str]] = mapped_column(sa.Text)
-    # The summary covers every message created up to and including this moment.
+    # The summary covers the messages of one branch up to and including the one created at this
+    # moment (a summary made on another branch is made again: see chat/summary.py).
     history_summary_through: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     # Each switch of mode under an existing conversation: {"at": ISO time, "from": mode, "to": mode};
     # read and written through mode_change_list() and record_mode_change().
     mode_changes: Mapped[Optional[list[dict[str, Any]]]] = mapped_column(sa.JSON)
+    # The message at the end of the branch the user picked (messages form a tree; see
+    # chat/branches.py). Not a foreign key: the two tables would refer to each other, and a
+    # leaf that is gone only means the newest branch is shown.
+    current_leaf_id: Mapped[Optional[str]] = mapped_column(sa.String(36))
     created_at: Mapped[datetime] = _created_column()
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
@@ -416,6 +421,9 @@ class Message(db.Model):
 
     id: Mapped[str] = _id_column()
     thread_id: Mapped[str] = mapped_column(sa.ForeignKey("threads.id", ondelete="CASCADE"))
+    # The message this one answers or follows: a regenerated reply and an edited question are
+    # siblings of the ones they replace, so each earlier version stays one switch away.
+    parent_id: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("messages.id", ondelete="SET NULL"), index=True)
     role: Mapped[str] = mapped_column(sa.String(20))
     content: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[str] = mapped_column(sa.String(20), default="complete")

@@ -29,6 +29,7 @@ from webapp.auth.service import find_by_email
 from webapp.extensions import db
 from webapp.models import Message, Thread, utcnow
 
+from ..chat_helpers import one_branch
 from ..conftest import PASSWORD, make_app
 from ..databases import sqlite_url
 from ..fakes.anthropic import FakeAnthropic
@@ -270,13 +271,12 @@ def seed_chat(server: LiveServer, account: Account, *, exchanges: int = 0, **fie
         thread = Thread(user_id=user_id, last_activity_at=start, **values)
         db.session.add(thread)
         db.session.flush()
-        for number in range(exchanges):
-            at = start + timedelta(seconds=2 * number)
-            db.session.add_all([
-                Message(thread_id=thread.id, role="user", content=f"Question {number}", created_at=at),
+        db.session.add_all(one_branch(*(
+            message for number in range(exchanges) for message in (
+                Message(thread_id=thread.id, role="user", content=f"Question {number}",
+                        created_at=start + timedelta(seconds=2 * number)),
                 Message(thread_id=thread.id, role="assistant", status="complete", provider="anthropic",
                         content=f"Answer {number}.\n\nA second paragraph, so that each answer takes some room.",
-                        created_at=at + timedelta(seconds=1)),
-            ])
+                        created_at=start + timedelta(seconds=2 * number + 1))))))
         db.session.commit()
         return thread.id

@@ -20,7 +20,7 @@ from webapp.config import ConfigurationError
 from webapp.extensions import db
 from webapp.models import Message, User, utcnow
 
-from ..chat_helpers import make_thread, read_stream, reply_id_from, wait_for_reply, wait_for_text
+from ..chat_helpers import make_thread, one_branch, read_stream, reply_id_from, wait_for_reply, wait_for_text
 from ..conftest import AuthActions, make_app
 from ..fakes import FakeServer, token_reply
 
@@ -89,11 +89,11 @@ def test_a_reply_whose_lease_has_lapsed_is_interrupted_for_every_process(
     thread_id = make_thread(app, user.id)
     lease_until = utcnow() + timedelta(seconds=3)
     with app.app_context():
-        db.session.add_all([
+        db.session.add_all(one_branch(
             Message(thread_id=thread_id, role="user", content="Hi", created_at=utcnow()),
             Message(id="held", thread_id=thread_id, role="assistant", status="streaming", content="Half of",
                     stream_seq=3, created_at=utcnow(), lease_until=lease_until),
-        ])
+        ))
         db.session.commit()
     # Held: whoever asks, it is being written (no process here runs it, but the lease says one does).
     assert "Writing" in second.get(f"/threads/{thread_id}").get_data(as_text=True)

@@ -18,8 +18,8 @@ from webapp.models import Message, Task, Thread, TokenUsage, User, utcnow
 from webapp.threads.page import conversation_context
 from webapp.timezones import today_in
 
-from ..chat_helpers import (make_thread, messages_of, read_stream, reply_id_from, wait_for_reply, wait_for_text,
-                            wait_for_title)
+from ..chat_helpers import (make_thread, messages_of, one_branch, read_stream, reply_id_from, wait_for_reply,
+                            wait_for_text, wait_for_title)
 from ..conftest import other_client
 from ..fakes.anthropic import FakeAnthropic
 from ..fakes.script import error_reply, text_reply, token_reply, tool_reply
@@ -124,11 +124,11 @@ def test_the_page_asks_for_the_title_while_the_replys_runner_holds_it(app: Flask
     # Whichever process runs the reply: its lease says that the title is still being made.
     thread_id = make_thread(app, user.id, title="Old title")
     with app.app_context():
-        db.session.add_all([
+        db.session.add_all(one_branch(
             Message(thread_id=thread_id, role="user", content="Hi", created_at=utcnow()),
             Message(id="reply", thread_id=thread_id, role="assistant", content="Hello", created_at=utcnow(),
                     lease_until=utcnow() + timedelta(seconds=15)),
-        ])
+        ))
         db.session.commit()
     poll_url = title_poll_url(read_stream(client, "reply")[-1].data)
     second = client.get(poll_url, headers=HX).get_data(as_text=True)
@@ -289,38 +289,49 @@ def test_cut_stream_keeps_the_partial_text_as_interrupted(app: Flask, client: Fl
     assert "Interrupted" in page and "Retry" in page
 
 
-def test_retry_after_an_error_replaces_the_failed_reply(app: Flask, client: FlaskClient, thread_id: str,
-                                                       anthropic: FakeAnthropic) -> None:
+def test_retry_after_an_error_adds_a_new_version_of_the_failed_reply(app: Flask, client: FlaskClient, thread_id: str,
+                                                                      anthropic: FakeAnthropic) -> None:
     anthropic.script(error_reply(500), text_reply("Second time lucky"), text_reply("title"))
     failed = reply_id_from(post(client, thread_id, "Hi").get_data(as_text=True))
     assert wait_for_reply(app, failed).status == "error"
-    html = client.post(f"/threads/{thread_id}/regenerate", headers={"HX-Request": "true"}).get_data(as_text=True)
+    retry = f"/threads/{thread_id}/messages/{failed}/regenerate"
+    assert f'hx-post="{retry}"' in client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    html = client.post(retry, headers={"HX-Request": "true"}).get_data(as_text=True)
     new_id = reply_id_from(html)
     assert new_id != failed and wait_for_reply(app, new_id).content == "Second time lucky"
-    assert [m.role for m in messages_of(app, thread_id)] == ["user", "assistant"]
+    messages = messages_of(app, thread_id)
+    assert [m.role for m in messages] == ["user", "assistant", "assistant"]
+    assert messages[1].parent_id == messages[2].parent_id == messages[0].id
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert "Second time lucky" in page and "rate limiting" not in page and "The reply failed" not in page
+    assert '<span class="version-count">2/2</span>' in page
 
 
-def test_edit_last_message_answers_again(app: Flask, client: FlaskClient, thread_id: str,
-                                        anthropic: FakeAnthropic) -> None:
+def test_editing_the_last_message_answers_a_new_version(app: Flask, client: FlaskClient, thread_id: str,
+                                                        anthropic: FakeAnthropic) -> None:
     anthropic.script(text_reply("About cats"), text_reply("title"), text_reply("About dogs"))
     first = reply_id_from(post(client, thread_id, "Tell me about cats").get_data(as_text=True))
     wait_for_reply(app, first)
-    response = client.post(f"/threads/{thread_id}/edit", data={"content": "Tell me about dogs"})
+    question = messages_of(app, thread_id)[0]
+    response = client.post(f"/threads/{thread_id}/messages/{question.id}/edit", data={"content": "Tell me about dogs"})
     assert response.status_code == 303
     messages = messages_of(app, thread_id)
-    assert [m.content for m in messages if m.role == "user"] == ["Tell me about dogs"]
+    assert [m.content for m in messages if m.role == "user"] == ["Tell me about cats", "Tell me about dogs"]
+    assert messages[2].parent_id is None and messages[3].parent_id == messages[2].id
     assert wait_for_reply(app, messages[-1].id).content == "About dogs"
     sent = str(anthropic.requests[-1].json()["messages"])
     assert "Tell me about dogs" in sent and "Tell me about cats" not in sent
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert "About dogs" in page and "About cats" not in page and "Tell me about cats" not in page
 
 
 def test_a_dead_runner_shows_the_reply_as_interrupted(app: Flask, client: FlaskClient, thread_id: str) -> None:
     with app.app_context():
-        db.session.add_all([
+        db.session.add_all(one_branch(
             Message(thread_id=thread_id, role="user", content="Hi", created_at=utcnow()),
             Message(id="dead-reply", thread_id=thread_id, role="assistant", status="streaming",
                     content="Half of an answ", stream_seq=4, created_at=utcnow()),
-        ])
+        ))
         db.session.commit()
     events = read_stream(client, "dead-reply", after=4)
     assert [e.event for e in events] == ["done"] and "Interrupted" in events[0].data
@@ -419,7 +430,9 @@ def test_other_users_cannot_see_or_touch_a_thread(app: Flask, client: FlaskClien
     intruder = other_client(app)
     for method, url in [("get", f"/threads/{thread_id}"), ("post", f"/threads/{thread_id}/messages"),
                         ("get", f"/messages/{reply_id}/stream"), ("post", f"/messages/{reply_id}/stop"),
-                        ("post", f"/threads/{thread_id}/regenerate"), ("post", f"/messages/{reply_id}/delete")]:
+                        ("post", f"/threads/{thread_id}/messages/{reply_id}/regenerate"),
+                        ("post", f"/threads/{thread_id}/messages/{reply_id}/select"),
+                        ("post", f"/messages/{reply_id}/delete")]:
         response = getattr(intruder, method)(url, data={"content": "x"} if method == "post" else None)
         assert response.status_code == 404, url
         assert "Secret plan" not in response.get_data(as_text=True)
@@ -500,8 +513,9 @@ def test_a_mode_note_shows_on_the_page_of_the_message_after_it(app: Flask, clien
     thread_id = make_thread(app, user.id, conversation_mode="refinement", mode_changes=[
         {"at": (start + timedelta(minutes=1, seconds=30)).isoformat(), "from": "meeting", "to": "refinement"}])
     with app.app_context():
-        db.session.add_all(Message(thread_id=thread_id, role=("user", "assistant")[n % 2], content=f"Message {n}",
-                                   status="complete", created_at=start + timedelta(minutes=n)) for n in range(4))
+        db.session.add_all(one_branch(*(
+            Message(thread_id=thread_id, role=("user", "assistant")[n % 2], content=f"Message {n}",
+                    status="complete", created_at=start + timedelta(minutes=n)) for n in range(4))))
         db.session.commit()
         thread = db.session.get(Thread, thread_id)
         newest = conversation_context(thread, limit=2)

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from webapp.extensions import db
 from webapp.models import Message, Thread, User, utcnow
 
-from ..chat_helpers import make_thread, reply_id_from, wait_for_reply
+from ..chat_helpers import make_thread, one_branch, reply_id_from, wait_for_reply
 from ..fakes import FakeOpenAI, text_reply
 
 
@@ -31,11 +31,12 @@ def app_config(local: FakeOpenAI) -> dict[str, Any]:
 def _long_history(app: Flask, thread_id: str, exchanges: int) -> None:
     start = utcnow() - timedelta(hours=1)
     with app.app_context():
-        for i in range(exchanges):
-            db.session.add(Message(thread_id=thread_id, role="user", content=f"Requirement {i}: " + "detail " * 300,
-                                   created_at=start + timedelta(seconds=2 * i)))
-            db.session.add(Message(thread_id=thread_id, role="assistant", content=f"Noted requirement {i}.",
-                                   created_at=start + timedelta(seconds=2 * i + 1)))
+        db.session.add_all(one_branch(*(
+            message for i in range(exchanges) for message in (
+                Message(thread_id=thread_id, role="user", content=f"Requirement {i}: " + "detail " * 300,
+                        created_at=start + timedelta(seconds=2 * i)),
+                Message(thread_id=thread_id, role="assistant", content=f"Noted requirement {i}.",
+                        created_at=start + timedelta(seconds=2 * i + 1))))))
         db.session.commit()
 
 

@@ -145,3 +145,40 @@ def test_cut_replies_and_leases_migrate_both_ways_keeping_links_and_search(empty
         assert [hit.message_id for hit in search_messages("u", "zeppelin")] == ["m"]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_an_existing_chat_becomes_one_branch_and_goes_back(empty_database: str) -> None:
+    from webapp.chat.branches import selected_path
+    from webapp.models import Thread
+
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade(revision="0010")
+        with db.engine.begin() as connection:
+            _insert_chat(connection)  # "m", the first message
+            for id_, role, minute, deleted in (("q2", "user", 1, None), ("a2", "assistant", 2, "2026-12-01 10:00:00"),
+                                               ("q3", "user", 3, None), ("a3", "assistant", 4, None)):
+                connection.execute(sa.text(
+                    "INSERT INTO messages (id, thread_id, role, content, status, input_tokens, output_tokens, "
+                    "stream_seq, stop_requested, deleted_at, created_at, updated_at) VALUES (:id, 't', :role, :content, "
+                    "'complete', 0, 0, 0, false, :deleted, :at, :at)"),
+                    {"id": id_, "role": role, "content": id_, "deleted": deleted, "at": f"2099-01-01 10:0{minute}:00"})
+        upgrade()
+        with db.engine.connect() as connection:
+            links = dict(connection.execute(sa.text("SELECT id, parent_id FROM messages")).all())
+        # Deleted messages are links of the chain too: an undo puts them back in their place.
+        assert links == {"m": None, "q2": "m", "a2": "q2", "q3": "a2", "a3": "q3"}
+        thread = db.session.get(Thread, "t")
+        assert thread.current_leaf_id is None
+        assert [m.id for m in selected_path(thread)] == ["m", "q2", "q3", "a3"]
+        with pytest.raises(sa.exc.IntegrityError):  # the reference is a real one, on SQLite too
+            with db.session.begin_nested():
+                db.session.execute(sa.text("UPDATE messages SET parent_id = 'nowhere' WHERE id = 'a3'"))
+        db.session.remove()
+        downgrade(revision="0010")
+        with db.engine.connect() as connection:
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("messages")}
+            assert "parent_id" not in columns
+            assert connection.execute(sa.text("SELECT count(*) FROM messages")).scalar() == 5
+        upgrade()
+        db.engine.dispose()

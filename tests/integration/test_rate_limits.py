@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from webapp.models import User
 
-from ..chat_helpers import make_thread, reply_id_from, wait_for_reply
+from ..chat_helpers import make_thread, messages_of, reply_id_from, wait_for_reply
 from ..conftest import other_client
 from .test_projects import create_project, upload
 
@@ -39,7 +39,8 @@ def test_posting_faster_than_the_limit_is_refused_in_words(app: Flask, client: F
     text = refused.get_data(as_text=True)
     assert "You are sending messages faster than this server allows (2 per minute)" in text
     assert int(refused.headers["Retry-After"]) > 0
-    regenerate = client.post(f"/threads/{thread_id}/regenerate")
+    reply_id = messages_of(app, thread_id)[-1].id
+    regenerate = client.post(f"/threads/{thread_id}/messages/{reply_id}/regenerate")
     assert regenerate.status_code == 429, "regenerating starts a reply too, and shares the allowance"
     page = client.post(f"/threads/{thread_id}/messages", data={"content": "Without JavaScript"})
     assert page.status_code == 429 and "<title>Slow down" in page.get_data(as_text=True)

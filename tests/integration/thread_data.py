@@ -10,6 +10,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 from flask import Flask
 
+from webapp.chat.branches import selected_branch
 from webapp.extensions import db
 from webapp.models import Message, Project, Thread, new_id
 
@@ -34,8 +35,10 @@ def add_thread(app: Flask, user_id: str, **fields: Any) -> str:
 
 
 def add_message(app: Flask, thread_id: str, content: str, **fields: Any) -> str:
+    """A message at the end of the branch the thread shows, as posting one puts it."""
     fields.setdefault("role", "user")
     with app.app_context():
+        fields.setdefault("parent_id", selected_branch(db.session.get(Thread, thread_id)).tip_id)
         message = Message(thread_id=thread_id, content=content, **fields)
         db.session.add(message)
         db.session.commit()

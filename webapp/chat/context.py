@@ -9,10 +9,10 @@ from typing import Any
 
 from ..assistant.prompts import build_system_prompt
 from ..assistant.skills import get_skill
-from ..extensions import db
 from ..llm.base import Message as Turn
 from ..llm.base import Provider, ToolCall, ToolResult
-from ..models import Message, Thread, visible_messages
+from ..models import Message, Thread
+from .branches import selected_path
 from .summary import ensure_summary
 from .usage import estimate_tokens
 
@@ -116,11 +116,9 @@ SUMMARY_SHARE = 0.1
 
 
 def history_before(message: Message) -> list[Message]:
-    """The thread's visible messages before `message`, oldest first."""
-    return list(db.session.scalars(
-        visible_messages(message.thread_id).where(Message.created_at < message.created_at)
-        .order_by(Message.created_at)
-    ))
+    """The messages of the branch that leads to `message`, oldest first: what it answers, never
+    another version."""
+    return selected_path(message.thread, through=message)[:-1]
 
 
 def build_context(thread: Thread, message: Message, provider: Provider, model: str,

@@ -1,4 +1,8 @@
-"""Posting, stopping, regenerating and editing replies; the rules around them."""
+"""Posting, stopping, regenerating and editing replies; the rules around them.
+
+Every action on a message names it by id, and is refused (409, with the reason) when that
+message is not one the thread shows any more: a page left open never changes another message.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ import sqlalchemy as sa
 
 from ..database import commit_without_expiring
 from ..extensions import db
-from ..models import Message, Thread, User, utcnow, visible_messages
-from . import usage
+from ..models import Message, Thread, User, new_id, utcnow, visible_messages
+from . import branches, usage
 from .broker import Broker, BrokerUnavailable
 from .lease import held, lease_from
 from .runner import ReplyRunner
@@ -45,6 +49,12 @@ class ProviderUnavailable(ChatError):
 
 
 class NotContinuable(ChatError):
+    status = 409
+
+
+class StaleAction(ChatError):
+    """An action on a message that the thread no longer shows (another version was chosen, or it was deleted)."""
+
     status = 409
 
 
@@ -131,12 +141,22 @@ def _check_can_reply(thread: Thread, settings: ChatSettings, *, provider: str | 
             "new replies resume on the 1st. Your administrator can raise your budget.")
 
 
-def _new_reply(thread: Thread) -> Message:
+def _new_reply(thread: Thread, parent_id: str | None) -> Message:
     now = utcnow()
-    reply = Message(thread_id=thread.id, role="assistant", status="streaming", content="",
-                    provider=thread.model_provider, model=thread.model_name, created_at=now, lease_until=lease_from(now))
+    reply = Message(id=new_id(), thread_id=thread.id, parent_id=parent_id, role="assistant", status="streaming",
+                    content="", provider=thread.model_provider, model=thread.model_name, created_at=now,
+                    lease_until=lease_from(now))
     db.session.add(reply)
+    # The new reply ends the branch the thread shows.
+    thread.current_leaf_id = reply.id
     return reply
+
+
+def _new_question(thread: Thread, content: str, parent_id: str | None) -> Message:
+    question = Message(id=new_id(), thread_id=thread.id, parent_id=parent_id, role="user", content=content,
+                       created_at=utcnow())
+    db.session.add(question)
+    return question
 
 
 def _launch(thread: Thread, reply: Message, settings: ChatSettings, *, continuing: bool = False) -> None:
@@ -148,53 +168,59 @@ def _launch(thread: Thread, reply: Message, settings: ChatSettings, *, continuin
 
 
 def post_message(thread: Thread, text: str | None, settings: ChatSettings) -> tuple[Message, Message]:
-    """Save the user's message and start the reply to it."""
+    """Save the user's message at the end of the branch the thread shows, and start the reply to it."""
     content = clean_content(text)
     _check_can_reply(thread, settings)
-    question = Message(thread_id=thread.id, role="user", content=content, created_at=utcnow())
-    db.session.add(question)
-    reply = _new_reply(thread)
+    question = _new_question(thread, content, branches.selected_branch(thread).tip_id)
+    reply = _new_reply(thread, question.id)
     _launch(thread, reply, settings)
     return question, reply
 
 
-def last_exchange(thread: Thread) -> tuple[Message | None, Message | None]:
-    """The last user message and the reply after it, if any."""
-    newest = list(db.session.scalars(
-        visible_messages(thread.id).order_by(Message.created_at.desc()).limit(2)))
-    if newest and newest[0].role == "user":
-        return newest[0], None
-    if len(newest) == 2 and newest[1].role == "user":
-        return newest[1], newest[0]
-    return None, newest[0] if newest else None
+def _check_shown(message: Message) -> None:
+    """Refuse an action on a message that the thread no longer shows (a page left open names it)."""
+    if message.deleted_at is not None:
+        raise StaleAction("This message was deleted. Reload the page to see the chat as it is.")
+    if message.id not in branches.selected_branch(message.thread):
+        raise StaleAction("This message is no longer on the version of the chat that is shown. "
+                          "Reload the page to see the chat as it is.")
 
 
-def regenerate(thread: Thread, settings: ChatSettings) -> Message:
-    """Replace the last reply with a new one (also how a failed reply is retried)."""
+def regenerate(message: Message, settings: ChatSettings) -> Message:
+    """Write the reply `message` again, as a new version beside it (also how a failed reply is retried)."""
+    if message.role != "assistant":
+        raise ChatError("Only a reply can be written again.")
+    thread = message.thread
     _check_can_reply(thread, settings)
-    question, answer = last_exchange(thread)
-    if question is None:
+    _check_shown(message)
+    if message.parent_id is None:
         raise ChatError("There is no message to answer yet.")
-    if answer is not None:
-        db.session.delete(answer)
-    reply = _new_reply(thread)
+    reply = _new_reply(thread, message.parent_id)
     _launch(thread, reply, settings)
     return reply
 
 
-def edit_last(thread: Thread, text: str | None, settings: ChatSettings) -> tuple[Message, Message]:
-    """Change the last user message and answer it again."""
+def edit(message: Message, text: str | None, settings: ChatSettings) -> tuple[Message, Message]:
+    """Send a new version of the user's message `message` (any of theirs the thread shows) and answer it."""
+    if message.role != "user":
+        raise ChatError("Only your own messages can be edited.")
     content = clean_content(text)
+    thread = message.thread
     _check_can_reply(thread, settings)
-    question, answer = last_exchange(thread)
-    if question is None:
-        raise ChatError("There is no message of yours to edit.")
-    question.content = content
-    if answer is not None:
-        db.session.delete(answer)
-    reply = _new_reply(thread)
+    _check_shown(message)
+    question = _new_question(thread, content, message.parent_id)
+    reply = _new_reply(thread, question.id)
     _launch(thread, reply, settings)
     return question, reply
+
+
+def select_version(message: Message) -> None:
+    """Show the branch through `message`: its own latest continuation, as it was last shown or the newest."""
+    if message.deleted_at is not None:
+        raise StaleAction("This version was deleted. Reload the page to see the chat as it is.")
+    thread = message.thread
+    thread.current_leaf_id = branches.leaf_below(thread, message)
+    db.session.commit()
 
 
 def continue_reply(message: Message, settings: ChatSettings) -> None:
@@ -203,7 +229,7 @@ def continue_reply(message: Message, settings: ChatSettings) -> None:
         raise NotContinuable("Only a reply cut off at the length limit can be continued.")
     thread = message.thread
     _check_can_reply(thread, settings, provider=message.provider)
-    if last_exchange(thread)[1] is not message:
+    if branches.selected_branch(thread).last_id != message.id:
         raise NotContinuable("Only the last reply of a chat can be continued.")
     message.status, message.cut_reason, message.error = "streaming", None, None
     message.lease_until, message.stop_requested = lease_from(utcnow()), False
@@ -225,9 +251,10 @@ def request_stop(message: Message, broker: Broker) -> None:
 
 
 def delete_message(message: Message) -> None:
-    """Hide a message; it can be restored for UNDO_SECONDS."""
+    """Hide a message the thread shows; it can be restored for UNDO_SECONDS."""
     if message.status == "streaming":
         raise ReplyInProgress("Stop the reply before deleting it.")
+    _check_shown(message)
     message.deleted_at = utcnow()
     db.session.commit()
 
@@ -242,12 +269,25 @@ def undo_delete(message: Message) -> None:
 
 
 def purge_deleted(thread_id: str) -> None:
-    """Remove messages whose undo window has passed."""
+    """Remove messages whose undo window has passed; what followed each now follows its parent."""
     cutoff = utcnow() - timedelta(seconds=UNDO_SECONDS)
-    result = db.session.execute(sa.delete(Message).where(
-        Message.thread_id == thread_id, Message.deleted_at.is_not(None), Message.deleted_at < cutoff))
-    if result.rowcount:
-        db.session.commit()
+    gone = dict(db.session.execute(sa.select(Message.id, Message.parent_id).where(
+        Message.thread_id == thread_id, Message.deleted_at.is_not(None), Message.deleted_at < cutoff)).all())
+    if not gone:
+        return
+
+    def survivor(parent_id: str | None) -> str | None:
+        while parent_id in gone:
+            parent_id = gone[parent_id]
+        return parent_id
+
+    for message_id, parent_id in gone.items():
+        db.session.execute(sa.update(Message).where(Message.parent_id == message_id, Message.id.not_in(gone))
+                           .values(parent_id=survivor(parent_id)), execution_options={"synchronize_session": False})
+        db.session.execute(sa.update(Thread).where(Thread.id == thread_id, Thread.current_leaf_id == message_id)
+                           .values(current_leaf_id=survivor(parent_id)), execution_options={"synchronize_session": False})
+    db.session.execute(sa.delete(Message).where(Message.id.in_(gone)))
+    db.session.commit()
 
 
 def change_settings(thread: Thread, *, provider: str, model: str | None, mode: str | None, skill: str | None,

@@ -37,9 +37,9 @@ def extractive_summary(previous: str | None, messages: Iterable[Message], limit:
     return "\n".join(lines)
 
 
-def _summarise_with_model(thread: Thread, new: Sequence[Message], provider: Provider, model: str,
-                          max_tokens: int) -> str:
-    earlier = f"Earlier summary:\n{thread.history_summary}\n\n" if thread.history_summary else ""
+def _summarise_with_model(thread: Thread, previous: str | None, new: Sequence[Message], provider: Provider,
+                          model: str, max_tokens: int) -> str:
+    earlier = f"Earlier summary:\n{previous}\n\n" if previous else ""
     prompt = f"{earlier}New turns:\n{transcript(new)}"
     parts, used = [], Usage(0, 0)
     for event in provider.stream(system=SUMMARY_PROMPT, history=[Turn("user", prompt)], tools=[],
@@ -54,18 +54,25 @@ def _summarise_with_model(thread: Thread, new: Sequence[Message], provider: Prov
 
 def ensure_summary(thread: Thread, dropped: Sequence[Message], provider: Provider, model: str,
                    *, max_tokens: int) -> str:
-    """Return a summary covering every dropped message, extending the stored one if needed."""
+    """Return a summary covering every dropped message, extending the stored one if needed.
+
+    `dropped` is the start of one branch of the thread. The stored summary goes on with it only
+    if it was made on the same branch (the message it runs through is among `dropped`); one made
+    on another version of the conversation is made again, so no other version leaks in.
+    """
     through = thread.history_summary_through
-    new = [m for m in dropped if through is None or m.created_at > through]
-    if not new and thread.history_summary:
-        return thread.history_summary
+    covered = next((i for i, m in enumerate(dropped) if m.created_at == through), None)
+    previous = thread.history_summary if covered is not None else None
+    new = list(dropped[covered + 1:]) if covered is not None else list(dropped)
+    if not new and previous:
+        return previous
     summary = ""
     if provider.name != "offline":
         try:
-            summary = _summarise_with_model(thread, new, provider, model, max_tokens)
+            summary = _summarise_with_model(thread, previous, new, provider, model, max_tokens)
         except ProviderError as error:
             log.info("summary not generated", extra={"thread_id": thread.id, "kind": error.kind})
-    thread.history_summary = summary or extractive_summary(thread.history_summary, new)
+    thread.history_summary = summary or extractive_summary(previous, new)
     thread.history_summary_through = dropped[-1].created_at
     db.session.commit()
     return thread.history_summary

@@ -8,8 +8,9 @@ import re
 from ..edges import clean_text
 from ..extensions import db
 from ..llm.base import Message as Turn, Provider, ProviderError, TextDelta, Usage
-from ..models import Message, Thread, visible_messages
+from ..models import Message, Thread
 from . import usage
+from .branches import load, selected_branch
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,8 @@ def _clean(title: str) -> str:
 
 
 def _first_messages(thread: Thread) -> list[Message]:
-    return list(db.session.scalars(
-        visible_messages(thread.id)
-        .order_by(Message.created_at).limit(12)
-    ))
+    """The start of the conversation the thread shows."""
+    return load(selected_branch(thread).ids[:12])
 
 
 def _ask_model(thread: Thread, provider: Provider, model: str, messages: list[Message]) -> str:

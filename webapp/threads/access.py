@@ -38,3 +38,12 @@ def get_owned_message_or_404(message_id: str) -> Message:
     if message is None:
         abort(404)
     return message
+
+
+def get_thread_message_or_404(thread_id: str, message_id: str) -> Message:
+    """Return a message of the current user's thread `thread_id`, or abort with 404: an id from
+    another thread (or another user's) never acts on anything."""
+    message = get_owned_message_or_404(message_id)
+    if message.thread_id != thread_id:
+        abort(404)
+    return message

@@ -10,6 +10,7 @@ from flask_login import login_required
 
 from ..assistant.skills import all_skills
 from ..chat import service as chat
+from ..chat.branches import selected_branch
 from ..chat.lease import held
 from ..chat.sse import Checkpoint, StreamViews, relay
 from ..chat.titles import title_due
@@ -18,9 +19,9 @@ from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Message, Thread
 from ..ratelimits import chat_posts
-from .access import get_owned_message_or_404, get_owned_or_404
+from .access import get_owned_message_or_404, get_owned_or_404, get_thread_message_or_404
 from .blueprint import bp
-from .page import chat_documents, conversation_context, last_ids, message_cost, thread_page_context
+from .page import chat_documents, conversation_context, message_cost, message_marks, thread_page_context
 
 PAGE_SIZE = 50
 
@@ -95,36 +96,48 @@ def post_message(thread_id: str) -> Response:
     return Response(render_template("threads/_exchange.html", thread=thread, messages=[question, reply]))
 
 
-@bp.post("/threads/<thread_id>/regenerate")
+@bp.post("/threads/<thread_id>/messages/<message_id>/regenerate")
 @login_required
 @chat_posts
-def regenerate(thread_id: str) -> Response:
-    """Write the last reply again (also retries a failed or interrupted one)."""
-    thread = get_owned_or_404(thread_id)
+def regenerate(thread_id: str, message_id: str) -> Response:
+    """Write a reply again as a new version beside it (also retries a failed or interrupted one)."""
+    message = get_thread_message_or_404(thread_id, message_id)
     try:
-        chat.regenerate(thread, chat_settings())
+        chat.regenerate(message, chat_settings())
     except chat.ChatError as error:
-        return _error_response(thread, error, "")
-    return _conversation_response(thread)
+        return _error_response(message.thread, error, "")
+    return _conversation_response(message.thread)
 
 
-@bp.post("/threads/<thread_id>/edit")
+@bp.post("/threads/<thread_id>/messages/<message_id>/edit")
 @login_required
 @chat_posts
-def edit_last(thread_id: str) -> Response:
-    """Change the last message and answer it again."""
-    thread = get_owned_or_404(thread_id)
+def edit_message(thread_id: str, message_id: str) -> Response:
+    """Send a new version of one of the user's messages and answer it; the earlier one stays a version."""
+    message = get_thread_message_or_404(thread_id, message_id)
     text = request.form.get("content", "")
     try:
-        chat.edit_last(thread, text, chat_settings())
+        chat.edit(message, text, chat_settings())
     except chat.ChatError as error:
-        return _error_response(thread, error, text)
-    return _conversation_response(thread)
+        return _error_response(message.thread, error, text)
+    return _conversation_response(message.thread)
 
 
-def _conversation_response(thread: Thread) -> Response:
+@bp.post("/threads/<thread_id>/messages/<message_id>/select")
+@login_required
+def select_version(thread_id: str, message_id: str) -> Response:
+    """Show another version of a message, and the conversation that follows it."""
+    message = get_thread_message_or_404(thread_id, message_id)
+    try:
+        chat.select_version(message)
+    except chat.ChatError as error:
+        abort(Response(error.message, status=error.status))
+    return _conversation_response(message.thread, anchor=message.id)
+
+
+def _conversation_response(thread: Thread, *, anchor: str | None = None) -> Response:
     if not is_htmx():
-        return redirect(url_for("threads.show", thread_id=thread.id), 303)
+        return redirect(url_for("threads.show", thread_id=thread.id, _anchor=anchor and f"message-{anchor}"), 303)
     context = conversation_context(thread, limit=PAGE_SIZE)
     return Response(render_template("threads/_conversation.html", thread=thread, **context))
 
@@ -192,7 +205,7 @@ def _bubble(message: Message, *, title_poll: bool = False) -> str:
     """One message as the thread page shows it; `title_poll` asks for the new title in a moment."""
     thread = message.thread
     return render_template("threads/_message.html", message=message, thread=thread, title_poll=title_poll,
-                           title_poll_delay=TITLE_POLL_SECONDS, **last_ids(thread))
+                           title_poll_delay=TITLE_POLL_SECONDS, **message_marks(selected_branch(thread), [message]))
 
 
 def _stream_views(message_id: str) -> StreamViews:

@@ -8,13 +8,13 @@ from typing import Any
 
 from ..artifacts.service import thread_artifacts
 from ..assistant.skills import all_skills
+from ..chat import branches
 from ..chat import service as chat
 from ..chat.usage import thread_totals
 from ..documents.service import list_documents
-from ..extensions import db
 from ..llm.base import Usage
 from ..llm.pricing import cost_of
-from ..models import CONVERSATION_MODES, Document, Message, ModeChange, Thread, visible_messages
+from ..models import CONVERSATION_MODES, Document, Message, ModeChange, Thread
 
 MODE_LABELS = {"meeting": "Meeting", "refinement": "Refinement"}
 MODE_HINTS = {
@@ -23,27 +23,26 @@ MODE_HINTS = {
 }
 
 
-def last_ids(thread: Thread) -> dict[str, str | None]:
-    """The ids of the messages that carry Edit and Regenerate: the same ones those actions change."""
-    question, answer = chat.last_exchange(thread)
-    return {"last_user_id": question.id if question else None, "last_reply_id": answer.id if answer else None}
+def message_marks(branch: branches.Branch, messages: list[Message]) -> dict[str, Any]:
+    """What the bubbles of `messages` need from their branch: each one's version switch, and
+    which message is the last one shown (it alone offers Continue and answer choices)."""
+    return {"versions": branch.versions(messages), "last_id": branch.last_id}
 
 
 def conversation_context(thread: Thread, *, before: str | None = None, limit: int = 50) -> dict[str, Any]:
-    """The newest `limit` messages (before the message `before`, if given), oldest first,
-    with the mode changes that happened between them."""
-    query = visible_messages(thread.id)
-    if before:
-        anchor = db.session.get(Message, before)
-        if anchor is not None and anchor.thread_id == thread.id:
-            query = query.where(Message.created_at < anchor.created_at)
-    newest = list(db.session.scalars(query.order_by(Message.created_at.desc()).limit(limit + 1)))
-    messages = list(reversed(newest[:limit]))
+    """The newest `limit` messages of the branch shown (before the message `before`, if given),
+    oldest first, with the mode changes that happened between them."""
+    branch = branches.selected_branch(thread)
+    ids = branch.ids
+    if before and before in branch:
+        ids = ids[:ids.index(before)]
+    newest = branches.load(ids[-(limit + 1):])
+    messages = newest[-limit:]
     # The message just before this page, if any: a change before it belongs to an earlier page.
-    previous = newest[limit].created_at if len(newest) > limit else None
+    previous = newest[0].created_at if len(ids) > limit else None
     notes_before, trailing_notes = _place_mode_notes(thread, messages, previous, newest_page=before is None)
-    return {"messages": messages, "has_earlier": len(newest) > limit, "notes_before": notes_before,
-            "trailing_notes": trailing_notes, **last_ids(thread)}
+    return {"messages": messages, "has_earlier": len(ids) > limit, "notes_before": notes_before,
+            "trailing_notes": trailing_notes, **message_marks(branch, messages)}
 
 
 def _place_mode_notes(thread: Thread, messages: list[Message], previous: datetime | None, *,

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..auth.audit import audit
+from ..chat.branches import selected_path
 from ..htmx import redirect_client, render, targets
 from ..llm.registry import UnknownProvider
 from ..models import Thread, utcnow
@@ -325,7 +326,7 @@ def search() -> Response:
 def export_markdown(thread_id: str) -> Response:
     """Download a chat as Markdown."""
     thread = get_owned_or_404(thread_id)
-    text = export.as_markdown(thread, service.ordered_messages(thread), project_name=_project_name(thread), now=utcnow())
+    text = export.as_markdown(thread, selected_path(thread), project_name=_project_name(thread), now=utcnow())
     return _download(text, export.filename(thread, "md"), "text/markdown")
 
 
@@ -334,7 +335,7 @@ def export_markdown(thread_id: str) -> Response:
 def export_json(thread_id: str) -> Response:
     """Download a chat as JSON."""
     thread = get_owned_or_404(thread_id)
-    text = export.as_json(thread, service.ordered_messages(thread), project_name=_project_name(thread), now=utcnow())
+    text = export.as_json(thread, selected_path(thread), project_name=_project_name(thread), now=utcnow())
     return _download(text, export.filename(thread, "json"), "application/json")
 
 

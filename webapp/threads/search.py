@@ -1,6 +1,8 @@
 """Search the user's chats: titles by LIKE, message text through the full-text module.
 
 PostgreSQL ranks only the newest PG_RANKED_CANDIDATES matching messages, where SQLite ranks them all.
+Only the messages their chats show are found: another version of a reply or a question (see
+chat/branches.py) is not, since opening it would show something else.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ import sqlalchemy as sa
 from markupsafe import Markup
 
 from .. import fulltext
+from ..chat.branches import selected_ids
 from ..extensions import db
 from ..models import Message, Thread
 from .service import like_pattern
 
 TITLE_LIMIT = 20
 MESSAGE_LIMIT = 50
+# Matches asked of the index for each hit shown: some are versions their chats do not show.
+OVERFETCH = 3
 # PostgreSQL ranks only this many of the newest matching messages.
 PG_RANKED_CANDIDATES = 500
 QUERY_MAX = 200
@@ -84,10 +89,11 @@ def search_messages(user_id: str, query: str, *, limit: int = MESSAGE_LIMIT) -> 
         .where(Thread.user_id == user_id, Message.deleted_at.is_(None), Message.status != _STREAMING)
     )
     matches = fulltext.best_matches(
-        statement, MESSAGES, fulltext.query_terms(query), limit=limit,
+        statement, MESSAGES, fulltext.query_terms(query), limit=limit * OVERFETCH,
         newest_first=Message.created_at, candidates=PG_RANKED_CANDIDATES,
     )
-    return [_hit(match) for match in matches]
+    shown = selected_ids({match.row.thread_id for match in matches})
+    return [_hit(match) for match in matches if match.row.id in shown][:limit]
 
 
 def _hit(match: fulltext.Match) -> MessageHit:

@@ -11,7 +11,7 @@ from sqlalchemy import orm
 
 from ..extensions import db
 from ..llm.specs import MODEL_NAME_MAX, PROVIDER_NAMES
-from ..models import CONVERSATION_MODES, Message, Project, Thread, User, utcnow, visible_messages
+from ..models import CONVERSATION_MODES, Message, Project, Thread, User, utcnow
 
 PAGE_SIZE = 25
 PROJECT_LIST_LIMIT = 50
@@ -263,12 +263,6 @@ def project_options(user_id: str) -> list[tuple[str, str]]:
 def recent_projects(user_id: str, *, limit: int = 3) -> list[Project]:
     statement = sa.select(Project).where(Project.user_id == user_id)
     statement = statement.order_by(Project.last_activity_at.desc(), Project.id).limit(limit)
-    return list(db.session.scalars(statement))
-
-
-def ordered_messages(thread: Thread) -> list[Message]:
-    """The thread's messages in order, without the deleted ones."""
-    statement = visible_messages(thread.id).order_by(Message.created_at, Message.id)
     return list(db.session.scalars(statement))
 
 
