@@ -149,7 +149,9 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "LLM_MAX_RETRIES": _env_int("LLM_MAX_RETRIES", 2),
         # A reply mostly waits on its provider; fewer runners than stream threads (WEB_THREADS)
         # would queue replies behind each other while their streams sit open.
-        "CHAT_WORKERS": _env_int("CHAT_WORKERS", 128),
+        # Greenlets under the gevent worker: a reply waiting on its provider costs a few kilobytes.
+        "CHAT_WORKERS": _env_int("CHAT_WORKERS", 1000),
+        "MAX_STREAMS_PER_USER": _env_int("MAX_STREAMS_PER_USER", 8),
         # Same variable gunicorn.conf.py reads: with one process, a reply nobody runs has died.
         "WEB_WORKERS": _env_int("WEB_WORKERS", 1),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
