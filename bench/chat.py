@@ -63,7 +63,8 @@ LOAD_TOKENS = 100
 LOAD_DELAY_MS = 50
 # The load's replies start over this many seconds (people do not press Send in the same millisecond).
 LOAD_RAMP = 0.5
-LOAD_USERS = 5
+# Four replies (and streams) per user: within MAX_STREAMS_PER_USER, so no stream falls back to polling.
+LOAD_USERS = 25
 LOAD_TIMEOUT = LOAD_TOKENS * LOAD_DELAY_MS / 1000 + 60
 PAGE_MESSAGES = 1_000
 LIST_THREADS = 10_000
