@@ -108,7 +108,10 @@ def engine_options(database_url: str) -> dict[str, Any]:
         in_memory = database_url.rstrip("/") in ("sqlite:", "sqlite:/") or ":memory:" in database_url
         return {} if in_memory else {"pool_size": 20, "max_overflow": 60}
     # A server that does not answer must not hold a request (or a health check) for minutes.
-    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+    # Under gevent a connection is held across waits, while a thousand streams take their turns:
+    # a pool of 15 (SQLAlchemy's default) left replies waiting seconds for one. Two processes of 40
+    # stay within PostgreSQL's default max_connections (100).
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 30, "connect_args": {"connect_timeout": 5}}
 
 
 def load_secret_key(instance_path: Path) -> str:
