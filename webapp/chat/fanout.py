@@ -94,8 +94,10 @@ class Fanout:
         follower = self._follower(key, after, seen)
         if follower is None:
             return None
-        if after < follower.start:
-            return self._direct(key, after)  # a tab further back than this process has read
+        if after < follower.start:  # a tab further back than this process has read
+            backlog = self._direct(key, after)
+            if backlog:
+                return backlog
         with follower.changed:
             follower.read_at = time.monotonic()
             if not follower.after(after) and not follower.failed:
@@ -128,11 +130,9 @@ class Fanout:
             raise Failed(str(error)) from error
 
     def forget(self, key: str) -> None:
-        """The reply starts again (it is continued): its events so far are no longer its stream's."""
+        """The reply starts again (it is continued): its next reader follows it afresh."""
         with self._lock:
-            follower = self._followers.pop(key, None)
-        if follower is not None:
-            follower.fail()
+            self._followers.pop(key, None)
 
     def _wake(self) -> None:
         # The loop may be waiting on the keys it had: a new one joins at once.
