@@ -156,8 +156,10 @@ class RedisBroker:
         self._outages: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
         self._down_until = 0.0
         from .fanout import Fanout
+        from .publishing import Publisher
 
         self._fanout = Fanout(self._reader, self._errors)
+        self._publisher = Publisher(self._redis, self._errors)
 
     def _call(self, operation: Callable[[], T]) -> T:
         if time.monotonic() < self._down_until:
@@ -190,7 +192,8 @@ class RedisBroker:
 
     def publish(self, message_id: str, event: StreamEvent) -> None:
         fields = {"kind": event.kind, "data": event.data}
-        self._call(lambda: self._redis.xadd(self._key(message_id), fields, id=f"0-{event.seq}"))
+        # Sent with the events of the other replies ready at the same moment (see publishing.py).
+        self._call(lambda: self._publisher.xadd(self._key(message_id), fields, f"0-{event.seq}"))
 
     def read(self, message_id: str, after: int, timeout: float) -> Sequence[StreamEvent] | None:
         # Every stream of this process shares one XREAD (see fanout.py).

@@ -149,3 +149,36 @@ def test_a_reader_further_back_than_the_others_gets_its_backlog() -> None:
     _publish(broker, message_id, "a", "b", "c")
     assert [e.data for e in broker.read(message_id, 2, timeout=0.1)] == ["c"]
     assert [e.data for e in broker.read(message_id, 0, timeout=0.1)] == ["a", "b", "c"]
+
+
+def test_events_published_at_once_by_many_replies_are_all_stored_in_order() -> None:
+    broker = _redis_or_skip()
+    message_ids = [f"m-{uuid.uuid4()}" for _ in range(30)]
+    for message_id in message_ids:
+        broker.open(message_id)
+
+    def write(message_id: str) -> None:
+        for n in range(20):
+            broker.publish(message_id, StreamEvent(n + 1, "delta", f"{message_id}:{n}"))
+
+    writers = [threading.Thread(target=write, args=(message_id,)) for message_id in message_ids]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(10)
+    for message_id in message_ids:
+        assert [e.data for e in RedisBroker(REDIS_URL).read(message_id, 0, timeout=0.1)] == [
+            f"{message_id}:{n}" for n in range(20)]
+
+
+def test_an_event_redis_refuses_fails_alone() -> None:
+    from webapp.chat.broker import BrokerUnavailable
+
+    broker = _redis_or_skip()
+    message_id = f"m-{uuid.uuid4()}"
+    broker.open(message_id)
+    _publish(broker, message_id, "a", "b")
+    with pytest.raises(BrokerUnavailable):
+        broker.publish(message_id, StreamEvent(2, "delta", "again"))  # its number is taken
+    _publish(broker, message_id, "c", start=3)
+    assert [e.data for e in broker.read(message_id, 0, timeout=0.1)] == ["a", "b", "c"]
