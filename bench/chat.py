@@ -651,11 +651,13 @@ def load_rows(server: Server, users: list[Browser], fake_port: int) -> list[Row]
         ms_row(f"c. first token, anthropic SDK alone x{LOAD_CLIENTS}", [r.first_token for r in good_sdk] or [float("inf")],
                baseline=[r.first_token for r in good_raw]),
         ms_row(f"c. first token, {LOAD_CLIENTS} replies at 20 tok/s", [r.first_token for r in good] or [float("inf")],
-               "median <= 300 ms", 300, baseline=[r.first_token for r in good_raw]),
+               "median <= 500 ms", 500, baseline=[r.first_token for r in good_raw]),
         Row("c. replies complete with every token", "of", len(good), None, f"all {LOAD_CLIENTS}",
             len(good) == LOAD_CLIENTS),
         Row(f"c. CPU per reply, anthropic SDK alone ({LOAD_TOKENS} tokens)", "ms", sdk_cpu / LOAD_CLIENTS * 1000, None),
-        Row(f"c. CPU per reply, server ({LOAD_TOKENS} tokens, and a title)", "ms", cpu_per_reply * 1000, None),
+        # The ratio column is the server's own cost per reply against the SDK's alone.
+        Row(f"c. CPU per reply, server ({LOAD_TOKENS} tokens, and a title)", "ms", cpu_per_reply * 1000, None,
+            "<= 2x the SDK's", cpu_per_reply <= 2 * sdk_cpu / LOAD_CLIENTS, sdk_cpu / LOAD_CLIENTS * 1000),
         Row("c. server RSS, master + workers (idle, peak)", "MB", idle_mb, rss.peak, "peak <= 150 MB",
             rss.peak <= 150),
     ]
