@@ -67,7 +67,7 @@ class Publisher:
 
     def _finish(self, batch: list[_Entry], errors: list[Exception | None]) -> None:
         with self._changed:
-            for entry, error in zip(batch, errors):
+            for entry, error in zip(batch, errors, strict=True):
                 entry.done, entry.error = True, error
             self._changed.notify_all()
 
