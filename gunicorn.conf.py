@@ -27,8 +27,8 @@ control_socket_disable = True
 
 
 def _limit_malloc_arenas(count: int = 2) -> None:
-    # glibc gives each thread that allocates its own arena (up to 8 per core); with a hundred
-    # reply threads that is tens of megabytes of mostly idle memory. Forked workers inherit it.
+    # glibc gives each thread that allocates its own arena (up to 8 per core), and idle arenas
+    # keep their memory: gevent resolves host names in a pool of threads. Forked workers inherit it.
     import ctypes
     import ctypes.util
 

@@ -151,9 +151,9 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "LLM_CONNECT_TIMEOUT": _env_float("LLM_CONNECT_TIMEOUT", 10.0),
         "LLM_READ_TIMEOUT": _env_float("LLM_READ_TIMEOUT", 120.0),
         "LLM_MAX_RETRIES": _env_int("LLM_MAX_RETRIES", 2),
-        # A reply mostly waits on its provider; fewer runners than stream threads (WEB_THREADS)
-        # would queue replies behind each other while their streams sit open.
-        # Greenlets under the gevent worker: a reply waiting on its provider costs a few kilobytes.
+        # A reply mostly waits on its provider; too few runners would queue replies behind each
+        # other while their streams sit open. Under the gevent worker each is a greenlet of a few
+        # kilobytes, so a process runs as many as its open streams can watch.
         "CHAT_WORKERS": _env_int("CHAT_WORKERS", 1000),
         "MAX_STREAMS_PER_USER": _env_int("MAX_STREAMS_PER_USER", 8),
         # Same variable gunicorn.conf.py reads: with one process, a reply nobody runs has died.
