@@ -11,9 +11,12 @@ if workers > 1 and not os.environ.get("REDIS_URL"):
     # here would load it into the master process too).
     sys.exit(f"BA Assistant will not start: WEB_WORKERS is {workers} but REDIS_URL is not set. Several "
              "processes share replies' streams through Redis: set REDIS_URL, or run one process (WEB_WORKERS=1).")
-worker_class = "gthread"
-# Every open reply stream holds a thread for its lifetime.
-threads = int(os.environ.get("WEB_THREADS", "128"))
+# gevent: each request, open reply stream and reply runner is a greenlet, so an open stream costs
+# a few kilobytes, not a thread (README, "Serving model"). The worker patches the standard library
+# before it loads the app; psycopg, redis-py and the SDKs' HTTP client then wait cooperatively.
+worker_class = "gevent"
+# Requests and open streams one process holds at once.
+worker_connections = int(os.environ.get("WEB_CONNECTIONS", "4000"))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
@@ -24,8 +27,8 @@ control_socket_disable = True
 
 
 def _limit_malloc_arenas(count: int = 2) -> None:
-    # glibc gives each thread that allocates its own arena (up to 8 per core); with a hundred
-    # reply threads that is tens of megabytes of mostly idle memory. Forked workers inherit it.
+    # glibc gives each thread that allocates its own arena (up to 8 per core), and idle arenas
+    # keep their memory: gevent resolves host names in a pool of threads. Forked workers inherit it.
     import ctypes
     import ctypes.util
 

@@ -188,6 +188,7 @@ class Deployment:
     port: int  # where clients connect: the one master, or the proxy
     masters: list[int]
     proxy_pid: int | None = None
+    redis_pid: int | None = None
 
 
 def free_port() -> int:
@@ -197,8 +198,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def redis_server(workdir: Path) -> Iterator[str]:
-    """A Redis of the run's own, on a free port, gone with the run."""
+def redis_server(workdir: Path) -> Iterator[tuple[str, int]]:
+    """A Redis of the run's own, on a free port, gone with the run: its URL and process id."""
     port = free_port()
     process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                 "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL)
@@ -209,7 +210,7 @@ def redis_server(workdir: Path) -> Iterator[str]:
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -247,12 +248,12 @@ def gunicorn(env: dict[str, str], config: str, workdir: Path, name: str) -> Iter
 @contextmanager
 def deploy(setup: Setup, fake_url: str, workdir: Path, config: str, extra: dict[str, str]) -> Iterator[Deployment]:
     with ExitStack() as stack:
-        redis_url = None
+        redis_url, redis_pid = None, None
         if setup.database == "postgres":
             from tests.databases import fresh_postgres_database
 
             database_url = stack.enter_context(fresh_postgres_database())
-            redis_url = stack.enter_context(redis_server(workdir))
+            redis_url, redis_pid = stack.enter_context(redis_server(workdir))
         else:
             database_url = f"sqlite:///{Path(tempfile.mkdtemp(dir=workdir)) / 'bench.db'}"  # fresh for each run
         env = server_env(fake_url, database_url, redis_url, setup.workers, extra)
@@ -260,10 +261,10 @@ def deploy(setup: Setup, fake_url: str, workdir: Path, config: str, extra: dict[
                        capture_output=True, timeout=180)
         masters = [stack.enter_context(gunicorn(env, config, workdir, f"{setup.name}-{n}")) for n in range(setup.hosts)]
         if setup.hosts == 1:
-            yield Deployment(masters[0][0], [pid for _, pid in masters])
+            yield Deployment(masters[0][0], [pid for _, pid in masters], redis_pid=redis_pid)
             return
         proxy_port, proxy_pid = stack.enter_context(child(_serve_proxy, [port for port, _ in masters]))
-        yield Deployment(proxy_port, [pid for _, pid in masters], proxy_pid)
+        yield Deployment(proxy_port, [pid for _, pid in masters], proxy_pid, redis_pid)
 
 
 # -- processes: CPU and memory ----------------------------------------------------------------
@@ -283,6 +284,10 @@ def processes(deployment: Deployment) -> dict[str, int]:
             named[f"{prefix}worker {n}"] = worker
     if deployment.proxy_pid:
         named["round-robin proxy"] = deployment.proxy_pid
+    if deployment.redis_pid:
+        named["redis-server"] = deployment.redis_pid
+    # The bench's own share of the machine's two cores: what the servers could not have.
+    named["bench: clients (this process)"] = os.getpid()
     return named
 
 
@@ -554,13 +559,16 @@ def raw_baseline(fake_port: int, count: int) -> list[Any]:
 
 
 def run_setup(setup: Setup, load: Load, fake_url: str, workdir: Path, config: str,
-              extra: dict[str, str]) -> Outcome:
+              extra: dict[str, str], fake_pid: int | None = None) -> Outcome:
     fake_port = int(fake_url.rsplit(":", 1)[1])
     with deploy(setup, fake_url, workdir, config, extra) as deployment:
         active = make_users(deployment.port, load.users, bench_model(TOKENS, DELAY_MS), f"{setup.name}-a")
         idle = make_users(deployment.port, load.idle_users, IDLE_MODEL, f"{setup.name}-i")
         raw = raw_baseline(fake_port, load.users)
-        outcome = asyncio.run(run_load(deployment.port, processes(deployment), active, idle))
+        named = processes(deployment)
+        if fake_pid:
+            named["bench: fake provider"] = fake_pid
+        outcome = asyncio.run(run_load(deployment.port, named, active, idle))
     outcome.raw = raw
     outcome.failures += server_errors(workdir, setup.name)
     return outcome
@@ -654,11 +662,11 @@ def main() -> None:
     began = time.monotonic()
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-load-")))
-        fake_url, _ = stack.enter_context(child(_serve_fake))
+        fake_url, fake_pid = stack.enter_context(child(_serve_fake))
         for name in args.setups.split(","):
             for config in configs:
                 setup = SETUPS[name]
-                outcome = run_setup(setup, load, fake_url, workdir, config, extra)
+                outcome = run_setup(setup, load, fake_url, workdir, config, extra, fake_pid)
                 title = (f"{setup.title}: {load.users} users at 20 tok/s ({TOKENS} tokens), "
                          f"{load.users * (1 + sum(EXTRA_TABS) / len(EXTRA_TABS)):.0f} receiving + "
                          f"{load.idle_streams} idle streams; {config} {' '.join(args.env)}")

@@ -119,9 +119,11 @@ def configure_sso(app: Flask) -> None:
 def configure_chat(app: Flask) -> None:
     from .chat.broker import build_broker
     from .chat.runner import ReplyRunner
+    from .chat.streams import build_counter
 
     broker = build_broker(app.config["REDIS_URL"])
     app.extensions["chat.broker"] = broker
+    app.extensions["chat.streams"] = build_counter(app.config["REDIS_URL"], app.config["MAX_STREAMS_PER_USER"])
     app.extensions["chat.runner"] = ReplyRunner(app, broker, workers=app.config["CHAT_WORKERS"])
 
 

@@ -102,12 +102,16 @@ def engine_options(database_url: str) -> dict[str, Any]:
     # A database server can drop idle connections (restarts, proxies); a SQLite file cannot,
     # and pinging it before every checkout would only cost time on the reply path. A SQLite
     # connection costs no server anything, and one may wait its turn to write for a while: a
-    # pool as large as the requests and replies in flight keeps the others from waiting on it.
+    # pool as large as the requests and replies in flight keeps the others from waiting on it,
+    # and keeping them saves opening one (and its pragmas) for each reply's end in a burst.
     if database_url.startswith("sqlite"):
         in_memory = database_url.rstrip("/") in ("sqlite:", "sqlite:/") or ":memory:" in database_url
-        return {} if in_memory else {"pool_size": 5, "max_overflow": 35}
+        return {} if in_memory else {"pool_size": 20, "max_overflow": 60}
     # A server that does not answer must not hold a request (or a health check) for minutes.
-    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+    # Under gevent a connection is held across waits, while a thousand streams take their turns:
+    # a pool of 15 (SQLAlchemy's default) left replies waiting seconds for one. Two processes of 40
+    # stay within PostgreSQL's default max_connections (100).
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 30, "connect_args": {"connect_timeout": 5}}
 
 
 def load_secret_key(instance_path: Path) -> str:
@@ -147,9 +151,11 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "LLM_CONNECT_TIMEOUT": _env_float("LLM_CONNECT_TIMEOUT", 10.0),
         "LLM_READ_TIMEOUT": _env_float("LLM_READ_TIMEOUT", 120.0),
         "LLM_MAX_RETRIES": _env_int("LLM_MAX_RETRIES", 2),
-        # A reply mostly waits on its provider; fewer runners than stream threads (WEB_THREADS)
-        # would queue replies behind each other while their streams sit open.
-        "CHAT_WORKERS": _env_int("CHAT_WORKERS", 128),
+        # A reply mostly waits on its provider; too few runners would queue replies behind each
+        # other while their streams sit open. Under the gevent worker each is a greenlet of a few
+        # kilobytes, so a process runs as many as its open streams can watch.
+        "CHAT_WORKERS": _env_int("CHAT_WORKERS", 1000),
+        "MAX_STREAMS_PER_USER": _env_int("MAX_STREAMS_PER_USER", 8),
         # Same variable gunicorn.conf.py reads: with one process, a reply nobody runs has died.
         "WEB_WORKERS": _env_int("WEB_WORKERS", 1),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),

@@ -155,6 +155,11 @@ class RedisBroker:
         self._errors: tuple[type[Exception], ...] = (redis.RedisError,)
         self._outages: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
         self._down_until = 0.0
+        from .fanout import Fanout
+        from .publishing import Publisher
+
+        self._fanout = Fanout(self._reader, self._errors)
+        self._publisher = Publisher(self._redis, self._errors)
 
     def _call(self, operation: Callable[[], T]) -> T:
         if time.monotonic() < self._down_until:
@@ -176,6 +181,8 @@ class RedisBroker:
 
     def open(self, message_id: str) -> None:
         # An empty marker entry would shift sequence numbers; a separate key says "seen".
+        self._fanout.forget(self._key(message_id))
+
         def run() -> None:
             with self._redis.pipeline() as pipe:
                 pipe.delete(self._key(message_id), self._stop_key(message_id))
@@ -185,17 +192,23 @@ class RedisBroker:
 
     def publish(self, message_id: str, event: StreamEvent) -> None:
         fields = {"kind": event.kind, "data": event.data}
-        self._call(lambda: self._redis.xadd(self._key(message_id), fields, id=f"0-{event.seq}"))
+        # Sent with the events of the other replies ready at the same moment (see publishing.py).
+        self._call(lambda: self._publisher.xadd(self._key(message_id), fields, f"0-{event.seq}"))
 
     def read(self, message_id: str, after: int, timeout: float) -> Sequence[StreamEvent] | None:
+        # Every stream of this process shares one XREAD (see fanout.py).
+        from .fanout import Failed
+
         key = self._key(message_id)
-        block_ms = max(1, int(min(timeout, MAX_READ_SECONDS) * 1000))
-        response = self._call(lambda: self._reader.xread({key: f"0-{after}"}, block=block_ms))
-        if not response:
-            seen = self._call(lambda: self._redis.exists(f"ba:open:{message_id}", key))
-            return [] if seen else None
-        return [StreamEvent(int(entry_id.split("-")[1]), fields["kind"], fields["data"])
-                for _, entries in response for entry_id, fields in entries]
+
+        def seen() -> bool:
+            return bool(self._call(lambda: self._redis.exists(f"ba:open:{message_id}", key)))
+
+        try:
+            return self._call(lambda: self._fanout.read(key, after, min(timeout, MAX_READ_SECONDS), seen))
+        except Failed as error:
+            self._down_until = time.monotonic() + COOL_DOWN_SECONDS
+            raise BrokerUnavailable(str(error)) from error
 
     def request_stop(self, message_id: str) -> None:
         self._call(lambda: self._redis.set(self._stop_key(message_id), "1", ex=3600))

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from .broker import Broker, BrokerUnavailable, StreamEvent
+from .streams import CHECK_SECONDS, StreamSlot
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class StreamViews:
     activity: Callable[[str], str]
     replacement: Callable[[str], str]
     checkpoint: Callable[[], Checkpoint]
+    # The bubble that follows the reply by asking for it now and then (its stream was closed).
+    following_bubble: Callable[[], str]
 
 
 def _render(event: StreamEvent, views: StreamViews) -> str:
@@ -64,25 +67,51 @@ def _render(event: StreamEvent, views: StreamViews) -> str:
     return sse(views.final_bubble(), event="done", event_id=event.seq)
 
 
-def relay(broker: Broker, message_id: str, after: int, views: StreamViews,
+class Superseded(Exception):
+    """A newer stream of the user's has taken this one's place."""
+
+
+def relay(broker: Broker, message_id: str, after: int, views: StreamViews, slot: StreamSlot,
           *, heartbeat: float = HEARTBEAT_SECONDS) -> Iterator[str]:
     """Send what exists after `after`, then each new event, then `done`.
 
     Without the broker (it never saw the reply, Redis is down or lost events), the stream
     follows the checkpoints in the database instead; without the database for a while, it
-    waits for it.
+    waits for it. Closed by a newer stream of the user's (past MAX_STREAMS_PER_USER), it ends
+    with a `fallback` event whose bubble follows the reply without a stream.
     """
-    yield "retry: 1000\n\n"
-    quiet_since = time.monotonic()
+    try:
+        yield "retry: 1000\n\n"
+        yield from _relay(broker, message_id, after, views, slot, heartbeat)
+    except Superseded:
+        yield from _fallback(views)
+    finally:
+        slot.release()
+
+
+def _relay(broker: Broker, message_id: str, after: int, views: StreamViews, slot: StreamSlot,
+           heartbeat: float) -> Iterator[str]:
+    quiet_since = lease_checked = time.monotonic()
+    # A quiet stream wakes this often to look at its slot, and at the reply's lease less often.
+    lease_every = min(heartbeat, LEASE_CHECK_SECONDS)
+    wait = min(lease_every, CHECK_SECONDS)
     while True:
+        if slot.superseded():
+            raise Superseded
+        asked = time.monotonic()
         try:
-            events = broker.read(message_id, after, timeout=min(heartbeat, LEASE_CHECK_SECONDS))
+            events = broker.read(message_id, after, timeout=wait)
         except BrokerUnavailable:
             events = None
         if events is None or _missing(events, after):
-            yield from _follow_checkpoints(after, views, heartbeat)
+            yield from _follow_checkpoints(after, views, heartbeat, slot)
             return
         if not events:
+            # An empty answer before the wait was over: the channel is closed, the reply has ended.
+            now = time.monotonic()
+            if now - asked >= wait and now - lease_checked < lease_every:
+                continue
+            lease_checked = now
             point = _checkpoint(views)
             if point is not None and not point.streaming:
                 yield from _final(views)
@@ -124,10 +153,21 @@ def _final(views: StreamViews) -> Iterator[str]:
     yield sse(bubble, event="done")
 
 
-def _follow_checkpoints(after: int, views: StreamViews, heartbeat: float) -> Iterator[str]:
+def _fallback(views: StreamViews) -> Iterator[str]:
+    try:
+        bubble = views.following_bubble()
+    except sa.exc.SQLAlchemyError:
+        log.info("stream closed without its fallback bubble; the client will ask again")
+        return
+    yield sse(bubble, event="fallback")
+
+
+def _follow_checkpoints(after: int, views: StreamViews, heartbeat: float, slot: StreamSlot) -> Iterator[str]:
     """Without the broker's events (another process runs the reply), follow the saved text."""
     last_write = time.monotonic()
     while True:
+        if slot.superseded():
+            raise Superseded
         point = _checkpoint(views)
         if point is not None and not point.streaming:
             yield from _final(views)

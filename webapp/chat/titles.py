@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+from ..database import commit_without_expiring
 from ..edges import clean_text
 from ..extensions import db
 from ..llm.base import Message as Turn, Provider, ProviderError, TextDelta, Usage
@@ -75,6 +76,9 @@ def refresh_title(thread: Thread, provider: Provider, model: str | None) -> None
     if not _due(thread, messages):
         return
     first_user = next((m.content for m in messages if m.role == "user"), "")
+    # The model takes a while: its wait must not hold a database connection (a hundred replies
+    # ending together would hold a hundred).
+    commit_without_expiring()
     if provider.name == "offline":
         title = thread.title or derive_title(first_user)
     else:

@@ -6,13 +6,14 @@ from decimal import Decimal
 
 from flask import (Response, abort, current_app, flash, redirect, render_template, request,
                    stream_with_context, url_for)
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from ..assistant.skills import all_skills
 from ..chat import service as chat
 from ..chat.branches import selected_branch
 from ..chat.lease import held
 from ..chat.sse import Checkpoint, StreamViews, relay
+from ..chat.streams import StreamSlot
 from ..chat.titles import title_due
 from ..chat.usage import thread_totals
 from ..extensions import db
@@ -201,11 +202,37 @@ TITLE_POLL_SECONDS = 1
 TITLE_POLLS = 10
 
 
-def _bubble(message: Message, *, title_poll: bool = False) -> str:
-    """One message as the thread page shows it; `title_poll` asks for the new title in a moment."""
+def _bubble(message: Message, *, title_poll: bool = False, following: bool = False) -> str:
+    """One message as the thread page shows it; `title_poll` asks for the new title in a moment.
+
+    `following`: a streaming reply asks for itself again every FOLLOW_SECONDS instead of opening a stream.
+    """
     thread = message.thread
     return render_template("threads/_message.html", message=message, thread=thread, title_poll=title_poll,
-                           title_poll_delay=TITLE_POLL_SECONDS, **message_marks(selected_branch(thread), [message]))
+                           title_poll_delay=TITLE_POLL_SECONDS, following=following, follow_delay=FOLLOW_SECONDS,
+                           **message_marks(selected_branch(thread), [message]))
+
+
+# How often a reply whose stream was closed (past MAX_STREAMS_PER_USER) asks for itself.
+FOLLOW_SECONDS = 1
+
+
+def _ended_bubble(message: Message) -> str:
+    """A reply that has ended, with the chat's totals (and the title poll, when it makes one)."""
+    html = _bubble(message, title_poll=message.status == "complete" and title_due(message.thread))
+    return html + render_template("threads/_totals.html", totals=thread_totals(message.thread_id), oob=True)
+
+
+@bp.get("/messages/<message_id>")
+@login_required
+def show_message(message_id: str) -> str:
+    """One message's bubble; a streaming reply's asks for itself again in a moment."""
+    message = get_owned_message_or_404(message_id)
+    if chat.is_orphaned(message):
+        chat.mark_interrupted(message)
+    if message.status == "streaming":
+        return _bubble(message, following=True)
+    return _ended_bubble(message)
 
 
 def _stream_views(message_id: str) -> StreamViews:
@@ -217,9 +244,13 @@ def _stream_views(message_id: str) -> StreamViews:
 
     def final_bubble() -> str:
         try:
-            message = load()
-            html = _bubble(message, title_poll=message.status == "complete" and title_due(message.thread))
-            return html + render_template("threads/_totals.html", totals=thread_totals(message.thread_id), oob=True)
+            return _ended_bubble(load())
+        finally:
+            db.session.close()
+
+    def following_bubble() -> str:
+        try:
+            return _bubble(load(), following=True)
         finally:
             db.session.close()
 
@@ -234,6 +265,7 @@ def _stream_views(message_id: str) -> StreamViews:
 
     return StreamViews(
         final_bubble=final_bubble,
+        following_bubble=following_bubble,
         activity=lambda text: render_template("threads/_activity.html", activity=text),
         replacement=lambda text: render_template("threads/_stream_text.html", text=text),
         checkpoint=checkpoint,
@@ -268,8 +300,9 @@ def stream(message_id: str) -> Response:
     message = get_owned_message_or_404(message_id)
     after = _resume_point()
     views = _stream_views(message.id)
+    slot = StreamSlot(current_app.extensions["chat.streams"], current_user.id)
     db.session.close()
-    events = relay(current_app.extensions["chat.broker"], message_id, after, views)
+    events = relay(current_app.extensions["chat.broker"], message_id, after, views, slot)
     response = Response(stream_with_context(events), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"

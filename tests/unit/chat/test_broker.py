@@ -105,3 +105,80 @@ def test_the_memory_broker_forgets_replies_some_time_after_they_end(monkeypatch)
     time.sleep(0.01)
     memory.open("new")
     assert memory.read("old", 0, timeout=0) is None and memory.read("new", 0, timeout=0) == []
+
+
+def _xread_calls() -> int:
+    import redis
+
+    stats = redis.Redis.from_url(REDIS_URL).info("commandstats")
+    return int(stats.get("cmdstat_xread", {}).get("calls", 0))
+
+
+def test_the_streams_of_a_process_share_its_redis_reads() -> None:
+    broker = _redis_or_skip()
+    message_id = f"m-{uuid.uuid4()}"
+    broker.open(message_id)
+    received: list[list[str]] = [[] for _ in range(20)]
+
+    def follow(texts: list[str]) -> None:
+        after = 0
+        while len(texts) < 10:
+            events = broker.read(message_id, after, timeout=2)
+            texts += [event.data for event in events]
+            after = events[-1].seq if events else after
+
+    readers = [threading.Thread(target=follow, args=(texts,)) for texts in received]
+    for reader in readers:
+        reader.start()
+    time.sleep(0.3)  # each has asked once
+    before = _xread_calls()
+    for n in range(10):
+        _publish(broker, message_id, f"t{n}", start=n + 1)
+        time.sleep(0.01)
+    for reader in readers:
+        reader.join(5)
+    assert all(texts == [f"t{n}" for n in range(10)] for texts in received)
+    # One read per event at most for all twenty, not one per event per reader.
+    assert _xread_calls() - before <= 15
+
+
+def test_a_reader_further_back_than_the_others_gets_its_backlog() -> None:
+    broker = _redis_or_skip()
+    message_id = f"m-{uuid.uuid4()}"
+    broker.open(message_id)
+    _publish(broker, message_id, "a", "b", "c")
+    assert [e.data for e in broker.read(message_id, 2, timeout=0.1)] == ["c"]
+    assert [e.data for e in broker.read(message_id, 0, timeout=0.1)] == ["a", "b", "c"]
+
+
+def test_events_published_at_once_by_many_replies_are_all_stored_in_order() -> None:
+    broker = _redis_or_skip()
+    message_ids = [f"m-{uuid.uuid4()}" for _ in range(30)]
+    for message_id in message_ids:
+        broker.open(message_id)
+
+    def write(message_id: str) -> None:
+        for n in range(20):
+            broker.publish(message_id, StreamEvent(n + 1, "delta", f"{message_id}:{n}"))
+
+    writers = [threading.Thread(target=write, args=(message_id,)) for message_id in message_ids]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(10)
+    for message_id in message_ids:
+        assert [e.data for e in RedisBroker(REDIS_URL).read(message_id, 0, timeout=0.1)] == [
+            f"{message_id}:{n}" for n in range(20)]
+
+
+def test_an_event_redis_refuses_fails_alone() -> None:
+    from webapp.chat.broker import BrokerUnavailable
+
+    broker = _redis_or_skip()
+    message_id = f"m-{uuid.uuid4()}"
+    broker.open(message_id)
+    _publish(broker, message_id, "a", "b")
+    with pytest.raises(BrokerUnavailable):
+        broker.publish(message_id, StreamEvent(2, "delta", "again"))  # its number is taken
+    _publish(broker, message_id, "c", start=3)
+    assert [e.data for e in broker.read(message_id, 0, timeout=0.1)] == ["a", "b", "c"]
