@@ -9,8 +9,10 @@ workers = int(os.environ.get("WEB_WORKERS", "1"))
 if workers > 1 and not os.environ.get("REDIS_URL"):
     # The rule of webapp.config.check, applied before any process starts (importing the app
     # here would load it into the master process too).
-    sys.exit(f"BA Assistant will not start: WEB_WORKERS is {workers} but REDIS_URL is not set. Several "
-             "processes share replies' streams through Redis: set REDIS_URL, or run one process (WEB_WORKERS=1).")
+    sys.exit(
+        f"BA Assistant will not start: WEB_WORKERS is {workers} but REDIS_URL is not set. Several "
+        "processes share replies' streams through Redis: set REDIS_URL, or run one process (WEB_WORKERS=1)."
+    )
 # gevent: each request, open reply stream and reply runner is a greenlet, so an open stream costs
 # a few kilobytes, not a thread (README, "Serving model"). The worker patches the standard library
 # before it loads the app; psycopg, redis-py and the SDKs' HTTP client then wait cooperatively.

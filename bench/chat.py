@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.client import HTTPConnection, HTTPResponse, RemoteDisconnected
 from pathlib import Path
 from typing import Any, TypeVar
@@ -160,7 +160,7 @@ class Reply:
 
     @property
     def gaps(self) -> list[float]:
-        return [b - a for a, b in zip(self.arrivals, self.arrivals[1:])]
+        return [b - a for a, b in zip(self.arrivals, self.arrivals[1:], strict=False)]
 
     def complete(self, tokens: int) -> bool:
         return self.finished is not None and "".join(self.parts) == expected_text(tokens)
@@ -199,8 +199,9 @@ def _fields(raw: bytes) -> tuple[str, str]:
 
 def raw_reply(fake_port: int, model: str) -> Reply:
     """Read a reply straight from the fake: the baseline."""
-    body = json.dumps({"model": model, "max_tokens": 4096, "stream": True,
-                       "messages": [{"role": "user", "content": QUESTION}]})
+    body = json.dumps(
+        {"model": model, "max_tokens": 4096, "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
+    )
     headers = {"Content-Type": "application/json", "x-api-key": "bench", "anthropic-version": "2023-06-01"}
     connection = HTTPConnection("127.0.0.1", fake_port, timeout=READ_TIMEOUT)
     reply = Reply(time.perf_counter())
@@ -221,8 +222,9 @@ def raw_reply(fake_port: int, model: str) -> Reply:
 def sdk_reply(client: Any, model: str) -> Reply:
     """Read a reply through the anthropic SDK alone, as a script with no web app would."""
     reply = Reply(time.perf_counter())
-    with client.messages.create(model=model, max_tokens=4096, stream=True,
-                                messages=[{"role": "user", "content": QUESTION}]) as events:
+    with client.messages.create(
+        model=model, max_tokens=4096, stream=True, messages=[{"role": "user", "content": QUESTION}]
+    ) as events:
         for event in events:
             if event.type == "content_block_delta":
                 reply.add(time.perf_counter(), event.delta.text)
@@ -280,8 +282,9 @@ class Browser:
     def cookie_header(self) -> str:
         return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
 
-    def request(self, method: str, path: str, form: dict[str, str] | None = None,
-                *, htmx: bool = False) -> tuple[int, str, str]:
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None, *, htmx: bool = False
+    ) -> tuple[int, str, str]:
         """Status, Location and body of one request."""
         headers = {"Cookie": self.cookie_header}
         body = urlencode(form) if form is not None else None
@@ -305,8 +308,13 @@ class Browser:
 
     def register(self, email: str) -> None:
         _, _, page = self.request("GET", "/register")
-        form = {"csrf_token": _csrf_field(page), "email": email, "display_name": email.split("@")[0],
-                "password": PASSWORD, "confirm": PASSWORD}
+        form = {
+            "csrf_token": _csrf_field(page),
+            "email": email,
+            "display_name": email.split("@")[0],
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        }
         status, _, _ = self.request("POST", "/register", form)
         assert status == 303, f"registering {email} answered {status}"
         login = {"csrf_token": form["csrf_token"], "email": email, "password": PASSWORD}
@@ -319,8 +327,14 @@ class Browser:
 
     def new_chat(self, model: str) -> str:
         """Start an Anthropic chat through the New chat form; return its id."""
-        form = {"csrf_token": self.csrf, "project_id": "", "title": "", "provider": "anthropic",
-                "model": model, "mode": ""}
+        form = {
+            "csrf_token": self.csrf,
+            "project_id": "",
+            "title": "",
+            "provider": "anthropic",
+            "model": model,
+            "mode": "",
+        }
         status, location, _ = self.request("POST", "/chats", form)
         assert status == 303 and "/threads/" in location, f"new chat answered {status}"
         return location.rsplit("/threads/", 1)[1].split("?")[0].split("#")[0]
@@ -341,8 +355,9 @@ def app_reply(user: Browser, thread_id: str) -> Reply:
     assert status == 200 and match, f"posting a message answered {status}"
     connection = HTTPConnection("127.0.0.1", user.port, timeout=READ_TIMEOUT)
     try:
-        connection.request("GET", html.unescape(match[1]),
-                           headers={"Cookie": user.cookie_header, "Accept": "text/event-stream"})
+        connection.request(
+            "GET", html.unescape(match[1]), headers={"Cookie": user.cookie_header, "Accept": "text/event-stream"}
+        )
         for now, raw in _events(connection.getresponse(), time.monotonic() + 120):
             name, data = _fields(raw)
             if name == "delta":
@@ -375,10 +390,17 @@ def _free_port() -> int:
 
 def _server_env(fake_url: str, workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(INHERITED_PREFIXES)}
-    env.update({"DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}", "SECRET_KEY": secrets.token_hex(32),
-                "ANTHROPIC_API_KEY": "bench", "ANTHROPIC_BASE_URL": fake_url, "FLASK_APP": "webapp",
-                # One user posts every reply of a part; this bench measures replies, not the limits.
-                "CHAT_RATE_LIMIT": "1000 per minute"})
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+            "SECRET_KEY": secrets.token_hex(32),
+            "ANTHROPIC_API_KEY": "bench",
+            "ANTHROPIC_BASE_URL": fake_url,
+            "FLASK_APP": "webapp",
+            # One user posts every reply of a part; this bench measures replies, not the limits.
+            "CHAT_RATE_LIMIT": "1000 per minute",
+        }
+    )
     return env
 
 
@@ -414,14 +436,27 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def production_server(fake_url: str, workdir: Path) -> Iterator[Server]:
     """gunicorn with gunicorn.conf.py on a fresh SQLite database, stopped on the way out."""
     env = _server_env(fake_url, workdir)
-    subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     port, log = _free_port(), workdir / "gunicorn.log"
-    command = [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py",
-               "--bind", f"127.0.0.1:{port}", "webapp.wsgi:app"]
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "--config",
+        "gunicorn.conf.py",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "webapp.wsgi:app",
+    ]
     with open(log, "wb") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         _wait_until_ready(port, process, log)
         yield Server(port, process.pid)
@@ -509,8 +544,15 @@ class Row:
     baseline: float | None = None
 
 
-def ms_row(name: str, seconds: list[float], target: str = "", limit: float | None = None,
-           *, on_tail: bool = False, baseline: list[float] | None = None) -> Row:
+def ms_row(
+    name: str,
+    seconds: list[float],
+    target: str = "",
+    limit: float | None = None,
+    *,
+    on_tail: bool = False,
+    baseline: list[float] | None = None,
+) -> Row:
     """A row of times in ms; `limit` (ms) applies to the median, or to the p95 with `on_tail`."""
     values = [s * 1000 for s in seconds]
     median, tail = statistics.median(values), p95(values)
@@ -566,7 +608,7 @@ def first_token_rows(user: Browser, fake_port: int, runs: int) -> list[Row]:
     pairs = _paired(user, fake_port, FIRST_TOKEN_REPLY, runs)
     raw = [r.first_token for r, _ in pairs]
     app = [a.first_token for _, a in pairs]
-    added = [a - r for r, a in zip(raw, app)]
+    added = [a - r for r, a in zip(raw, app, strict=False)]
     return [
         ms_row("a. first token, raw client from the fake (baseline)", raw),
         ms_row("a. first token, POST to first SSE delta", app, baseline=raw),
@@ -581,8 +623,15 @@ def throughput_rows(user: Browser, fake_port: int, runs: int) -> list[Row]:
     median = statistics.median(app)
     return [
         Row("b. 2,000-token reply, raw client (baseline)", "tok/s", statistics.median(raw), p5(raw)),
-        Row("b. 2,000-token reply, POST to done at SSE client", "tok/s", median, p5(app),
-            "median >= 5,000 tok/s", median >= 5000, statistics.median(raw)),
+        Row(
+            "b. 2,000-token reply, POST to done at SSE client",
+            "tok/s",
+            median,
+            p5(app),
+            "median >= 5,000 tok/s",
+            median >= 5000,
+            statistics.median(raw),
+        ),
     ]
 
 
@@ -598,7 +647,7 @@ def run_together(tasks: list[Callable[[], T]], ramp: float, timeout: float) -> l
         time.sleep(max(0.0, start + ramp * index / len(tasks) - time.monotonic()))
         try:
             results[index] = tasks[index]()
-        except Exception as error:  # reported below, with the others
+        except Exception as error:  # noqa: BLE001 - reported below, with the others
             results[index] = error
 
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(tasks))]
@@ -626,6 +675,7 @@ def _app_task(user: Browser, thread_id: str) -> Callable[[], Reply]:
             return app_reply(own, thread_id)
         finally:
             own.close()
+
     return task
 
 
@@ -650,21 +700,47 @@ def load_rows(server: Server, users: list[Browser], fake_port: int) -> list[Row]
     gaps = [gap for reply in good for gap in reply.gaps] or [float("inf")]
     return [
         ms_row(f"c. gap between deltas, raw x{LOAD_CLIENTS} (baseline)", raw_gaps),
-        ms_row(f"c. gap between deltas, {LOAD_CLIENTS} replies at 20 tok/s", gaps, "p95 <= 75 ms", 75,
-               on_tail=True, baseline=raw_gaps),
+        ms_row(
+            f"c. gap between deltas, {LOAD_CLIENTS} replies at 20 tok/s",
+            gaps,
+            "p95 <= 75 ms",
+            75,
+            on_tail=True,
+            baseline=raw_gaps,
+        ),
         ms_row(f"c. first token, raw x{LOAD_CLIENTS} (baseline)", [r.first_token for r in good_raw]),
-        ms_row(f"c. first token, anthropic SDK alone x{LOAD_CLIENTS}", [r.first_token for r in good_sdk] or [float("inf")],
-               baseline=[r.first_token for r in good_raw]),
-        ms_row(f"c. first token, {LOAD_CLIENTS} replies at 20 tok/s", [r.first_token for r in good] or [float("inf")],
-               "median <= 500 ms", 500, baseline=[r.first_token for r in good_raw]),
-        Row("c. replies complete with every token", "of", len(good), None, f"all {LOAD_CLIENTS}",
-            len(good) == LOAD_CLIENTS),
+        ms_row(
+            f"c. first token, anthropic SDK alone x{LOAD_CLIENTS}",
+            [r.first_token for r in good_sdk] or [float("inf")],
+            baseline=[r.first_token for r in good_raw],
+        ),
+        ms_row(
+            f"c. first token, {LOAD_CLIENTS} replies at 20 tok/s",
+            [r.first_token for r in good] or [float("inf")],
+            "median <= 500 ms",
+            500,
+            baseline=[r.first_token for r in good_raw],
+        ),
+        Row(
+            "c. replies complete with every token",
+            "of",
+            len(good),
+            None,
+            f"all {LOAD_CLIENTS}",
+            len(good) == LOAD_CLIENTS,
+        ),
         Row(f"c. CPU per reply, anthropic SDK alone ({LOAD_TOKENS} tokens)", "ms", sdk_cpu / LOAD_CLIENTS * 1000, None),
         # The ratio column is the server's own cost per reply against the SDK's alone.
-        Row(f"c. CPU per reply, server ({LOAD_TOKENS} tokens, and a title)", "ms", cpu_per_reply * 1000, None,
-            "<= 2x the SDK's", cpu_per_reply <= 2 * sdk_cpu / LOAD_CLIENTS, sdk_cpu / LOAD_CLIENTS * 1000),
-        Row("c. server RSS, master + workers (idle, peak)", "MB", idle_mb, rss.peak, "peak <= 150 MB",
-            rss.peak <= 150),
+        Row(
+            f"c. CPU per reply, server ({LOAD_TOKENS} tokens, and a title)",
+            "ms",
+            cpu_per_reply * 1000,
+            None,
+            "<= 2x the SDK's",
+            cpu_per_reply <= 2 * sdk_cpu / LOAD_CLIENTS,
+            sdk_cpu / LOAD_CLIENTS * 1000,
+        ),
+        Row("c. server RSS, master + workers (idle, peak)", "MB", idle_mb, rss.peak, "peak <= 150 MB", rss.peak <= 150),
     ]
 
 
@@ -695,7 +771,7 @@ def server_rows(fake_url: str, workdir: Path, plan: Plan, parts: str) -> list[Ro
 
 # -- d. pages over big data --------------------------------------------------------------
 
-START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+START = datetime(2025, 1, 1, tzinfo=UTC)
 WORDS = "scope budget stakeholder invoice approval workshop risk owner timeline migration".split()
 ANSWER = (
     "## User stories\n\n"
@@ -708,10 +784,17 @@ def _thread_rows(user_id: str, projects: list[str]) -> list[dict[str, Any]]:
     from webapp.models import new_id
 
     return [
-        {"id": new_id(), "user_id": user_id, "title": f"Chat {n} about {WORDS[n % len(WORDS)]}",
-         "model_provider": ("offline", "anthropic", "gemini")[n % 3], "thread_type": "ba_assistant",
-         "project_id": projects[n % len(projects)] if n % 4 else None, "current_leaf_id": None,
-         "created_at": START + timedelta(minutes=n), "last_activity_at": START + timedelta(minutes=n)}
+        {
+            "id": new_id(),
+            "user_id": user_id,
+            "title": f"Chat {n} about {WORDS[n % len(WORDS)]}",
+            "model_provider": ("offline", "anthropic", "gemini")[n % 3],
+            "thread_type": "ba_assistant",
+            "project_id": projects[n % len(projects)] if n % 4 else None,
+            "current_leaf_id": None,
+            "created_at": START + timedelta(minutes=n),
+            "last_activity_at": START + timedelta(minutes=n),
+        }
         for n in range(LIST_THREADS)
     ]
 
@@ -719,10 +802,19 @@ def _thread_rows(user_id: str, projects: list[str]) -> list[dict[str, Any]]:
 def _message_row(thread_id: str, n: int, at: datetime, parent_id: str | None) -> dict[str, Any]:
     from webapp.models import new_id
 
-    return {"id": new_id(), "thread_id": thread_id, "parent_id": parent_id, "role": "user" if n % 2 == 0 else "assistant",
-            "status": "complete", "content": QUESTION if n % 2 == 0 else ANSWER,
-            "provider": "anthropic", "model": "claude-sonnet-5-5", "input_tokens": 900, "output_tokens": 300,
-            "created_at": at}
+    return {
+        "id": new_id(),
+        "thread_id": thread_id,
+        "parent_id": parent_id,
+        "role": "user" if n % 2 == 0 else "assistant",
+        "status": "complete",
+        "content": QUESTION if n % 2 == 0 else ANSWER,
+        "provider": "anthropic",
+        "model": "claude-sonnet-5-5",
+        "input_tokens": 900,
+        "output_tokens": 300,
+        "created_at": at,
+    }
 
 
 def _message_rows(thread_id: str, count: int, first: datetime) -> list[dict[str, Any]]:
@@ -753,10 +845,21 @@ def _usage_rows(user_id: str, messages: list[dict[str, Any]]) -> list[dict[str, 
     from webapp.models import new_id
 
     return [
-        {"id": new_id(), "user_id": user_id, "thread_id": m["thread_id"], "message_id": m["id"],
-         "provider": "anthropic", "model": "claude-sonnet-5-5", "purpose": "chat", "input_tokens": 900,
-         "output_tokens": 300, "cost": Decimal("0.0072"), "created_at": datetime.now(timezone.utc)}
-        for m in messages if m["role"] == "assistant"
+        {
+            "id": new_id(),
+            "user_id": user_id,
+            "thread_id": m["thread_id"],
+            "message_id": m["id"],
+            "provider": "anthropic",
+            "model": "claude-sonnet-5-5",
+            "purpose": "chat",
+            "input_tokens": 900,
+            "output_tokens": 300,
+            "cost": Decimal("0.0072"),
+            "created_at": datetime.now(UTC),
+        }
+        for m in messages
+        if m["role"] == "assistant"
     ]
 
 
@@ -822,8 +925,12 @@ def page_rows(backend: str, url: str, runs: int) -> list[Row]:
         with app.app_context():
             db.engine.dispose()
     return [
-        ms_row(f"d. thread page, {PAGE_MESSAGES:,} messages and other versions ({backend})", thread_page,
-               "median <= 50 ms", 50),
+        ms_row(
+            f"d. thread page, {PAGE_MESSAGES:,} messages and other versions ({backend})",
+            thread_page,
+            "median <= 50 ms",
+            50,
+        ),
         ms_row(f"d. Chats page, {LIST_THREADS:,} chats ({backend})", chats_page, "median <= 25 ms", 25),
     ]
 

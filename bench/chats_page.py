@@ -10,7 +10,7 @@ import statistics
 import tempfile
 import time
 from contextlib import ExitStack
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -23,7 +23,7 @@ from tests.databases import fresh_postgres_database, postgres_unavailable_reason
 from webapp.extensions import db
 from webapp.models import Message, Project, Thread, User, new_id
 
-START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+START = datetime(2024, 1, 1, tzinfo=UTC)
 WORDS = "scope budget stakeholder invoice approval workshop risk owner timeline migration".split()
 
 
@@ -31,17 +31,28 @@ def _fill(app: Flask, user_id: str, count: int) -> None:
     projects = [{"id": new_id(), "user_id": user_id, "name": f"Project {n}"} for n in range(20)]
     threads = [
         {
-            "id": new_id(), "user_id": user_id, "title": f"Chat {n} about {WORDS[n % len(WORDS)]}",
-            "model_provider": ("offline", "anthropic", "gemini")[n % 3], "thread_type": "ba_assistant",
+            "id": new_id(),
+            "user_id": user_id,
+            "title": f"Chat {n} about {WORDS[n % len(WORDS)]}",
+            "model_provider": ("offline", "anthropic", "gemini")[n % 3],
+            "thread_type": "ba_assistant",
             "project_id": projects[n % 20]["id"] if n % 4 else None,
-            "created_at": START + timedelta(minutes=n), "last_activity_at": START + timedelta(minutes=n),
+            "created_at": START + timedelta(minutes=n),
+            "last_activity_at": START + timedelta(minutes=n),
         }
         for n in range(count)
     ]
     messages = [
-        {"id": new_id(), "thread_id": thread["id"], "role": "user", "status": "complete",
-         "content": " ".join(WORDS[(n + k) % len(WORDS)] for k in range(40)), "created_at": START}
-        for n, thread in enumerate(threads) for _ in range(3)
+        {
+            "id": new_id(),
+            "thread_id": thread["id"],
+            "role": "user",
+            "status": "complete",
+            "content": " ".join(WORDS[(n + k) % len(WORDS)] for k in range(40)),
+            "created_at": START,
+        }
+        for n, thread in enumerate(threads)
+        for _ in range(3)
     ]
     with app.app_context():
         db.session.execute(sa.insert(Project), projects)

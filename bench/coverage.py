@@ -17,9 +17,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -63,7 +63,7 @@ def _project(email: str, passages: int, rng: random.Random) -> tuple[str, str]:
     rng.shuffle(chunk_ids)
     for number, start in enumerate(range(0, len(chunk_ids) // 3, 60)):
         for version in range(2):  # the first version cites other passages: only the second counts
-            cited = chunk_ids[start:start + 60] if version else chunk_ids[-(start + 60):len(chunk_ids) - start]
+            cited = chunk_ids[start : start + 60] if version else chunk_ids[-(start + 60) : len(chunk_ids) - start]
             _artifact(thread, f"Stories {number}", cited)
     return user.id, project.id
 
@@ -71,29 +71,57 @@ def _project(email: str, passages: int, rng: random.Random) -> tuple[str, str]:
 def _documents(user_id: str, project_id: str, passages: int, rng: random.Random) -> list[int]:
     per_document = passages // DOCUMENTS
     for number in range(DOCUMENTS):
-        document = Document(user_id=user_id, project_id=project_id, filename=f"notes-{number:02d}.txt",
-                            content_type="text/plain", size_bytes=1, original=b"x", sha256=f"{user_id}{number}",
-                            extracted_text="", meta={})
+        document = Document(
+            user_id=user_id,
+            project_id=project_id,
+            filename=f"notes-{number:02d}.txt",
+            content_type="text/plain",
+            size_bytes=1,
+            original=b"x",
+            sha256=f"{user_id}{number}",
+            extracted_text="",
+            meta={},
+        )
         db.session.add(document)
         db.session.flush()
-        db.session.execute(sa.insert(DocumentChunk), [
-            {"document_id": document.id, "ordinal": ordinal, "text": f"Passage {ordinal} " + "word " * rng.randint(40, 120),
-             "page": ordinal // 4 + 1} for ordinal in range(1, per_document + 1)])
-    return list(db.session.scalars(
-        sa.select(DocumentChunk.id).join(Document).where(Document.project_id == project_id)))
+        db.session.execute(
+            sa.insert(DocumentChunk),
+            [
+                {
+                    "document_id": document.id,
+                    "ordinal": ordinal,
+                    "text": f"Passage {ordinal} " + "word " * rng.randint(40, 120),
+                    "page": ordinal // 4 + 1,
+                }
+                for ordinal in range(1, per_document + 1)
+            ],
+        )
+    return list(db.session.scalars(sa.select(DocumentChunk.id).join(Document).where(Document.project_id == project_id)))
 
 
 def _artifact(thread: Thread, title: str, cited: list[int]) -> None:
-    drafts = [ItemDraft(kind="story", title=f"Story {n}", as_a="user", i_want=f"thing {n}",
-                        citations=(Citation(chunk_id, None, "notes.txt", 1),))
-              for n, chunk_id in enumerate(cited)]
-    service.save_artifact(thread=thread, message_id=None, artifact_type="user_stories", title=title,
-                          content_markdown="", items=drafts)
+    drafts = [
+        ItemDraft(
+            kind="story",
+            title=f"Story {n}",
+            as_a="user",
+            i_want=f"thing {n}",
+            citations=(Citation(chunk_id, None, "notes.txt", 1),),
+        )
+        for n, chunk_id in enumerate(cited)
+    ]
+    service.save_artifact(
+        thread=thread, message_id=None, artifact_type="user_stories", title=title, content_markdown="", items=drafts
+    )
 
 
 def baseline(user_id: str, project_id: str) -> None:
-    db.session.scalar(sa.select(sa.func.count()).select_from(DocumentChunk).join(Document)
-                      .where(Document.project_id == project_id, Document.user_id == user_id))
+    db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(DocumentChunk)
+        .join(Document)
+        .where(Document.project_id == project_id, Document.user_id == user_id)
+    )
 
 
 def measure(app: Flask, runs: int, call: Callable[[], object]) -> list[float]:
@@ -125,9 +153,16 @@ def run(name: str, url: str, args: argparse.Namespace) -> list[str]:
     with app.app_context():
         db.engine.dispose()
     median, slowest = statistics.median(covered), p95(covered)
-    return [name, f"{found.passages:,}", f"{found.cited:,}", f"{median:.1f}", f"{slowest:.1f}",
-            f"{statistics.median(base):.2f}", f"{median / statistics.median(base):.0f}×",
-            "yes" if slowest <= TARGET_MS else "NO"]
+    return [
+        name,
+        f"{found.passages:,}",
+        f"{found.cited:,}",
+        f"{median:.1f}",
+        f"{slowest:.1f}",
+        f"{statistics.median(base):.2f}",
+        f"{median / statistics.median(base):.0f}×",
+        "yes" if slowest <= TARGET_MS else "NO",
+    ]
 
 
 def main() -> None:
@@ -144,11 +179,20 @@ def main() -> None:
             print(f"skipping PostgreSQL: {reason}", file=sys.stderr)
         else:
             rows.append(run("PostgreSQL", stack.enter_context(fresh_postgres_database()), args))
-    header = ["database", "passages", "cited", "median ms", "p95 ms", "baseline ms", "ratio", f"p95 ≤ {TARGET_MS:.0f} ms"]
+    header = [
+        "database",
+        "passages",
+        "cited",
+        "median ms",
+        "p95 ms",
+        "baseline ms",
+        "ratio",
+        f"p95 ≤ {TARGET_MS:.0f} ms",
+    ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     print(f"Coverage of one project ({args.runs} runs each; baseline: counting the project's passages)")
     for row in [header, *rows]:
-        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths)))
+        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=False)))
 
 
 if __name__ == "__main__":

@@ -26,8 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.databases import fresh_postgres_database, postgres_unavailable_reason  # noqa: E402
-from tests.faults.scenarios import (Outcome, graceful_reload, postgres_outage, process_killed,  # noqa: E402
-                                    redis_outage, sqlite_import_load)
+from tests.faults.scenarios import (  # noqa: E402
+    Outcome,
+    graceful_reload,
+    postgres_outage,
+    process_killed,
+    redis_outage,
+    sqlite_import_load,
+)
 from tests.faults.servers import OwnPostgres, OwnRedis  # noqa: E402
 
 # The fault suite's tests that need no server of their own: (what they try, their file).
@@ -46,8 +52,9 @@ def server_faults(quick: bool, workdir: Path) -> list[Outcome]:
     try:
         runs: list[Callable[[], Outcome]] = [
             lambda: postgres_outage(pg, outage=8.0),
-            lambda: sqlite_import_load(_fresh(workdir, "sqlite"), seconds=10.0 if quick else 30.0,
-                                       chats=20 if quick else 50),
+            lambda: sqlite_import_load(
+                _fresh(workdir, "sqlite"), seconds=10.0 if quick else 30.0, chats=20 if quick else 50
+            ),
             lambda: _on_postgres(lambda url: redis_outage(redis, url)),
             lambda: process_killed(pg, redis, _fresh(workdir, "killed")),
             lambda: graceful_reload(pg, _fresh(workdir, "reload")),
@@ -77,8 +84,12 @@ def case_faults(workdir: Path) -> list[Outcome]:
     report = workdir / "cases.xml"
     files = [str(ROOT / "tests" / "faults" / name) for _, name in CASES]
     began = time.monotonic()
-    subprocess.run([sys.executable, "-m", "pytest", *files, "-q", "-p", "no:cacheprovider",
-                    f"--junitxml={report}"], cwd=ROOT, capture_output=True, check=False)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", *files, "-q", "-p", "no:cacheprovider", f"--junitxml={report}"],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
     seconds = (time.monotonic() - began) / len(CASES)
     cases = ElementTree.parse(report).getroot().iter("testcase")
     outcomes = {name: Outcome(fault, seconds=seconds) for fault, name in CASES}
@@ -96,11 +107,15 @@ def print_table(outcomes: list[Outcome]) -> None:
     print("-" * len(header))
     for outcome in outcomes:
         replies = str(outcome.replies) if outcome.replies else ""
-        print(f"{outcome.fault[:72]:<72} {outcome.tried:>6} {replies:>8} {len(outcome.damaged):>8} "
-              f"{outcome.errors_500:>5} {outcome.seconds:>8.1f}")
+        print(
+            f"{outcome.fault[:72]:<72} {outcome.tried:>6} {replies:>8} {len(outcome.damaged):>8} "
+            f"{outcome.errors_500:>5} {outcome.seconds:>8.1f}"
+        )
     total = sum(len(o.damaged) + o.errors_500 for o in outcomes)
-    print(f"\n{'PASS' if total == 0 else 'FAIL'}: {sum(len(o.damaged) for o in outcomes)} replies or cases damaged, "
-          f"{sum(o.errors_500 for o in outcomes)} answers of 500.")
+    print(
+        f"\n{'PASS' if total == 0 else 'FAIL'}: {sum(len(o.damaged) for o in outcomes)} replies or cases damaged, "
+        f"{sum(o.errors_500 for o in outcomes)} answers of 500."
+    )
     for outcome in outcomes:
         for line in [*outcome.notes, *outcome.damaged[:5]]:
             print(f"  {outcome.fault[:40]}: {line}")

@@ -28,11 +28,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.client import HTTPConnection
 from pathlib import Path
-from typing import Callable
-
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -43,7 +42,15 @@ from werkzeug.datastructures import FileStorage, MultiDict  # noqa: E402
 from werkzeug.test import encode_multipart  # noqa: E402
 
 from bench.chat import (  # noqa: E402
-    Browser, PeakSampler, Reply, app_reply, bench_model, fake_in_child, p95, production_server, server_rss_mb,
+    Browser,
+    PeakSampler,
+    Reply,
+    app_reply,
+    bench_model,
+    fake_in_child,
+    p95,
+    production_server,
+    server_rss_mb,
 )
 from bench.search import Corpus  # noqa: E402
 from tests import hostile  # noqa: E402
@@ -123,8 +130,17 @@ def ordinary_docx(corpus: Corpus, megabytes: float) -> bytes:
 
 def _table_rows(corpus: Corpus, count: int) -> list[list[object]]:
     regions = ["North", "South", "East", "West"]
-    return [[number, corpus.sentence()[:30], corpus.rng.choice(regions), round(corpus.rng.uniform(10, 9000), 2),
-             corpus.rng.choice(["open", "won", "lost"]), corpus.sentence()[:60]] for number in range(count)]
+    return [
+        [
+            number,
+            corpus.sentence()[:30],
+            corpus.rng.choice(regions),
+            round(corpus.rng.uniform(10, 9000), 2),
+            corpus.rng.choice(["open", "won", "lost"]),
+            corpus.sentence()[:60],
+        ]
+        for number in range(count)
+    ]
 
 
 def ordinary_xlsx(corpus: Corpus, megabytes: float) -> bytes:
@@ -160,17 +176,25 @@ def build_files(quick: bool) -> list[File]:
         File("DOCX, 50 header parts of ~5 MB", "headers.docx", hostile.docx_header_flood(), True),
         File("XLSX, a cell in XFD on 20,000 rows", "far.xlsx", hostile.xlsx_far_column(), True),
         File("DOCX cells spanning 10,000,000 columns", "spans.docx", hostile.docx_wide_spans(), True),
-        File("text without a full stop (24 MB)", "nostops.txt", hostile.text_without_full_stops(8 if quick else 24), True),
+        File(
+            "text without a full stop (24 MB)", "nostops.txt", hostile.text_without_full_stops(8 if quick else 24), True
+        ),
     ]
     for megabytes in (1, big):
         files += [
             File(f"ordinary PDF ({megabytes} MB)", f"report-{megabytes}.pdf", ordinary_pdf(corpus, megabytes), False),
             File(f"ordinary DOCX ({megabytes} MB)", f"brief-{megabytes}.docx", ordinary_docx(corpus, megabytes), False),
-            File(f"ordinary XLSX ({megabytes} MB)", f"pipeline-{megabytes}.xlsx",
-                 ordinary_xlsx(corpus, min(megabytes, 15)), False),
+            File(
+                f"ordinary XLSX ({megabytes} MB)",
+                f"pipeline-{megabytes}.xlsx",
+                ordinary_xlsx(corpus, min(megabytes, 15)),
+                False,
+            ),
             File(f"ordinary CSV ({megabytes} MB)", f"pipeline-{megabytes}.csv", ordinary_csv(corpus, megabytes), False),
         ]
-    files.append(File(f"ordinary text ({8 if quick else 24} MB)", "notes.txt", ordinary_text(corpus, 8 if quick else 24), False))
+    files.append(
+        File(f"ordinary text ({8 if quick else 24} MB)", "notes.txt", ordinary_text(corpus, 8 if quick else 24), False)
+    )
     return files
 
 
@@ -217,15 +241,24 @@ class Watchers:
 
     def gaps(self, window: tuple[float, float]) -> list[float]:
         """Gaps between deltas, each counted in the window its later delta arrived in."""
-        return [b - a for reply in self.replies for a, b in zip(reply.arrivals, reply.arrivals[1:])
-                if window[0] <= b < window[1]]
+        return [
+            b - a
+            for reply in self.replies
+            for a, b in zip(reply.arrivals, reply.arrivals[1:], strict=False)
+            if window[0] <= b < window[1]
+        ]
 
 
 def upload(user: Browser, project_id: str, file: File) -> None:
     values = MultiDict([("files", FileStorage(io.BytesIO(file.data), file.name))])
     boundary, body = encode_multipart(values)
-    headers = {"Cookie": user.cookie_header, "X-CSRFToken": user.csrf, "HX-Request": "true",
-               "HX-Target": "upload-results", "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    headers = {
+        "Cookie": user.cookie_header,
+        "X-CSRFToken": user.csrf,
+        "HX-Request": "true",
+        "HX-Target": "upload-results",
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+    }
     connection = HTTPConnection("127.0.0.1", user.port, timeout=120)
     try:
         connection.request("POST", f"/projects/{project_id}/documents", body, headers)
@@ -256,7 +289,8 @@ def wait_for_imports(engine: sa.Engine, timeout: float) -> None:
 def results(engine: sa.Engine, project_id: str, files: list[File]) -> list[Result]:
     query = sa.text(
         "SELECT d.filename, d.status, j.message, j.started_at, j.finished_at, j.peak_memory_kb "
-        "FROM documents d JOIN import_jobs j ON j.document_id = d.id WHERE d.project_id = :project")
+        "FROM documents d JOIN import_jobs j ON j.document_id = d.id WHERE d.project_id = :project"
+    )
     with engine.connect() as connection:
         rows = {row.filename: row for row in connection.execute(query, {"project": project_id})}
     out = []
@@ -297,8 +331,9 @@ class Run:
     results: list[Result]
 
 
-def import_round(name: str, importer: Browser, project_id: str, files: list[File], engine: sa.Engine,
-                 server_pid: int) -> Round:
+def import_round(
+    name: str, importer: Browser, project_id: str, files: list[File], engine: sa.Engine, server_pid: int
+) -> Round:
     with PeakSampler(lambda: server_rss_mb(server_pid)) as memory:
         started = time.perf_counter()
         for file in files:
@@ -323,13 +358,15 @@ def measure(files: list[File], idle_s: float) -> Run:
                 idle = (watchers.logins[0][0] if watchers.logins else 0.0, time.perf_counter())
                 memory_idle = server_rss_mb(server.pid)
                 rounds = [
-                    import_round(name, importer, project_id, [f for f in files if f.hostile == crafted], engine,
-                                 server.pid)
+                    import_round(
+                        name, importer, project_id, [f for f in files if f.hostile == crafted], engine, server.pid
+                    )
                     for name, crafted in (("crafted", True), ("ordinary", False))
                 ]
             time.sleep(2)
-            run = Run(watchers, idle, memory_idle, rounds, server_rss_mb(server.pid),
-                      results(engine, project_id, files))
+            run = Run(
+                watchers, idle, memory_idle, rounds, server_rss_mb(server.pid), results(engine, project_id, files)
+            )
             _import_alone(importer, engine, [file for file in files if not file.hostile], run)
             engine.dispose()
             return run
@@ -351,8 +388,10 @@ def _seconds(value: float) -> str:
 
 
 def file_table(run: Run) -> list[str]:
-    header = (f"{'file':<40} {'size':>9} {'result':<8} {'read in':>9} {'peak':>8} {'MB/s':>6} "
-              f"{'alone':>6} {'ratio':>6}  reason")
+    header = (
+        f"{'file':<40} {'size':>9} {'result':<8} {'read in':>9} {'peak':>8} {'MB/s':>6} "
+        f"{'alone':>6} {'ratio':>6}  reason"
+    )
     lines = [header, "-" * len(header)]
     for result in run.results:
         size = len(result.file.data) / MB
@@ -364,8 +403,10 @@ def file_table(run: Run) -> list[str]:
                 alone = f"{size / result.alone_s:.2f}"
                 ratio = f"{result.alone_s / max(result.seconds, 1e-3):.2f}x"
         reason = "" if result.status == "stored" else result.message
-        lines.append(f"{result.file.label:<40} {size:>7.2f}MB {result.status:<8} {_seconds(result.seconds):>9} "
-                     f"{peak:>8} {rate:>6} {alone:>6} {ratio:>6}  {reason}")
+        lines.append(
+            f"{result.file.label:<40} {size:>7.2f}MB {result.status:<8} {_seconds(result.seconds):>9} "
+            f"{peak:>8} {rate:>6} {alone:>6} {ratio:>6}  {reason}"
+        )
     return lines
 
 
@@ -377,8 +418,9 @@ def summary_table(run: Run) -> list[str]:
     watchers, idle = run.watchers, run.idle
     reading = {round.name: round.reading for round in run.rounds}
     sending = [round.uploading for round in run.rounds]
-    header = (f"{'measurement':<32} {'idle':>8} {'reading crafted':>16} {'reading ordinary':>17} "
-              f"{'uploading':>10}  target")
+    header = (
+        f"{'measurement':<32} {'idle':>8} {'reading crafted':>16} {'reading ordinary':>17} {'uploading':>10}  target"
+    )
     lines = [header, "-" * len(header)]
 
     def row(name: str, figure: Callable[[tuple[float, float]], float], target: str, limit: float | None) -> None:
@@ -386,8 +428,10 @@ def summary_table(run: Run) -> list[str]:
         crafted, ordinary = figure(reading["crafted"]), figure(reading["ordinary"])
         upload = max(figure(window) for window in sending)
         verdict = "" if limit is None else " " + _pass(max(crafted, ordinary) <= limit * base)
-        lines.append(f"{name:<32} {base:>8.1f} {crafted:>9.1f} ({crafted / base:.1f}x) "
-                     f"{ordinary:>10.1f} ({ordinary / base:.1f}x) {upload:>10.1f}  {target}{verdict}")
+        lines.append(
+            f"{name:<32} {base:>8.1f} {crafted:>9.1f} ({crafted / base:.1f}x) "
+            f"{ordinary:>10.1f} ({ordinary / base:.1f}x) {upload:>10.1f}  {target}{verdict}"
+        )
 
     row("log-in page p95 (ms)", lambda w: 1000 * _p95(watchers.login_times(w)), "within 2x", 2)
     row("log-in page median (ms)", lambda w: 1000 * _median(watchers.login_times(w)), "", None)
@@ -395,16 +439,25 @@ def summary_table(run: Run) -> list[str]:
     row("reply delta gap median (ms)", lambda w: 1000 * _median(watchers.gaps(w)), "", None)
     peaks = {round.name: round.memory_peak for round in run.rounds}
     growth = peaks["crafted"] - run.memory_idle
-    lines.append(f"{'web process memory (MB)':<32} {run.memory_idle:>8.1f} {peaks['crafted']:>9.1f} (+{growth:.0f})  "
-                 f"{peaks['ordinary']:>10.1f} (+{peaks['ordinary'] - run.memory_idle:.0f}) {'':>10}  "
-                 f"crafted: +50 MB at most {_pass(growth < 50)}")
-    lines.append(f"web process memory once all were read: {run.memory_after:.1f} MB "
-                 f"(+{run.memory_after - run.memory_idle:.0f} MB)")
-    crafted_ok = all(r.seconds <= TIMEOUT_S and (r.status == "refused" or r.file.name in ("trap.csv", "nostops.txt"))
-                     for r in run.results if r.file.hostile)
+    lines.append(
+        f"{'web process memory (MB)':<32} {run.memory_idle:>8.1f} {peaks['crafted']:>9.1f} (+{growth:.0f})  "
+        f"{peaks['ordinary']:>10.1f} (+{peaks['ordinary'] - run.memory_idle:.0f}) {'':>10}  "
+        f"crafted: +50 MB at most {_pass(growth < 50)}"
+    )
+    lines.append(
+        f"web process memory once all were read: {run.memory_after:.1f} MB "
+        f"(+{run.memory_after - run.memory_idle:.0f} MB)"
+    )
+    crafted_ok = all(
+        r.seconds <= TIMEOUT_S and (r.status == "refused" or r.file.name in ("trap.csv", "nostops.txt"))
+        for r in run.results
+        if r.file.hostile
+    )
     lines.append(f"every crafted file refused (or read) within its limit: {_pass(crafted_ok)}")
-    lines.append(f"samples: log-in {len(watchers.logins)}, replies {len(watchers.replies)} "
-                 f"({REPLY_TOKENS} deltas, {REPLY_DELAY_MS} ms apart); uploads are sent one at a time")
+    lines.append(
+        f"samples: log-in {len(watchers.logins)}, replies {len(watchers.replies)} "
+        f"({REPLY_TOKENS} deltas, {REPLY_DELAY_MS} ms apart); uploads are sent one at a time"
+    )
     return lines
 
 
@@ -428,11 +481,12 @@ def main() -> None:
     print("\n".join(file_table(run)))
     print()
     print("\n".join(summary_table(run)))
-    print("\n'read in': from the job's start to its end, passages stored, while every file imports and the other "
-          "clients run; 'peak': the reading process's peak resident memory ('at cap': killed at "
-          "IMPORT_MAX_MEMORY_MB); 'alone': MB/s importing the same file again with nothing else running (the figure "
-          "bench/search.py's upload+parse rows give); ratio: loaded against alone. The machine may be shared.")
-
+    print(
+        "\n'read in': from the job's start to its end, passages stored, while every file imports and the other "
+        "clients run; 'peak': the reading process's peak resident memory ('at cap': killed at "
+        "IMPORT_MAX_MEMORY_MB); 'alone': MB/s importing the same file again with nothing else running (the figure "
+        "bench/search.py's upload+parse rows give); ratio: loaded against alone. The machine may be shared."
+    )
 
 
 if __name__ == "__main__":

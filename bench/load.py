@@ -178,8 +178,9 @@ class Setup:
 SETUPS = {
     "sqlite": Setup("sqlite", "SQLite, one process (the defaults)", "sqlite", 1, 1),
     "postgres": Setup("postgres", "PostgreSQL + Redis, two processes", "postgres", 1, 2),
-    "hosts": Setup("hosts", "PostgreSQL + Redis, two hosts of one process behind a round-robin proxy",
-                   "postgres", 2, 1),
+    "hosts": Setup(
+        "hosts", "PostgreSQL + Redis, two hosts of one process behind a round-robin proxy", "postgres", 2, 1
+    ),
 }
 
 
@@ -201,8 +202,22 @@ def free_port() -> int:
 def redis_server(workdir: Path) -> Iterator[tuple[str, int]]:
     """A Redis of the run's own, on a free port, gone with the run: its URL and process id."""
     port = free_port()
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -216,14 +231,24 @@ def redis_server(workdir: Path) -> Iterator[tuple[str, int]]:
         process.wait(timeout=10)
 
 
-def server_env(fake_url: str, database_url: str, redis_url: str | None, workers: int,
-               extra: dict[str, str]) -> dict[str, str]:
+def server_env(
+    fake_url: str, database_url: str, redis_url: str | None, workers: int, extra: dict[str, str]
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(INHERITED_PREFIXES)}
-    env.update({"DATABASE_URL": database_url, "SECRET_KEY": "bench-" + "0" * 58, "ANTHROPIC_API_KEY": "bench",
-                "ANTHROPIC_BASE_URL": fake_url, "FLASK_APP": "webapp", "WEB_WORKERS": str(workers),
-                "LOG_LEVEL": "WARNING",
-                # The run's own users post from one address; this bench measures streams, not the limits.
-                "CHAT_RATE_LIMIT": "1000 per minute", "RATELIMIT_LOGIN": "1000 per minute"})
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench-" + "0" * 58,
+            "ANTHROPIC_API_KEY": "bench",
+            "ANTHROPIC_BASE_URL": fake_url,
+            "FLASK_APP": "webapp",
+            "WEB_WORKERS": str(workers),
+            "LOG_LEVEL": "WARNING",
+            # The run's own users post from one address; this bench measures streams, not the limits.
+            "CHAT_RATE_LIMIT": "1000 per minute",
+            "RATELIMIT_LOGIN": "1000 per minute",
+        }
+    )
     if redis_url:
         env["REDIS_URL"] = redis_url
     env.update(extra)
@@ -233,11 +258,18 @@ def server_env(fake_url: str, database_url: str, redis_url: str | None, workers:
 @contextmanager
 def gunicorn(env: dict[str, str], config: str, workdir: Path, name: str) -> Iterator[tuple[int, int]]:
     port, log = free_port(), workdir / f"{name}.log"
-    command = [str(Path(sys.executable).parent / "gunicorn"), "--config", config,
-               "--bind", f"127.0.0.1:{port}", "webapp.wsgi:app"]
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "--config",
+        config,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "webapp.wsgi:app",
+    ]
     with open(log, "wb") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         _wait_until_ready(port, process, log)
         yield port, process.pid
@@ -257,8 +289,14 @@ def deploy(setup: Setup, fake_url: str, workdir: Path, config: str, extra: dict[
         else:
             database_url = f"sqlite:///{Path(tempfile.mkdtemp(dir=workdir)) / 'bench.db'}"  # fresh for each run
         env = server_env(fake_url, database_url, redis_url, setup.workers, extra)
-        subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       capture_output=True, timeout=180)
+        subprocess.run(
+            [sys.executable, "-m", "flask", "db", "upgrade"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
         masters = [stack.enter_context(gunicorn(env, config, workdir, f"{setup.name}-{n}")) for n in range(setup.hosts)]
         if setup.hosts == 1:
             yield Deployment(masters[0][0], [pid for _, pid in masters], redis_pid=redis_pid)
@@ -320,14 +358,22 @@ async def _head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
     return status, headers
 
 
-async def request(port: int, method: str, path: str, cookie: str = "", form: dict[str, str] | None = None,
-                  headers: dict[str, str] | None = None, timeout: float = REQUEST_TIMEOUT) -> tuple[int, str]:
+async def request(
+    port: int,
+    method: str,
+    path: str,
+    cookie: str = "",
+    form: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = REQUEST_TIMEOUT,
+) -> tuple[int, str]:
     """One request on a connection of its own: the status and the body (TimeoutError after `timeout`)."""
     return await asyncio.wait_for(_request(port, method, path, cookie, form, headers), timeout)
 
 
-async def _request(port: int, method: str, path: str, cookie: str, form: dict[str, str] | None,
-                   headers: dict[str, str] | None) -> tuple[int, str]:
+async def _request(
+    port: int, method: str, path: str, cookie: str, form: dict[str, str] | None, headers: dict[str, str] | None
+) -> tuple[int, str]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=READ_LIMIT)
     body = urlencode(form).encode() if form is not None else b""
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close", f"Content-Length: {len(body)}"]
@@ -383,8 +429,9 @@ async def follow(port: int, path: str, cookie: str, seen: Stream, until: asyncio
     except OSError as error:
         seen.error = repr(error)
         return
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
-                 "Accept: text/event-stream\r\n\r\n".encode())
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n".encode()
+    )
     try:
         await _read_events(reader, seen, until)
     except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as error:
@@ -429,6 +476,7 @@ class User:
 
 def make_users(port: int, count: int, model: str, prefix: str) -> list[User]:
     """Register `count` users through the sign-up form, each with one chat on `model`."""
+
     def one(n: int) -> User:
         browser = Browser(port)
         try:
@@ -443,8 +491,14 @@ def make_users(port: int, count: int, model: str, prefix: str) -> list[User]:
 
 async def post(port: int, user: User) -> str:
     """Post the question as htmx does; return the reply's stream path."""
-    status, body = await request(port, "POST", f"/threads/{user.chat}/messages", user.cookie,
-                                 {"content": QUESTION}, {"HX-Request": "true", "X-CSRFToken": user.csrf})
+    status, body = await request(
+        port,
+        "POST",
+        f"/threads/{user.chat}/messages",
+        user.cookie,
+        {"content": QUESTION},
+        {"HX-Request": "true", "X-CSRFToken": user.csrf},
+    )
     match = re.search(r'sse-connect="([^"]+)"', body)
     if status != 200 or not match:
         raise RuntimeError(f"posting answered {status}")
@@ -490,13 +544,14 @@ async def probe_login(port: int, samples: list[float], until: asyncio.Event, lim
         await asyncio.sleep(max(0.0, PROBE - (time.perf_counter() - began)))
 
 
-async def open_idle(port: int, users: list[User], release: asyncio.Event,
-                    failures: list[str]) -> tuple[list[Stream], list[asyncio.Task]]:
+async def open_idle(
+    port: int, users: list[User], release: asyncio.Event, failures: list[str]
+) -> tuple[list[Stream], list[asyncio.Task]]:
     streams = [Stream(time.perf_counter()) for _ in range(len(users) * IDLE_TABS)]
     paths = await asyncio.gather(*(post(port, user) for user in users), return_exceptions=True)
     tasks = []
     for n, (user, path) in enumerate(zip(users, paths, strict=True)):
-        tabs = streams[n * IDLE_TABS:(n + 1) * IDLE_TABS]
+        tabs = streams[n * IDLE_TABS : (n + 1) * IDLE_TABS]
         if isinstance(path, BaseException):
             failures.append(f"idle post: {path!r}")
             for seen in tabs:
@@ -507,7 +562,9 @@ async def open_idle(port: int, users: list[User], release: asyncio.Event,
     return streams, tasks
 
 
-async def active_reply(port: int, user: User, tabs: int, delay: float, failures: list[str]) -> tuple[Stream, list[Stream]]:
+async def active_reply(
+    port: int, user: User, tabs: int, delay: float, failures: list[str]
+) -> tuple[Stream, list[Stream]]:
     await asyncio.sleep(delay)
     began = time.perf_counter()
     own, extra = Stream(began), [Stream(began) for _ in range(tabs)]
@@ -537,8 +594,10 @@ async def run_load(port: int, named: dict[str, int], active: list[User], idle_us
     sampler = asyncio.create_task(sample_processes(named, usage, finished))
     during: list[float] = []
     prober = asyncio.create_task(probe_login(port, during, finished, limit=int(2 * REPLY_TIMEOUT / PROBE)))
-    replies = [active_reply(port, user, EXTRA_TABS[n % len(EXTRA_TABS)], RAMP * n / len(active), failures)
-               for n, user in enumerate(active)]
+    replies = [
+        active_reply(port, user, EXTRA_TABS[n % len(EXTRA_TABS)], RAMP * n / len(active), failures)
+        for n, user in enumerate(active)
+    ]
     results = await asyncio.gather(*replies, return_exceptions=True)
     finished.set()
     release.set()
@@ -548,8 +607,9 @@ async def run_load(port: int, named: dict[str, int], active: list[User], idle_us
     await asyncio.gather(*idle_tasks, return_exceptions=True)
     failures += [repr(r) for r in results if isinstance(r, BaseException)]
     good = [r for r in results if not isinstance(r, BaseException)]
-    return Outcome([own for own, _ in good], [s for _, extra in good for s in extra], idle, before, during, [],
-                   usage, failures)
+    return Outcome(
+        [own for own, _ in good], [s for _, extra in good for s in extra], idle, before, during, [], usage, failures
+    )
 
 
 def raw_baseline(fake_port: int, count: int) -> list[Any]:
@@ -558,8 +618,15 @@ def raw_baseline(fake_port: int, count: int) -> list[Any]:
     return run_together([lambda: raw_reply(fake_port, model)] * count, RAMP, REPLY_TIMEOUT)
 
 
-def run_setup(setup: Setup, load: Load, fake_url: str, workdir: Path, config: str,
-              extra: dict[str, str], fake_pid: int | None = None) -> Outcome:
+def run_setup(
+    setup: Setup,
+    load: Load,
+    fake_url: str,
+    workdir: Path,
+    config: str,
+    extra: dict[str, str],
+    fake_pid: int | None = None,
+) -> Outcome:
     fake_port = int(fake_url.rsplit(":", 1)[1])
     with deploy(setup, fake_url, workdir, config, extra) as deployment:
         active = make_users(deployment.port, load.users, bench_model(TOKENS, DELAY_MS), f"{setup.name}-a")
@@ -612,22 +679,37 @@ def table_rows(outcome: Outcome, load: Load) -> list[tuple[str, str, str, str, s
     open_idle = sum(1 for s in outcome.idle if s.error is None)
     login_p95 = p95(outcome.login_during) * 1000 if outcome.login_during else float("inf")
     rows = [
-        ("replies completed with every token", f"{complete} of {load.users}", "", f"all {load.users}",
-         _verdict(complete == load.users)),
+        (
+            "replies completed with every token",
+            f"{complete} of {load.users}",
+            "",
+            f"all {load.users}",
+            _verdict(complete == load.users),
+        ),
         (f"tokens lost over {len(receiving)} receiving streams", f"{lost:.0f}", "", "0", _verdict(lost == 0)),
-        (f"idle streams open to the end (of {load.idle_streams})", str(open_idle), "", "all",
-         _verdict(open_idle == load.idle_streams)),
+        (
+            f"idle streams open to the end (of {load.idle_streams})",
+            str(open_idle),
+            "",
+            "all",
+            _verdict(open_idle == load.idle_streams),
+        ),
         (f"first token, raw from the fake x{load.users} (baseline)", *ms([r.first_token for r in raw]), "", ""),
         ("first token, POST to first delta", *ms(first), "", ""),
         ("gap between deltas, raw from the fake (baseline)", *ms(raw_gaps), "", ""),
         ("gap between deltas, at the poster's tab", *ms(gaps), "", ""),
         ("GET /login, idle server (baseline)", *ms(outcome.login_before), "", ""),
-        (f"GET /login during the load ({len(outcome.login_during)} requests)", *ms(outcome.login_during),
-         "p95 <= 100 ms", _verdict(login_p95 <= 100)),
+        (
+            f"GET /login during the load ({len(outcome.login_during)} requests)",
+            *ms(outcome.login_during),
+            "p95 <= 100 ms",
+            _verdict(login_p95 <= 100),
+        ),
     ]
     for name, cpu in outcome.usage.cpu.items():
-        rows.append((f"{name}: CPU during the load, peak RSS", f"{cpu:.1f} s", f"{outcome.usage.peak_rss[name]:.0f} MB",
-                     "", ""))
+        rows.append(
+            (f"{name}: CPU during the load, peak RSS", f"{cpu:.1f} s", f"{outcome.usage.peak_rss[name]:.0f} MB", "", "")
+        )
     return rows
 
 
@@ -649,8 +731,12 @@ def main() -> None:
     parser.add_argument("--setups", default="sqlite,postgres,hosts", help="comma-separated: " + ", ".join(SETUPS))
     parser.add_argument("--users", type=int, default=200, help="users posting and streaming at once")
     parser.add_argument("--idle-streams", type=int, default=500, help=f"idle streams ({IDLE_TABS} tabs per user)")
-    parser.add_argument("--config", action="append", help="gunicorn configuration to serve with (repeat to "
-                        "compare several, each setup under each in turn; default gunicorn.conf.py)")
+    parser.add_argument(
+        "--config",
+        action="append",
+        help="gunicorn configuration to serve with (repeat to "
+        "compare several, each setup under each in turn; default gunicorn.conf.py)",
+    )
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="a server setting")
     args = parser.parse_args()
     configs = args.config or ["gunicorn.conf.py"]
@@ -667,12 +753,16 @@ def main() -> None:
             for config in configs:
                 setup = SETUPS[name]
                 outcome = run_setup(setup, load, fake_url, workdir, config, extra, fake_pid)
-                title = (f"{setup.title}: {load.users} users at 20 tok/s ({TOKENS} tokens), "
-                         f"{load.users * (1 + sum(EXTRA_TABS) / len(EXTRA_TABS)):.0f} receiving + "
-                         f"{load.idle_streams} idle streams; {config} {' '.join(args.env)}")
+                title = (
+                    f"{setup.title}: {load.users} users at 20 tok/s ({TOKENS} tokens), "
+                    f"{load.users * (1 + sum(EXTRA_TABS) / len(EXTRA_TABS)):.0f} receiving + "
+                    f"{load.idle_streams} idle streams; {config} {' '.join(args.env)}"
+                )
                 print_table(title, table_rows(outcome, load), outcome.failures)
-    print(f"\nMedian and p95 over every sample; the fake provider and the proxy run in processes of their own, the clients in this one. "
-          f"Took {time.monotonic() - began:.0f} s.")
+    print(
+        f"\nMedian and p95 over every sample; the fake provider and the proxy run in processes of their own, the clients in this one. "
+        f"Took {time.monotonic() - began:.0f} s."
+    )
 
 
 if __name__ == "__main__":

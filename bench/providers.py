@@ -143,6 +143,7 @@ def _bench_row(row: Row, runs: int, tokens: int) -> tuple[list[Run], list[Run]]:
         history = [Message("user", QUESTION)]
         bare: list[Run] = []
         adapter: list[Run] = []
+
         def run_bare() -> Run:
             return _measure(lambda: row.bare(client, model), row.is_text)
 

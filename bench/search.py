@@ -19,10 +19,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -99,11 +99,14 @@ class Corpus:
 
     def queries(self, count: int) -> list[str]:
         """Varied queries: common, business and rare words, one to three of them, some with syntax."""
-        pools = [COMMON[:40], BUSINESS, self.words[len(COMMON) + len(BUSINESS):][:3000]]
+        pools = [COMMON[:40], BUSINESS, self.words[len(COMMON) + len(BUSINESS) :][:3000]]
         decorations = ['"{}"', "{}*", "-{}", "({})", "{} AND", "NEAR {}", "{}:", "^{}"]
         queries = []
         for number in range(count):
-            words = [self.rng.choice(self.rng.choice(pools[1:] if number % 3 else pools)) for _ in range(self.rng.randint(1, 3))]
+            words = [
+                self.rng.choice(self.rng.choice(pools[1:] if number % 3 else pools))
+                for _ in range(self.rng.randint(1, 3))
+            ]
             query = " ".join(words)
             if number % 10 == 0:
                 query = self.rng.choice(decorations).format(query)
@@ -138,7 +141,9 @@ def seed(app: Flask, corpus: Corpus, documents: int, megabytes: float) -> tuple[
         project_ids = [project.id for project in projects]
         characters = passages = 0
         for start in range(0, documents, 100):
-            batch = [corpus.document(int(per_document * rng.uniform(0.5, 1.5))) for _ in range(min(100, documents - start))]
+            batch = [
+                corpus.document(int(per_document * rng.uniform(0.5, 1.5))) for _ in range(min(100, documents - start))
+            ]
             characters += sum(len(text) for text in batch)
             passages += _insert((owner.id, stranger.id), project_ids, batch, start)
             db.session.commit()
@@ -161,11 +166,20 @@ def _insert(users: tuple[str, str], project_ids: list[str], texts: list[str], st
         project_id = project_ids[-1] if theirs else project_ids[number % PROJECTS]
         document_id = new_id()
         data = text.encode()
-        documents.append({
-            "id": document_id, "user_id": users[theirs], "project_id": project_id, "filename": f"doc-{number}.txt",
-            "content_type": "text/plain", "size_bytes": len(data), "sha256": f"{number:064x}",
-            "original": data, "extracted_text": text, "meta": {"kind": "txt"},
-        })
+        documents.append(
+            {
+                "id": document_id,
+                "user_id": users[theirs],
+                "project_id": project_id,
+                "filename": f"doc-{number}.txt",
+                "content_type": "text/plain",
+                "size_bytes": len(data),
+                "sha256": f"{number:064x}",
+                "original": data,
+                "extracted_text": text,
+                "meta": {"kind": "txt"},
+            }
+        )
         parts = chunk_document(ParsedDocument("txt", sections=[Section(text)]))
         chunks += [
             {"document_id": document_id, "ordinal": ordinal, "text": part.text, "page": None, "sheet": None}
@@ -194,14 +208,26 @@ def sample_files(corpus: Corpus) -> dict[str, tuple[str, bytes]]:
     text = corpus.document(2_000_000)
     paragraphs = text.split("\n\n")
     rows = [["Id", "Customer", "Region", "Status", "Amount", "Notes"]]
-    rows += [[n, corpus.sentence()[:30], corpus.rng.choice(["North", "South", "East", "West"]), corpus.rng.choice(["open", "won", "lost"]),
-              round(corpus.rng.uniform(10, 9000), 2), corpus.sentence()] for n in range(1, 12_000)]
+    rows += [
+        [
+            n,
+            corpus.sentence()[:30],
+            corpus.rng.choice(["North", "South", "East", "West"]),
+            corpus.rng.choice(["open", "won", "lost"]),
+            round(corpus.rng.uniform(10, 9000), 2),
+            corpus.sentence(),
+        ]
+        for n in range(1, 12_000)
+    ]
     buffer = io.StringIO()
     for row in rows:
         buffer.write(",".join(f'"{value}"' for value in row) + "\n")
     return {
-        "PDF": ("sample.pdf", samples.pdf(*["\n\n".join(paragraphs[n:n + 6]) for n in range(0, 240, 6)])),
-        "DOCX": ("sample.docx", samples.docx_file(paragraphs[:1500], table=[[str(v) for v in row] for row in rows[:300]])),
+        "PDF": ("sample.pdf", samples.pdf(*["\n\n".join(paragraphs[n : n + 6]) for n in range(0, 240, 6)])),
+        "DOCX": (
+            "sample.docx",
+            samples.docx_file(paragraphs[:1500], table=[[str(v) for v in row] for row in rows[:300]]),
+        ),
         "XLSX": ("sample.xlsx", samples.xlsx({"Pipeline": rows})),
         "CSV": ("sample.csv", buffer.getvalue().encode()),
         "TXT": ("sample.txt", text.encode()),
@@ -218,7 +244,9 @@ def time_uploads(app: Flask, user_id: str, files: dict[str, tuple[str, bytes]]) 
         for label, (name, data) in files.items():
             started = time.perf_counter()
             [outcome] = service.upload_documents(
-                user_id=user_id, project_id=project.id, files=[service.IncomingFile(name, io.BytesIO(data))],
+                user_id=user_id,
+                project_id=project.id,
+                files=[service.IncomingFile(name, io.BytesIO(data))],
                 limits=service.UploadLimits(max_file_bytes=100 * 1024 * 1024, max_documents=10_000),
             )
             assert outcome.status == "received", (label, outcome.message)
@@ -240,8 +268,15 @@ def _wait_until_read(document_id: str) -> str:
         time.sleep(0.02)
 
 
-def run(column: Column, url: str, corpus: Corpus, args: argparse.Namespace, queries: list[str],
-        files: dict[str, tuple[str, bytes]], stats: dict[str, int]) -> None:
+def run(
+    column: Column,
+    url: str,
+    corpus: Corpus,
+    args: argparse.Namespace,
+    queries: list[str],
+    files: dict[str, tuple[str, bytes]],
+    stats: dict[str, int],
+) -> None:
     app = build_app(url)
     started = time.perf_counter()
     user_id, project_id, stats["characters"], stats["passages"] = seed(app, corpus, args.documents, args.megabytes)
@@ -274,9 +309,14 @@ def print_table(columns: list[Column], args: argparse.Namespace, stats: dict[str
         ("search, one project: median (ms)", lambda c: f"{statistics.median(c.project_times):.1f}"),
         ("search, one project: p95 (ms)", lambda c: f"{percentile(c.project_times, 0.95):.1f}"),
     ]
-    rows += [(f"upload+parse {label} (MB/s)", lambda c, label=label: f"{c.throughput[label]:.2f}") for label in columns[0].throughput]
-    title = (f"{args.documents:,} documents, {stats['characters'] / 1e6:.1f} MB of text, {stats['passages']:,} passages; "
-             f"{queries} queries per scope")
+    rows += [
+        (f"upload+parse {label} (MB/s)", lambda c, label=label: f"{c.throughput[label]:.2f}")
+        for label in columns[0].throughput
+    ]
+    title = (
+        f"{args.documents:,} documents, {stats['characters'] / 1e6:.1f} MB of text, {stats['passages']:,} passages; "
+        f"{queries} queries per scope"
+    )
     width = max(len(label) for label, _ in rows)
     print(title)
     print(f"{'':<{width}}  " + "  ".join(f"{column.name:>10}" for column in columns))

@@ -13,6 +13,7 @@ if config.config_file_name:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
+
 def render_item(type_, obj, autogen_context):
     # Our UTCDateTime decorator is a DateTime(timezone=True) in the database.
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":

@@ -22,8 +22,10 @@ PROVIDERS: dict[str, tuple[type[FakeServer], Callable[[str], dict[str, Any]]]] =
     "anthropic": (FakeAnthropic, lambda url: {"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": url}),
     "openai": (FakeOpenAI, lambda url: {"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": url + "/v1"}),
     "deepseek": (FakeOpenAI, lambda url: {"DEEPSEEK_API_KEY": "k", "DEEPSEEK_BASE_URL": url}),
-    "openai_compatible": (FakeOpenAI, lambda url: {"OPENAI_COMPATIBLE_BASE_URL": url + "/v1",
-                                                   "OPENAI_COMPATIBLE_MODEL": "llama3.2"}),
+    "openai_compatible": (
+        FakeOpenAI,
+        lambda url: {"OPENAI_COMPATIBLE_BASE_URL": url + "/v1", "OPENAI_COMPATIBLE_MODEL": "llama3.2"},
+    ),
     "gemini": (FakeGemini, lambda url: {"GEMINI_API_KEY": "k", "GEMINI_BASE_URL": url}),
 }
 
@@ -57,8 +59,9 @@ def make_reply(app: Flask, user_id: str, *, status: str = "streaming", seq: int 
     """An assistant message in a new thread, as a runner would find it."""
     thread_id = make_thread(app, user_id)
     with app.app_context():
-        message = Message(thread_id=thread_id, role="assistant", status=status, content=content,
-                          stream_seq=seq, created_at=utcnow())
+        message = Message(
+            thread_id=thread_id, role="assistant", status=status, content=content, stream_seq=seq, created_at=utcnow()
+        )
         db.session.add(message)
         db.session.commit()
         return message.id
@@ -106,8 +109,9 @@ def wait_for_text(app: Flask, message_id: str, timeout: float = 5.0) -> None:
 
 def messages_of(app: Flask, thread_id: str) -> list[Message]:
     with app.app_context():
-        found = list(db.session.scalars(
-            sa.select(Message).where(Message.thread_id == thread_id).order_by(Message.created_at)))
+        found = list(
+            db.session.scalars(sa.select(Message).where(Message.thread_id == thread_id).order_by(Message.created_at))
+        )
         for message in found:
             db.session.expunge(message)
         return found
@@ -127,8 +131,9 @@ def parse_sse(body: str) -> list[SSEEvent]:
         if not line:
             if "data" in fields:
                 raw_id = fields.get("id", [None])[0]
-                events.append(SSEEvent(int(raw_id) if raw_id else None, fields.get("event", [None])[0],
-                                       "\n".join(fields["data"])))
+                events.append(
+                    SSEEvent(int(raw_id) if raw_id else None, fields.get("event", [None])[0], "\n".join(fields["data"]))
+                )
             fields = {}
         elif not line.startswith(":"):
             name, _, value = line.partition(":")

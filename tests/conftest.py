@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -90,8 +91,9 @@ class AuthActions:
     def __init__(self, client: FlaskClient) -> None:
         self._client = client
 
-    def register(self, email: str = "ana@example.com", name: str = "Ana", password: str = PASSWORD,
-                 csrf_token: str | None = None):
+    def register(
+        self, email: str = "ana@example.com", name: str = "Ana", password: str = PASSWORD, csrf_token: str | None = None
+    ):
         """Create the account, then log in to it (registering alone does not, so that it cannot tell
         whether an email is taken); the log-in's answer."""
         token = {"csrf_token": csrf_token} if csrf_token else {}
@@ -133,8 +135,6 @@ def other_client(app: Flask, email: str = "ben@example.com") -> FlaskClient:
 
 
 def csrf_token_from(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'"X-CSRFToken": "([^"]+)"', html
-    )
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(r'"X-CSRFToken": "([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)

@@ -64,11 +64,13 @@ def docx_header_flood(parts: int = 50, part_bytes: int = 5 * 1024 * 1024 - 4096)
             data = source.read(entry.filename)
             if entry.filename == "[Content_Types].xml":
                 overrides = "".join(
-                    f'<Override PartName="/word/header{n}.xml" ContentType="{_HEADER_TYPE}"/>' for n in range(parts))
+                    f'<Override PartName="/word/header{n}.xml" ContentType="{_HEADER_TYPE}"/>' for n in range(parts)
+                )
                 data = data.replace(b"</Types>", overrides.encode() + b"</Types>")
             elif entry.filename == "word/_rels/document.xml.rels":
                 rels = "".join(
-                    f'<Relationship Id="rIdH{n}" Type="{_HEADER_REL}" Target="header{n}.xml"/>' for n in range(parts))
+                    f'<Relationship Id="rIdH{n}" Type="{_HEADER_REL}" Target="header{n}.xml"/>' for n in range(parts)
+                )
                 data = data.replace(b"</Relationships>", rels.encode() + b"</Relationships>")
             archive.writestr(entry.filename, data)
         for number in range(parts):

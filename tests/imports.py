@@ -7,7 +7,6 @@ import shutil
 import time
 
 import pytest
-
 import sqlalchemy as sa
 from flask import Flask
 
@@ -21,7 +20,8 @@ def wait_for_imports(app: Flask, *, timeout: float = 30.0) -> None:
     while True:
         with app.app_context():
             processing = db.session.scalar(
-                sa.select(sa.func.count()).select_from(Document).where(Document.status == "processing"))
+                sa.select(sa.func.count()).select_from(Document).where(Document.status == "processing")
+            )
             db.session.remove()
         if not processing:
             return

@@ -20,7 +20,6 @@ def main() -> None:
     app = make_app(database_url, **overrides)
     app.extensions["imports"].start()  # as webapp.wsgi does: take up waiting imports at once
     server = make_server("127.0.0.1", port, app, threaded=True)
-    print("ready", flush=True)
     server.serve_forever()
 
 

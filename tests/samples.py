@@ -31,8 +31,8 @@ def docx_file(paragraphs: list[str], table: list[list[str]] | None = None, after
         document.add_paragraph(text)
     if table:
         grid = document.add_table(rows=len(table), cols=len(table[0]))
-        for row, values in zip(grid.rows, table):
-            for cell, value in zip(row.cells, values):
+        for row, values in zip(grid.rows, table, strict=False):
+            for cell, value in zip(row.cells, values, strict=False):
                 cell.text = value
     for text in after or []:
         document.add_paragraph(text)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Flask
 
@@ -50,8 +51,7 @@ def configure_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if overrides:
         app.config.update(overrides)
     settings.check(app.config)
-    app.config.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = settings.load_secret_key(Path(app.instance_path))
 

@@ -21,7 +21,8 @@ def check(config: dict[str, Any] | Any) -> None:
     if workers > 1 and not config["REDIS_URL"]:
         raise ConfigurationError(
             f"WEB_WORKERS is {workers} but REDIS_URL is not set. Several processes share replies' streams "
-            "through Redis: set REDIS_URL, or run one process (WEB_WORKERS=1).")
+            "through Redis: set REDIS_URL, or run one process (WEB_WORKERS=1)."
+        )
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -64,9 +65,19 @@ def _account_settings() -> dict[str, Any]:
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "BA Assistant <ba-assistant@localhost>",
         "SECURITY_LOG_DAYS": _env_int("SECURITY_LOG_DAYS", 365),
     }
-    for name in ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "MICROSOFT_CLIENT_ID", "MICROSOFT_CLIENT_SECRET",
-                 "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "MAIL_SERVER", "MAIL_USERNAME",
-                 "MAIL_PASSWORD", "PUBLIC_URL"):
+    for name in (
+        "GOOGLE_CLIENT_ID",
+        "GOOGLE_CLIENT_SECRET",
+        "MICROSOFT_CLIENT_ID",
+        "MICROSOFT_CLIENT_SECRET",
+        "OIDC_ISSUER",
+        "OIDC_CLIENT_ID",
+        "OIDC_CLIENT_SECRET",
+        "MAIL_SERVER",
+        "MAIL_USERNAME",
+        "MAIL_PASSWORD",
+        "PUBLIC_URL",
+    ):
         settings[name] = os.environ.get(name) or None
     return settings
 
@@ -94,7 +105,7 @@ def normalise_database_url(url: str) -> str:
     """Use the psycopg 3 driver for plain PostgreSQL URLs (SQLAlchemy would pick psycopg2)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

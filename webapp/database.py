@@ -9,7 +9,6 @@ from flask import Flask
 
 from .extensions import db
 
-
 # How long a SQLite write waits for another one to finish before giving up. Writes are kept
 # short (imports write in small batches), so a wait is short too; this is the backstop.
 SQLITE_BUSY_TIMEOUT_MS = 30_000

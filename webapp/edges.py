@@ -54,8 +54,12 @@ class CleanParameters(ImmutableMultiDict):  # type: ignore[type-arg]
     """Query string and form fields, each name and text value cleaned (files are left as they are)."""
 
     def __init__(self, mapping: Any = None) -> None:
-        super().__init__([(clean_text(key), value if isinstance(value, FileStorage) else clean_text(value))
-                          for key, value in _pairs(mapping)])
+        super().__init__(
+            [
+                (clean_text(key), value if isinstance(value, FileStorage) else clean_text(value))
+                for key, value in _pairs(mapping)
+            ]
+        )
 
 
 class EdgeRequest(Request):

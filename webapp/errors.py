@@ -20,7 +20,10 @@ from .redirects import local_path
 log = logging.getLogger(__name__)
 
 _EXPLANATIONS = {
-    400: ("Something in that request was not right", "The form may have expired or been sent twice. Reload the page and try again."),
+    400: (
+        "Something in that request was not right",
+        "The form may have expired or been sent twice. Reload the page and try again.",
+    ),
     401: ("Your session ended", "Log in again to carry on; what you typed in a chat is kept in this browser."),
     403: ("Not allowed", "You do not have access to this."),
     404: ("Not found", "There is nothing here, or it belongs to someone else."),
@@ -28,8 +31,11 @@ _EXPLANATIONS = {
     413: ("Too large", "That upload is larger than this server accepts."),
     429: ("Slow down", "Too many attempts in a short time. Wait a minute and try again."),
     500: ("Something went wrong", "The error has been logged. Try again in a moment."),
-    503: ("Unavailable for a moment", "The database cannot be reached right now. Nothing saved is lost; "
-                                      "replies being written are kept. Try again in a moment."),
+    503: (
+        "Unavailable for a moment",
+        "The database cannot be reached right now. Nothing saved is lost; "
+        "replies being written are kept. Try again in a moment.",
+    ),
 }
 # The database is down, restarting, or busy beyond its waits: a moment's outage, not a bug.
 _DATABASE_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
@@ -42,8 +48,9 @@ _SIGNED_OUT_FORMS = frozenset({"auth.login", "auth.register"})
 def _render_error(code: int, detail: str | None = None, **context: str) -> tuple[str, int]:
     title, explanation = _EXPLANATIONS.get(code, (f"Error {code}", ""))
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
-    return render_template(template, code=code, title=title, explanation=detail or explanation,
-                           request_id=request_id(), **context), code
+    return render_template(
+        template, code=code, title=title, explanation=detail or explanation, request_id=request_id(), **context
+    ), code
 
 
 def _page_behind_request() -> str:

@@ -40,5 +40,9 @@ def redis_options(*, socket_timeout: float) -> dict[str, Any]:
     from redis.backoff import ExponentialBackoff
     from redis.retry import Retry
 
-    return {"socket_timeout": socket_timeout, "socket_connect_timeout": 2, "health_check_interval": 30,
-            "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=2)}
+    return {
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": 2,
+        "health_check_interval": 30,
+        "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=2),
+    }

@@ -11,8 +11,9 @@ PostgreSQL ignores are taken out of every query here, so neither backend searche
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup, escape
@@ -23,14 +24,16 @@ CONFIG = "ba_english"
 MAX_TERMS = 24
 MAX_TERM_LENGTH = 64
 # PostgreSQL's English stop words (its english.stop list): never searched for, on either backend.
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself it
 its itself they them their theirs themselves what which who whom this that these those am is are was were be been
 being have has had having do does did doing a an the and but if or because as until while of at by for with about
 against between into through during before after above below to from up down in out on off over under again further
 then once here there when where why how all any both each few more most other some such no nor not only own same so
 than too very s t can will just don should now
-""".split())
+""".split()
+)
 # Private-use characters: the database wraps each match in them, and only they become <mark>.
 OPEN, CLOSE = "\ue000", "\ue001"
 _MARKERS = re.compile(f"([{OPEN}{CLOSE}])")
@@ -86,8 +89,14 @@ def _tsquery(terms: Sequence[str], *, any_term: bool) -> sa.ColumnElement[Any]:
 
 
 def best_matches(
-    statement: sa.Select[Any], source: Source, terms: Sequence[str], *, limit: int, any_term: bool = False,
-    newest_first: sa.ColumnElement[Any] | None = None, candidates: int | None = None,
+    statement: sa.Select[Any],
+    source: Source,
+    terms: Sequence[str],
+    *,
+    limit: int,
+    any_term: bool = False,
+    newest_first: sa.ColumnElement[Any] | None = None,
+    candidates: int | None = None,
 ) -> list[Match]:
     """Run `statement` (the caller's columns, joins and scope) on the rows matching `terms`, best first.
 
@@ -103,8 +112,9 @@ def best_matches(
     return [Match(row, float(row.fts_score), highlight(row.fts_snippet or "")) for row in rows]
 
 
-def _sqlite(statement: sa.Select[Any], source: Source, terms: Sequence[str], limit: int,
-            any_term: bool) -> Sequence[sa.Row[Any]]:
+def _sqlite(
+    statement: sa.Select[Any], source: Source, terms: Sequence[str], limit: int, any_term: bool
+) -> Sequence[sa.Row[Any]]:
     fts = sa.table(source.fts_table, sa.column("rowid"))
     name = sa.literal_column(source.fts_table)
     match = fts5_query(terms, any_term=any_term)
@@ -134,8 +144,15 @@ _HEADLINE_OPTIONS = (
 )
 
 
-def _postgres(statement: sa.Select[Any], source: Source, terms: Sequence[str], limit: int, any_term: bool,
-              newest_first: sa.ColumnElement[Any] | None, candidates: int | None) -> Sequence[sa.Row[Any]]:
+def _postgres(
+    statement: sa.Select[Any],
+    source: Source,
+    terms: Sequence[str],
+    limit: int,
+    any_term: bool,
+    newest_first: sa.ColumnElement[Any] | None,
+    candidates: int | None,
+) -> Sequence[sa.Row[Any]]:
     tsquery = _tsquery(terms, any_term=any_term)
     key = source.postgres_key
     matching = statement.where(source.vector.op("@@")(tsquery))
@@ -144,7 +161,9 @@ def _postgres(statement: sa.Select[Any], source: Source, terms: Sequence[str], l
         matching = statement.where(key.in_(newest.scalar_subquery()))
     best = (
         matching.add_columns(
-            key.label("fts_id"), source.text.label("fts_text"), sa.func.ts_rank(source.vector, tsquery).label("fts_score"),
+            key.label("fts_id"),
+            source.text.label("fts_text"),
+            sa.func.ts_rank(source.vector, tsquery).label("fts_score"),
         )
         .order_by(sa.desc("fts_score"), key)
         .limit(limit)
@@ -176,12 +195,16 @@ def highlight_all(source: Source, rowid: Any, terms: Sequence[str]) -> Markup | 
         tsquery = _tsquery(terms, any_term=True)
         options = f"StartSel={OPEN}, StopSel={CLOSE}, HighlightAll=true"
         statement = sa.select(sa.func.ts_headline(_CONFIG, source.text, tsquery, options)).where(
-            source.postgres_key == rowid, source.vector.op("@@")(tsquery))
+            source.postgres_key == rowid, source.vector.op("@@")(tsquery)
+        )
     else:
         fts = sa.table(source.fts_table, sa.column("rowid"))
         name = sa.literal_column(source.fts_table)
-        statement = sa.select(sa.func.highlight(name, 0, OPEN, CLOSE)).select_from(fts).where(
-            fts.c.rowid == rowid, name.op("MATCH")(fts5_query(terms, any_term=True)))
+        statement = (
+            sa.select(sa.func.highlight(name, 0, OPEN, CLOSE))
+            .select_from(fts)
+            .where(fts.c.rowid == rowid, name.op("MATCH")(fts5_query(terms, any_term=True)))
+        )
     text = db.session.scalar(statement)
     return highlight(text) if text is not None else None
 

@@ -31,8 +31,16 @@ def content_security_policy(form_targets: Iterable[str] = ()) -> str:
 
 # Features the app never uses, refused to the page and to anything it could load.
 PERMISSIONS_POLICY = ", ".join(
-    f"{feature}=()" for feature in (
-        "accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone", "payment", "usb",
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
     )
 )
 HEADERS = {

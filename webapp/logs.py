@@ -13,7 +13,7 @@ import secrets
 import sys
 import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,7 +43,7 @@ class JSONFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -89,8 +89,7 @@ def _known_user_id() -> str | None:
 
 def configured_secrets(config: Mapping[str, Any]) -> list[str]:
     """The values in `config` that must never be written to a log."""
-    found = [str(value) for key, value in config.items()
-             if value and (key.endswith("_API_KEY") or key == "SECRET_KEY")]
+    found = [str(value) for key, value in config.items() if value and (key.endswith("_API_KEY") or key == "SECRET_KEY")]
     for key in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL"):
         if config.get(key):
             password = sa.make_url(config[key]).password

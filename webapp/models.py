@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -36,7 +36,7 @@ IMPORT_STATES = ("waiting", "queued", "running", "finished")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_id() -> str:
@@ -49,19 +49,19 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: Optional[datetime], dialect: sa.Dialect) -> Optional[datetime]:
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use timezone-aware UTC")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
-    def process_result_value(self, value: Optional[datetime], dialect: sa.Dialect) -> Optional[datetime]:
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -91,17 +91,17 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     display_name: Mapped[str] = mapped_column(sa.String(80))
     is_admin: Mapped[bool] = mapped_column(default=False)
-    default_provider: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    default_provider: Mapped[str | None] = mapped_column(sa.String(40))
     theme: Mapped[str] = mapped_column(sa.String(10), default="system", server_default="system")
     # An IANA name ("Europe/Berlin") from the settings page or the browser. None: not known yet;
     # UTC until the browser sends its own on the next page.
-    timezone: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = _created_column()
     # Set by an admin; a disabled user cannot sign in and their sessions are ended.
-    disabled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Overrides USER_MONTHLY_BUDGET_USD for this user when set.
-    monthly_budget_usd: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 2))
+    monthly_budget_usd: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
 
     projects: WriteOnlyMapped[Project] = relationship(back_populates="user", passive_deletes=True)
     threads: WriteOnlyMapped[Thread] = relationship(back_populates="user", passive_deletes=True)
@@ -143,7 +143,7 @@ class LoginSession(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     remember: Mapped[bool] = mapped_column(default=False)
     method: Mapped[str] = mapped_column(sa.String(40))
-    ip: Mapped[Optional[str]] = mapped_column(sa.String(45))
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
     user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
     created_at: Mapped[datetime] = _created_column()
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -162,9 +162,9 @@ class Identity(db.Model):
     provider: Mapped[str] = mapped_column(sa.String(40))
     subject: Mapped[str] = mapped_column(sa.String(255))
     # As the provider gave it when linked; shown to the user, never used to sign in.
-    email: Mapped[Optional[str]] = mapped_column(sa.String(254))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
     created_at: Mapped[datetime] = _created_column()
-    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AccountLink(db.Model):
@@ -177,10 +177,10 @@ class AccountLink(db.Model):
     user_id: Mapped[str] = _owner_column()
     purpose: Mapped[str] = mapped_column(sa.String(10))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_by_id: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[str | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = _created_column()
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
@@ -195,12 +195,12 @@ class SecurityEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     event: Mapped[str] = mapped_column(sa.String(40))
     # The account concerned, and who acted (the same for one's own actions; none for a stranger).
-    user_id: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    actor_id: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    user_id: Mapped[str | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    actor_id: Mapped[str | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     # Kept as written, so an entry still reads after the account is gone or never existed.
     email: Mapped[str] = mapped_column(sa.String(254), default="")
     actor_email: Mapped[str] = mapped_column(sa.String(254), default="")
-    ip: Mapped[Optional[str]] = mapped_column(sa.String(45))
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
     detail: Mapped[str] = mapped_column(sa.String(500), default="")
 
 
@@ -249,36 +249,34 @@ class Thread(db.Model):
     id: Mapped[str] = _id_column()
     # Always the owner, also for threads inside a project: ownership never goes through the project.
     user_id: Mapped[str] = _owner_column()
-    project_id: Mapped[Optional[str]] = mapped_column(
-        sa.ForeignKey("projects.id", ondelete="SET NULL"), index=True
-    )
-    title: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    project_id: Mapped[str | None] = mapped_column(sa.ForeignKey("projects.id", ondelete="SET NULL"), index=True)
+    title: Mapped[str | None] = mapped_column(sa.String(200))
     title_locked: Mapped[bool] = mapped_column(default=False)
     model_provider: Mapped[str] = mapped_column(sa.String(40))
-    model_name: Mapped[Optional[str]] = mapped_column(sa.String(100))
-    thread_type: Mapped[str] = mapped_column(
-        sa.String(20), default="ba_assistant", server_default="ba_assistant"
-    )
-    conversation_mode: Mapped[Optional[str]] = mapped_column(sa.String(20))
-    skill: Mapped[Optional[str]] = mapped_column(sa.String(80))
-    history_summary: Mapped[Optional[str]] = mapped_column(sa.Text)
+    model_name: Mapped[str | None] = mapped_column(sa.String(100))
+    thread_type: Mapped[str] = mapped_column(sa.String(20), default="ba_assistant", server_default="ba_assistant")
+    conversation_mode: Mapped[str | None] = mapped_column(sa.String(20))
+    skill: Mapped[str | None] = mapped_column(sa.String(80))
+    history_summary: Mapped[str | None] = mapped_column(sa.Text)
     # The summary covers the messages of one branch up to and including the one created at this
     # moment (a summary made on another branch is made again: see chat/summary.py).
-    history_summary_through: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    history_summary_through: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Each switch of mode under an existing conversation: {"at": ISO time, "from": mode, "to": mode};
     # read and written through mode_change_list() and record_mode_change().
-    mode_changes: Mapped[Optional[list[dict[str, Any]]]] = mapped_column(sa.JSON)
+    mode_changes: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
     # The message at the end of the branch the user picked (messages form a tree; see
     # chat/branches.py). Not a foreign key: the two tables would refer to each other, and a
     # leaf that is gone only means the newest branch is shown.
-    current_leaf_id: Mapped[Optional[str]] = mapped_column(sa.String(36))
+    current_leaf_id: Mapped[str | None] = mapped_column(sa.String(36))
     created_at: Mapped[datetime] = _created_column()
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     user: Mapped[User] = relationship(back_populates="threads")
-    project: Mapped[Optional[Project]] = relationship(back_populates="threads")
+    project: Mapped[Project | None] = relationship(back_populates="threads")
     messages: WriteOnlyMapped[Message] = relationship(
-        back_populates="thread", cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="thread",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="Message.created_at",
     )
     artifacts: WriteOnlyMapped[Artifact] = relationship(
@@ -305,7 +303,7 @@ class Thread(db.Model):
         return value
 
     @validates("conversation_mode")
-    def _check_mode(self, key: str, value: Optional[str]) -> Optional[str]:
+    def _check_mode(self, key: str, value: str | None) -> str | None:
         if value is not None and value not in CONVERSATION_MODES:
             raise ValueError(f"conversation_mode must be one of {CONVERSATION_MODES}, not {value!r}")
         return value
@@ -317,21 +315,15 @@ class Thread(db.Model):
 class Document(db.Model):
     __tablename__ = "documents"
     __table_args__ = (
-        sa.CheckConstraint(
-            "(project_id IS NULL) <> (thread_id IS NULL)", name="exactly_one_owner"
-        ),
+        sa.CheckConstraint("(project_id IS NULL) <> (thread_id IS NULL)", name="exactly_one_owner"),
         sa.UniqueConstraint("project_id", "sha256"),
         sa.UniqueConstraint("thread_id", "sha256"),
     )
 
     id: Mapped[str] = _id_column()
     user_id: Mapped[str] = _owner_column()
-    project_id: Mapped[Optional[str]] = mapped_column(
-        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
-    thread_id: Mapped[Optional[str]] = mapped_column(
-        sa.ForeignKey("threads.id", ondelete="CASCADE"), index=True
-    )
+    project_id: Mapped[str | None] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    thread_id: Mapped[str | None] = mapped_column(sa.ForeignKey("threads.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(sa.String(255))
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size_bytes: Mapped[int]
@@ -344,13 +336,15 @@ class Document(db.Model):
     # Only stored documents are searched and cited; see DOCUMENT_STATUSES.
     status: Mapped[str] = mapped_column(sa.String(20), default="stored", server_default="stored")
 
-    project: Mapped[Optional[Project]] = relationship(back_populates="documents")
-    thread: Mapped[Optional[Thread]] = relationship(back_populates="documents")
+    project: Mapped[Project | None] = relationship(back_populates="documents")
+    thread: Mapped[Thread | None] = relationship(back_populates="documents")
     chunks: WriteOnlyMapped[DocumentChunk] = relationship(
-        back_populates="document", cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="document",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="DocumentChunk.ordinal",
     )
-    import_job: Mapped[Optional[ImportJob]] = relationship(back_populates="document", passive_deletes=True)
+    import_job: Mapped[ImportJob | None] = relationship(back_populates="document", passive_deletes=True)
 
     def __repr__(self) -> str:
         return f"<Document {self.filename!r}>"
@@ -369,8 +363,8 @@ class DocumentChunk(db.Model):
     document_id: Mapped[str] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"))
     ordinal: Mapped[int]
     text: Mapped[str] = mapped_column(sa.Text)
-    page: Mapped[Optional[int]]
-    sheet: Mapped[Optional[str]] = mapped_column(sa.String(100))
+    page: Mapped[int | None]
+    sheet: Mapped[str | None] = mapped_column(sa.String(100))
 
     document: Mapped[Document] = relationship(back_populates="chunks")
 
@@ -396,14 +390,14 @@ class ImportJob(db.Model):
     # Each start counts; a job interrupted by a restart starts again while attempts remain.
     attempts: Mapped[int] = mapped_column(default=0)
     # The outcome for the user: what was stored, or why the file was refused.
-    message: Mapped[Optional[str]] = mapped_column(sa.Text)
-    progress: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    progress: Mapped[str | None] = mapped_column(sa.String(200))
     # While running: renewed by the process that watches the job; lapsed means that process died.
-    lease_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
-    peak_memory_kb: Mapped[Optional[int]]
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    peak_memory_kb: Mapped[int | None]
     created_at: Mapped[datetime] = _created_column()
-    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
-    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     document: Mapped[Document] = relationship(back_populates="import_job")
 
@@ -423,17 +417,17 @@ class Message(db.Model):
     thread_id: Mapped[str] = mapped_column(sa.ForeignKey("threads.id", ondelete="CASCADE"))
     # The message this one answers or follows: a regenerated reply and an edited question are
     # siblings of the ones they replace, so each earlier version stays one switch away.
-    parent_id: Mapped[Optional[str]] = mapped_column(sa.ForeignKey("messages.id", ondelete="SET NULL"), index=True)
+    parent_id: Mapped[str | None] = mapped_column(sa.ForeignKey("messages.id", ondelete="SET NULL"), index=True)
     role: Mapped[str] = mapped_column(sa.String(20))
     content: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[str] = mapped_column(sa.String(20), default="complete")
     # One of CUT_REASONS when the status is `cut`.
-    cut_reason: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    cut_reason: Mapped[str | None] = mapped_column(sa.String(20))
     # What went wrong (`error`, `interrupted`) or why the provider cut the reply (`cut`), for the reader.
-    error: Mapped[Optional[str]] = mapped_column(sa.Text)
-    tool_calls: Mapped[Optional[list[dict[str, Any]]]] = mapped_column(sa.JSON)
-    provider: Mapped[Optional[str]] = mapped_column(sa.String(40))
-    model: Mapped[Optional[str]] = mapped_column(sa.String(100))
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
+    provider: Mapped[str | None] = mapped_column(sa.String(40))
+    model: Mapped[str | None] = mapped_column(sa.String(100))
     input_tokens: Mapped[int] = mapped_column(default=0)
     output_tokens: Mapped[int] = mapped_column(default=0)
     # Number of stream deltas already folded into `content`; a reconnecting stream resumes after it.
@@ -441,10 +435,10 @@ class Message(db.Model):
     # Held by the process that produces the reply, renewed with its checkpoints: once it has
     # passed, any process treats a `streaming` reply as interrupted. After the end it is held
     # for as long as the runner still makes the thread's title.
-    lease_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set by Stop, from any process; the process that runs the reply sees it and ends it.
     stop_requested: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    deleted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = _created_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -461,21 +455,13 @@ def visible_messages(thread_id: str) -> sa.Select[tuple[Message]]:
 
 class Artifact(db.Model):
     __tablename__ = "artifacts"
-    __table_args__ = (
-        sa.CheckConstraint(_one_of("artifact_type", ARTIFACT_TYPES), name="artifact_type"),
-    )
+    __table_args__ = (sa.CheckConstraint(_one_of("artifact_type", ARTIFACT_TYPES), name="artifact_type"),)
 
     id: Mapped[str] = _id_column()
-    thread_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("threads.id", ondelete="CASCADE"), index=True
-    )
-    message_id: Mapped[Optional[str]] = mapped_column(
-        sa.ForeignKey("messages.id", ondelete="SET NULL")
-    )
+    thread_id: Mapped[str] = mapped_column(sa.ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[str | None] = mapped_column(sa.ForeignKey("messages.id", ondelete="SET NULL"))
     # Earlier versions stay as rows; every version points at the first one.
-    first_version_id: Mapped[Optional[str]] = mapped_column(
-        sa.ForeignKey("artifacts.id", ondelete="CASCADE"), index=True
-    )
+    first_version_id: Mapped[str | None] = mapped_column(sa.ForeignKey("artifacts.id", ondelete="CASCADE"), index=True)
     artifact_type: Mapped[str] = mapped_column(sa.String(30))
     title: Mapped[str] = mapped_column(sa.String(200))
     content_markdown: Mapped[str] = mapped_column(sa.Text)
@@ -486,8 +472,11 @@ class Artifact(db.Model):
 
     thread: Mapped[Thread] = relationship(back_populates="artifacts")
     items: Mapped[list[ArtifactItem]] = relationship(
-        back_populates="artifact", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="ArtifactItem.position", lazy="selectin",
+        back_populates="artifact",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ArtifactItem.position",
+        lazy="selectin",
     )
 
     def __repr__(self) -> str:
@@ -517,18 +506,21 @@ class ArtifactItem(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     # Given/When/Then scenarios, one text each.
     acceptance_criteria: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    priority: Mapped[Optional[str]] = mapped_column(sa.String(10))
-    estimate: Mapped[Optional[int]]
+    priority: Mapped[str | None] = mapped_column(sa.String(10))
+    estimate: Mapped[int | None]
     status: Mapped[str] = mapped_column(sa.String(20), default="draft")
     # The key of the requirement a story implements, in the same artifact or the project.
-    requirement_key: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    requirement_key: Mapped[str | None] = mapped_column(sa.String(20))
     # True for the items of an artifact's newest version: what coverage and the project views count.
     is_current: Mapped[bool] = mapped_column(default=True, index=True)
 
     artifact: Mapped[Artifact] = relationship(back_populates="items")
     sources: Mapped[list[ItemSource]] = relationship(
-        back_populates="item", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="ItemSource.position", lazy="selectin",
+        back_populates="item",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ItemSource.position",
+        lazy="selectin",
     )
 
     def __repr__(self) -> str:
@@ -543,14 +535,12 @@ class ItemSource(db.Model):
     id: Mapped[str] = _id_column()
     item_id: Mapped[str] = mapped_column(sa.ForeignKey("artifact_items.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
-    chunk_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("document_chunks.id", ondelete="SET NULL"), index=True
-    )
-    document_id: Mapped[Optional[str]] = mapped_column(sa.String(36))
+    chunk_id: Mapped[int | None] = mapped_column(sa.ForeignKey("document_chunks.id", ondelete="SET NULL"), index=True)
+    document_id: Mapped[str | None] = mapped_column(sa.String(36))
     document_name: Mapped[str] = mapped_column(sa.String(255))
     ordinal: Mapped[int]
-    page: Mapped[Optional[int]]
-    sheet: Mapped[Optional[str]] = mapped_column(sa.String(100))
+    page: Mapped[int | None]
+    sheet: Mapped[str | None] = mapped_column(sa.String(100))
     excerpt: Mapped[str] = mapped_column(sa.Text, default="")
 
     item: Mapped[ArtifactItem] = relationship(back_populates="sources")
@@ -570,26 +560,22 @@ class Task(db.Model):
 
     id: Mapped[str] = _id_column()
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    project_id: Mapped[Optional[str]] = mapped_column(
-        sa.ForeignKey("projects.id", ondelete="SET NULL"), index=True
-    )
-    thread_id: Mapped[Optional[str]] = mapped_column(
-        sa.ForeignKey("threads.id", ondelete="SET NULL"), index=True
-    )
+    project_id: Mapped[str | None] = mapped_column(sa.ForeignKey("projects.id", ondelete="SET NULL"), index=True)
+    thread_id: Mapped[str | None] = mapped_column(sa.ForeignKey("threads.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(sa.String(500))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     completed: Mapped[bool] = mapped_column(default=False)
-    completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
-    due_date: Mapped[Optional[date]]
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    due_date: Mapped[date | None]
     priority: Mapped[str] = mapped_column(sa.String(10), default="medium")
     # Set when deleted; the row stays for a while so the deletion can be undone.
-    deleted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = _created_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(back_populates="tasks")
-    project: Mapped[Optional[Project]] = relationship()
-    thread: Mapped[Optional[Thread]] = relationship()
+    project: Mapped[Project | None] = relationship()
+    thread: Mapped[Thread | None] = relationship()
 
     def is_overdue_on(self, today: date) -> bool:
         """Pending and due before `today` (the user's date)."""
@@ -608,12 +594,8 @@ class TokenUsage(db.Model):
 
     id: Mapped[str] = _id_column()
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    thread_id: Mapped[Optional[str]] = mapped_column(
-        sa.ForeignKey("threads.id", ondelete="SET NULL"), index=True
-    )
-    message_id: Mapped[Optional[str]] = mapped_column(
-        sa.ForeignKey("messages.id", ondelete="SET NULL")
-    )
+    thread_id: Mapped[str | None] = mapped_column(sa.ForeignKey("threads.id", ondelete="SET NULL"), index=True)
+    message_id: Mapped[str | None] = mapped_column(sa.ForeignKey("messages.id", ondelete="SET NULL"))
     provider: Mapped[str] = mapped_column(sa.String(40))
     model: Mapped[str] = mapped_column(sa.String(100))
     purpose: Mapped[str] = mapped_column(sa.String(10))

@@ -36,8 +36,10 @@ def _upload_limit() -> str:
 
 
 def _chat_message() -> str:
-    return (f"You are sending messages faster than this server allows ({_chat_limit()}). "
-            "Wait a moment, then send again; your message is still in the box.")
+    return (
+        f"You are sending messages faster than this server allows ({_chat_limit()}). "
+        "Wait a moment, then send again; your message is still in the box."
+    )
 
 
 def _upload_message() -> str:
@@ -45,7 +47,9 @@ def _upload_message() -> str:
 
 
 # Posting, regenerating and editing each start a reply, so they share one allowance.
-chat_posts = limiter.shared_limit(_chat_limit, scope="chat-posts", key_func=user_key,
-                                  error_message=_chat_message, deduct_when=_accepted)
-uploads = limiter.shared_limit(_upload_limit, scope="uploads", key_func=user_key,
-                               error_message=_upload_message, deduct_when=_accepted)
+chat_posts = limiter.shared_limit(
+    _chat_limit, scope="chat-posts", key_func=user_key, error_message=_chat_message, deduct_when=_accepted
+)
+uploads = limiter.shared_limit(
+    _upload_limit, scope="uploads", key_func=user_key, error_message=_upload_message, deduct_when=_accepted
+)

@@ -11,8 +11,13 @@ def local_path(target: str | None, default: str) -> str:
     Anything else (`https://…`, `//host`, `/\\host`, which some browsers read as `//host`)
     would make the redirect an open one.
     """
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
-            and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not urlsplit(target).netloc
+    ):
         return target
     return default
 

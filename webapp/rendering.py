@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 import nh3
 from flask import Flask, g
@@ -25,9 +26,38 @@ from .llm.specs import display_name
 from .timezones import today_in, zone
 
 _ALLOWED_TAGS = {
-    "a", "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li",
-    "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "span", "div",
-    "mark", "sup", "sub", "input", "button",
+    "a",
+    "p",
+    "br",
+    "hr",
+    "strong",
+    "em",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "span",
+    "div",
+    "mark",
+    "sup",
+    "sub",
+    "input",
+    "button",
 }
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -87,9 +117,11 @@ def _code_block(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, 
     words = token.info.split(maxsplit=1)
     language = escapeHtml(words[0][:30]) if words else ""
     default = renderer.fence if token.type == "fence" else renderer.code_block
-    return (f'<div class="code-block"><div class="code-head"><span class="code-lang">{language or "text"}</span>'
-            f'<button type="button" class="code-copy" aria-label="Copy {language or "the"} code">Copy</button></div>'
-            f"{default(tokens, idx, options, env)}</div>")
+    return (
+        f'<div class="code-block"><div class="code-head"><span class="code-lang">{language or "text"}</span>'
+        f'<button type="button" class="code-copy" aria-label="Copy {language or "the"} code">Copy</button></div>'
+        f"{default(tokens, idx, options, env)}</div>"
+    )
 
 
 def _build_parser() -> MarkdownIt:
@@ -170,8 +202,13 @@ def humanize_bytes(size: int | None) -> str:
 def timeago(moment: datetime | None, now: datetime | None = None) -> str:
     if moment is None:
         return "never"
-    seconds = int(((now or datetime.now(timezone.utc)) - moment).total_seconds())
-    for limit, divisor, unit in ((60, 1, "second"), (3600, 60, "minute"), (86400, 3600, "hour"), (86400 * 30, 86400, "day")):
+    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
+    for limit, divisor, unit in (
+        (60, 1, "second"),
+        (3600, 60, "minute"),
+        (86400, 3600, "hour"),
+        (86400 * 30, 86400, "day"),
+    ):
         if seconds < limit:
             if unit == "second":
                 return "just now"

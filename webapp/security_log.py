@@ -46,16 +46,30 @@ _PURGE_EVERY_SECONDS = 3600
 _last_purge = 0.0
 
 
-def record(event: str, *, user: User | None = None, email: str | None = None, actor: User | None = None,
-           ip: str | None = None, detail: str = "", keep_days: int = 365) -> None:
+def record(
+    event: str,
+    *,
+    user: User | None = None,
+    email: str | None = None,
+    actor: User | None = None,
+    ip: str | None = None,
+    detail: str = "",
+    keep_days: int = 365,
+) -> None:
     """Add an entry and commit it; `email` defaults to the user's."""
     if event not in EVENTS:
         raise ValueError(f"unknown security event {event!r}")
-    db.session.add(SecurityEvent(
-        event=event, user_id=user.id if user else None, actor_id=actor.id if actor else None,
-        email=(email if email is not None else user.email if user else "")[:254],
-        actor_email=actor.email if actor else "", ip=ip, detail=detail[:DETAIL_CHARS],
-    ))
+    db.session.add(
+        SecurityEvent(
+            event=event,
+            user_id=user.id if user else None,
+            actor_id=actor.id if actor else None,
+            email=(email if email is not None else user.email if user else "")[:254],
+            actor_email=actor.email if actor else "",
+            ip=ip,
+            detail=detail[:DETAIL_CHARS],
+        )
+    )
     db.session.commit()
     _purge_now_and_then(keep_days)
 
@@ -95,8 +109,11 @@ def entries(log_filter: LogFilter, *, page: int = 1, per_page: int = PAGE_SIZE) 
     text = log_filter.text.strip().lower()[:254]
     if text:
         pattern = like_pattern(text)
-        query = query.where(sa.or_(SecurityEvent.email.like(pattern, escape="\\"),
-                                   SecurityEvent.actor_email.like(pattern, escape="\\"),
-                                   SecurityEvent.ip.like(pattern, escape="\\")))
+        query = query.where(
+            sa.or_(
+                SecurityEvent.email.like(pattern, escape="\\"),
+                SecurityEvent.actor_email.like(pattern, escape="\\"),
+                SecurityEvent.ip.like(pattern, escape="\\"),
+            )
+        )
     return query
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -20,13 +20,13 @@ def all_names() -> frozenset[str]:
 def zone(name: str | None) -> tzinfo:
     """The zone called `name`; UTC when there is none or it is unknown."""
     if not name:
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
+        return UTC
 
 
 def today_in(name: str | None, now: datetime | None = None) -> date:
     """The date in zone `name` at `now` (default: this moment)."""
-    return (now or datetime.now(timezone.utc)).astimezone(zone(name)).date()
+    return (now or datetime.now(UTC)).astimezone(zone(name)).date()

@@ -28,5 +28,6 @@ def _freeze_when_loaded(preload: threading.Thread) -> None:
 
 
 _freeze()
-threading.Thread(target=_freeze_when_loaded, args=(app.extensions["llm.preload"],), name="gc-freeze",
-                 daemon=True).start()
+threading.Thread(
+    target=_freeze_when_loaded, args=(app.extensions["llm.preload"],), name="gc-freeze", daemon=True
+).start()

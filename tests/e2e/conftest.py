@@ -37,8 +37,14 @@ from ..fakes.oidc import FakeOidcProvider
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -265,18 +271,40 @@ def seed_chat(server: LiveServer, account: Account, *, exchanges: int = 0, **fie
     """A titled chat of the account's with `exchanges` finished questions and answers; return its id."""
     user_id = user_id_of(server, account)
     start = utcnow() - timedelta(hours=1)
-    values = {"title": "Seeded chat", "title_locked": True, "model_provider": "anthropic",
-              "conversation_mode": "meeting", **fields}
+    values = {
+        "title": "Seeded chat",
+        "title_locked": True,
+        "model_provider": "anthropic",
+        "conversation_mode": "meeting",
+        **fields,
+    }
     with server.app.app_context():
         thread = Thread(user_id=user_id, last_activity_at=start, **values)
         db.session.add(thread)
         db.session.flush()
-        db.session.add_all(one_branch(*(
-            message for number in range(exchanges) for message in (
-                Message(thread_id=thread.id, role="user", content=f"Question {number}",
-                        created_at=start + timedelta(seconds=2 * number)),
-                Message(thread_id=thread.id, role="assistant", status="complete", provider="anthropic",
-                        content=f"Answer {number}.\n\nA second paragraph, so that each answer takes some room.",
-                        created_at=start + timedelta(seconds=2 * number + 1))))))
+        db.session.add_all(
+            one_branch(
+                *(
+                    message
+                    for number in range(exchanges)
+                    for message in (
+                        Message(
+                            thread_id=thread.id,
+                            role="user",
+                            content=f"Question {number}",
+                            created_at=start + timedelta(seconds=2 * number),
+                        ),
+                        Message(
+                            thread_id=thread.id,
+                            role="assistant",
+                            status="complete",
+                            provider="anthropic",
+                            content=f"Answer {number}.\n\nA second paragraph, so that each answer takes some room.",
+                            created_at=start + timedelta(seconds=2 * number + 1),
+                        ),
+                    )
+                )
+            )
+        )
         db.session.commit()
         return thread.id

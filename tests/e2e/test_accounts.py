@@ -81,8 +81,9 @@ def test_phone_sidebar_is_a_drawer_and_the_theme_setting_applies(page: Page, acc
     expect(page.get_by_label("Theme")).to_have_value("dark")
 
 
-def test_a_new_account_takes_the_browsers_time_zone(browser: Browser, live_server: LiveServer,
-                                                    account: Account) -> None:
+def test_a_new_account_takes_the_browsers_time_zone(
+    browser: Browser, live_server: LiveServer, account: Account
+) -> None:
     context = browser.new_context(base_url=live_server.url, timezone_id="America/Sao_Paulo")
     try:
         page = context.new_page()

@@ -20,24 +20,38 @@ from .conftest import Account, LiveServer
 from .test_chat import assert_same_page, mark_page, send
 
 
-def test_stories_with_sources_are_edited_and_exported_for_jira(signed_in: Page, account: Account,
-                                                               live_server: LiveServer,
-                                                               anthropic: FakeAnthropic) -> None:
+def test_stories_with_sources_are_edited_and_exported_for_jira(
+    signed_in: Page, account: Account, live_server: LiveServer, anthropic: FakeAnthropic
+) -> None:
     page, app = signed_in, live_server.app
     with app.app_context():
         user_id = find_by_email(account.email).id
     project_id = make_project(app, user_id, "Webshop")
     document_id, passages = make_document(app, user_id, project_id=project_id)
-    thread_id = make_thread(app, user_id, project_id=project_id, model_provider="anthropic", title="Checkout",
-                            title_locked=True)
-    stories = {"artifact_type": "user_stories", "title": "Checkout stories", "items": [{
-        "kind": "story", "title": "Pay by card", "as_a": "shopper", "i_want": "to pay by card",
-        "so_that": "I can check out without cash", "priority": "must",
-        "acceptance_criteria": ["Given a basket\nWhen I pay by card\nThen the order is placed"],
-        "sources": [passages[1]]}]}
-    anthropic.script(tool_reply("search_documents", {"query": "card"}),
-                     tool_reply("save_artifact", stories, call_id="call_2"),
-                     text_reply("I saved the checkout stories, citing the kick-off notes."))
+    thread_id = make_thread(
+        app, user_id, project_id=project_id, model_provider="anthropic", title="Checkout", title_locked=True
+    )
+    stories = {
+        "artifact_type": "user_stories",
+        "title": "Checkout stories",
+        "items": [
+            {
+                "kind": "story",
+                "title": "Pay by card",
+                "as_a": "shopper",
+                "i_want": "to pay by card",
+                "so_that": "I can check out without cash",
+                "priority": "must",
+                "acceptance_criteria": ["Given a basket\nWhen I pay by card\nThen the order is placed"],
+                "sources": [passages[1]],
+            }
+        ],
+    }
+    anthropic.script(
+        tool_reply("search_documents", {"query": "card"}),
+        tool_reply("save_artifact", stories, call_id="call_2"),
+        text_reply("I saved the checkout stories, citing the kick-off notes."),
+    )
 
     page.goto(f"/threads/{thread_id}")
     reply = send(page, "Write the checkout stories from the kick-off notes")

@@ -94,7 +94,8 @@ EXPECTED = "".join(f"word{i} " for i in range(60))
 
 
 def test_a_reload_mid_reply_shows_the_text_so_far_and_resumes_without_gap_or_duplicate(
-        signed_in: Page, anthropic: FakeAnthropic) -> None:
+    signed_in: Page, anthropic: FakeAnthropic
+) -> None:
     page = signed_in
     page.add_init_script(RECORD_STREAMED_TEXT)
     # The reply, then the title the app asks for after a chat's first exchange.
@@ -142,10 +143,13 @@ def test_stop_ends_a_long_reply_at_once_and_keeps_its_text(signed_in: Page, anth
 
 
 def test_a_reply_cut_at_the_length_limit_goes_on_in_place_with_continue(
-        signed_in: Page, anthropic: FakeAnthropic) -> None:
+    signed_in: Page, anthropic: FakeAnthropic
+) -> None:
     page = signed_in
-    anthropic.script(text_reply("The scope covers billing, ", chunks=3, stop="max_tokens"),
-                     text_reply("invoicing and refunds.", chunks=3, delay=0.05))
+    anthropic.script(
+        text_reply("The scope covers billing, ", chunks=3, stop="max_tokens"),
+        text_reply("invoicing and refunds.", chunks=3, delay=0.05),
+    )
     start_chat(page, provider="anthropic", mode="refinement")
     reply = send(page, "What is in scope?")
     expect(reply.get_by_text("Cut off at the length limit")).to_be_visible()

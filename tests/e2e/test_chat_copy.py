@@ -28,7 +28,8 @@ def clipboard(page: Page) -> str:
 
 
 def test_copy_gives_markdown_and_each_code_block_its_code(
-        signed_in: Page, account: Account, live_server: LiveServer, anthropic: FakeAnthropic) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer, anthropic: FakeAnthropic
+) -> None:
     page = signed_in
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     thread_id = seed_chat(live_server, account)

@@ -26,10 +26,12 @@ DROP = """([names, size]) => {
 
 
 def test_attach_adds_files_to_an_assistant_chats_own_documents(
-        signed_in: Page, account: Account, live_server: LiveServer) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer
+) -> None:
     page = signed_in
-    thread_id = seed_chat(live_server, account, thread_type="assistant", conversation_mode=None,
-                          model_provider="offline")
+    thread_id = seed_chat(
+        live_server, account, thread_type="assistant", conversation_mode=None, model_provider="offline"
+    )
     page.goto(f"/threads/{thread_id}")
     expect(page.locator("#documents-count")).to_have_text("(0)")
     page.evaluate("window.pageMark = 'still here'")
@@ -50,7 +52,8 @@ def test_attach_adds_files_to_an_assistant_chats_own_documents(
 
 
 def test_files_dropped_on_a_project_chat_join_the_project(
-        signed_in: Page, account: Account, live_server: LiveServer) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer
+) -> None:
     page = signed_in
     with live_server.app.app_context():
         project = Project(user_id=user_id_of(live_server, account), name="Acme onboarding")
@@ -75,8 +78,9 @@ def test_files_dropped_on_a_project_chat_join_the_project(
     expect(page.locator("#document-list").get_by_role("link", name="risks.txt", exact=True)).to_be_visible()
 
 
-def test_a_chat_in_no_project_says_where_files_can_go(signed_in: Page, account: Account,
-                                                       live_server: LiveServer) -> None:
+def test_a_chat_in_no_project_says_where_files_can_go(
+    signed_in: Page, account: Account, live_server: LiveServer
+) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account, model_provider="offline")
     page.goto(f"/threads/{thread_id}")

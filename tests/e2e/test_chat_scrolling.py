@@ -25,12 +25,15 @@ def newest_in_view(page: Page) -> bool:
 
 
 def wait_until_newest_in_view(page: Page) -> None:
-    page.wait_for_function(f"() => {{ const box = ({GEOMETRY})(); return box.bottom > 0 && box.bottom <= box.composerTop + 2; }}")
+    page.wait_for_function(
+        f"() => {{ const box = ({GEOMETRY})(); return box.bottom > 0 && box.bottom <= box.composerTop + 2; }}"
+    )
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], indirect=True, ids=["desktop", "phone"])
 def test_the_view_follows_the_reply_and_stays_where_the_user_scrolled(
-        signed_in: Page, account: Account, live_server: LiveServer, anthropic: FakeAnthropic) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer, anthropic: FakeAnthropic
+) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account, exchanges=25)
     page.goto(f"/threads/{thread_id}")
@@ -70,7 +73,8 @@ def test_the_view_follows_the_reply_and_stays_where_the_user_scrolled(
 
 
 def test_focused_controls_are_never_hidden_under_the_composer(
-        signed_in: Page, account: Account, live_server: LiveServer) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer
+) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account, exchanges=12)
     page.goto(f"/threads/{thread_id}")

@@ -30,8 +30,14 @@ def edit(bubble: Locator, text: str) -> None:
 def test_regenerating_twice_makes_three_versions_to_switch_between(signed_in: Page, anthropic: FakeAnthropic) -> None:
     page = signed_in
     # Each reply of a chat's first exchange is followed by its title.
-    anthropic.script(text_reply("First answer"), text_reply("Risks"), text_reply("Second answer"), text_reply("Risks"),
-                     text_reply("Third answer"), text_reply("Risks"))
+    anthropic.script(
+        text_reply("First answer"),
+        text_reply("Risks"),
+        text_reply("Second answer"),
+        text_reply("Risks"),
+        text_reply("Third answer"),
+        text_reply("Risks"),
+    )
     start_chat(page, provider="anthropic", mode="refinement")
     reply = send(page, "Which risks matter most?")
     expect(reply.locator(".prose")).to_have_text("First answer")
@@ -62,8 +68,9 @@ def test_regenerating_twice_makes_three_versions_to_switch_between(signed_in: Pa
     expect(reply.locator(".versions")).to_have_text(re.compile(r"‹\s*2/3\s*›"))
 
 
-def test_editing_an_earlier_message_makes_a_branch(signed_in: Page, live_server: LiveServer, account: Account,
-                                                   anthropic: FakeAnthropic) -> None:
+def test_editing_an_earlier_message_makes_a_branch(
+    signed_in: Page, live_server: LiveServer, account: Account, anthropic: FakeAnthropic
+) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account, exchanges=2)
     anthropic.script(text_reply("An answer to the edited question."))
@@ -81,8 +88,9 @@ def test_editing_an_earlier_message_makes_a_branch(signed_in: Page, live_server:
     expect(page.locator(".message")).to_have_count(4)
 
 
-def test_a_stale_edit_button_cannot_touch_another_message(signed_in: Page, live_server: LiveServer,
-                                                          account: Account, anthropic: FakeAnthropic) -> None:
+def test_a_stale_edit_button_cannot_touch_another_message(
+    signed_in: Page, live_server: LiveServer, account: Account, anthropic: FakeAnthropic
+) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account, exchanges=1)
     anthropic.script(text_reply("Answer 1."), text_reply("An answer to the edited question."))

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, expect
 
 from webapp.extensions import db
 from webapp.models import Thread, TokenUsage
@@ -45,7 +45,8 @@ def expect_kept(page: Page, thread_id: str, reason: str | re.Pattern[str]) -> No
 
 
 def test_a_send_while_a_reply_is_written_keeps_the_text_and_esc_stops_the_reply(
-        signed_in: Page, account: Account, live_server: LiveServer, anthropic: FakeAnthropic) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer, anthropic: FakeAnthropic
+) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account)
     anthropic.script(token_reply(300, delay=0.03), token_reply(3))
@@ -69,7 +70,8 @@ def test_a_send_while_a_reply_is_written_keeps_the_text_and_esc_stops_the_reply(
 
 
 def test_a_chat_whose_provider_was_removed_refuses_with_the_reason(
-        signed_in: Page, account: Account, live_server: LiveServer) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer
+) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account, model_provider="gemini")
     open_chat(page, thread_id)
@@ -81,8 +83,17 @@ def test_a_spent_budget_says_when_replies_resume(signed_in: Page, account: Accou
     page = signed_in
     thread_id = seed_chat(live_server, account)
     with live_server.app.app_context():
-        db.session.add(TokenUsage(user_id=user_id_of(live_server, account), provider="anthropic", model="m",
-                                  purpose="chat", input_tokens=1, output_tokens=1, cost=Decimal("60")))
+        db.session.add(
+            TokenUsage(
+                user_id=user_id_of(live_server, account),
+                provider="anthropic",
+                model="m",
+                purpose="chat",
+                input_tokens=1,
+                output_tokens=1,
+                cost=Decimal("60"),
+            )
+        )
         db.session.commit()
     open_chat(page, thread_id)
     type_and_send(page)
@@ -98,10 +109,14 @@ def log_out_in_another_tab(page: Page) -> None:
     other.close()
 
 
-@pytest.mark.parametrize("end_session", [lambda page: page.context.clear_cookies(), log_out_in_another_tab],
-                         ids=["cookie-gone", "logged-out-elsewhere"])
+@pytest.mark.parametrize(
+    "end_session",
+    [lambda page: page.context.clear_cookies(), log_out_in_another_tab],
+    ids=["cookie-gone", "logged-out-elsewhere"],
+)
 def test_an_ended_session_keeps_the_draft_through_logging_in_again(
-        signed_in: Page, account: Account, live_server: LiveServer, end_session) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer, end_session
+) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account, model_provider="offline")
     open_chat(page, thread_id)
@@ -120,8 +135,9 @@ def test_an_ended_session_keeps_the_draft_through_logging_in_again(
     expect(page.locator(".message-user .user-text").last).to_have_text(DRAFT)
 
 
-def test_a_chat_deleted_meanwhile_keeps_the_text_to_copy(signed_in: Page, account: Account,
-                                                         live_server: LiveServer) -> None:
+def test_a_chat_deleted_meanwhile_keeps_the_text_to_copy(
+    signed_in: Page, account: Account, live_server: LiveServer
+) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account, model_provider="offline")
     open_chat(page, thread_id)
@@ -133,14 +149,18 @@ def test_a_chat_deleted_meanwhile_keeps_the_text_to_copy(signed_in: Page, accoun
 
 
 # What a reverse proxy or an outage answers, whatever the app would have said.
-@pytest.mark.parametrize(("status", "reason"), [
-    (413, "more than the server takes in one message"),
-    (429, "Too many requests just now"),
-    (502, "The server could not take the message (error 502)"),
-    (503, "The server could not take the message (error 503)"),
-])
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (413, "more than the server takes in one message"),
+        (429, "Too many requests just now"),
+        (502, "The server could not take the message (error 502)"),
+        (503, "The server could not take the message (error 503)"),
+    ],
+)
 def test_refusals_from_in_front_of_the_app_keep_the_text(
-        signed_in: Page, account: Account, live_server: LiveServer, status: int, reason: str) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer, status: int, reason: str
+) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account, model_provider="offline")
     open_chat(page, thread_id)
@@ -169,7 +189,8 @@ def test_a_lost_connection_keeps_the_text(browser: Browser, live_server: LiveSer
 
 
 def test_an_over_long_message_is_refused_with_the_limit_never_cut(
-        signed_in: Page, account: Account, live_server: LiveServer) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer
+) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account, model_provider="offline")
     open_chat(page, thread_id)
@@ -186,16 +207,19 @@ def test_an_over_long_message_is_refused_with_the_limit_never_cut(
     page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
     composer(page).press("Enter")
     expect(page.locator("#composer-error")).to_have_text(
-        "Messages are limited to 32,000 characters; this one has 32,001. Shorten it, or add it to the chat as a document.")
+        "Messages are limited to 32,000 characters; this one has 32,001. Shorten it, or add it to the chat as a document."
+    )
     assert composer(page).input_value() == long_text and sent == []
 
 
 def test_an_over_long_paste_is_refused_whole_and_can_become_a_document(
-        signed_in: Page, account: Account, live_server: LiveServer) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer
+) -> None:
     page = signed_in
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    thread_id = seed_chat(live_server, account, model_provider="offline", thread_type="assistant",
-                          conversation_mode=None)
+    thread_id = seed_chat(
+        live_server, account, model_provider="offline", thread_type="assistant", conversation_mode=None
+    )
     open_chat(page, thread_id)
     pasted = ("Interview notes, line after line. " * 1_250)[:42_300]
     page.evaluate("text => navigator.clipboard.writeText(text)", pasted)
@@ -203,7 +227,8 @@ def test_an_over_long_paste_is_refused_whole_and_can_become_a_document(
     composer(page).press("End")
     composer(page).press("Control+V")
     expect(page.locator("#composer-error")).to_contain_text(
-        "That paste has 42,300 characters; a message holds at most 32,000, so nothing was pasted.")
+        "That paste has 42,300 characters; a message holds at most 32,000, so nothing was pasted."
+    )
     expect(composer(page)).to_have_value("Please summarise: ")
 
     page.get_by_role("button", name="Add it to the chat as a document").click()
@@ -219,7 +244,8 @@ def test_an_over_long_paste_is_refused_whole_and_can_become_a_document(
 
 
 def test_the_box_grows_with_its_text_then_scrolls_and_keys_work(
-        signed_in: Page, account: Account, live_server: LiveServer) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer
+) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account, model_provider="offline")
     open_chat(page, thread_id)
@@ -246,7 +272,8 @@ def test_the_box_grows_with_its_text_then_scrolls_and_keys_work(
 
 
 def test_shortcuts_are_listed_and_a_new_chat_is_one_key_away(
-        signed_in: Page, account: Account, live_server: LiveServer) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer
+) -> None:
     page = signed_in
     thread_id = seed_chat(live_server, account, model_provider="offline")
     open_chat(page, thread_id)

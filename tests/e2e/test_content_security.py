@@ -48,17 +48,31 @@ def visit(page: Page, found: list[str], url: str | None = None) -> None:
 
 
 def test_main_pages_and_a_streamed_reply_break_no_rule_of_the_policy(
-        signed_in: Page, violations: list[str], anthropic: FakeAnthropic) -> None:
+    signed_in: Page, violations: list[str], anthropic: FakeAnthropic
+) -> None:
     page = signed_in
-    for url in ("/", "/projects", "/projects/new", "/chats", "/chats/new", "/assistant", "/tasks", "/settings",
-                "/artifacts", "/search?q=budget", "/chats/search?q=plan", "/no-such-page"):
+    for url in (
+        "/",
+        "/projects",
+        "/projects/new",
+        "/chats",
+        "/chats/new",
+        "/assistant",
+        "/tasks",
+        "/settings",
+        "/artifacts",
+        "/search?q=budget",
+        "/chats/search?q=plan",
+        "/no-such-page",
+    ):
         visit(page, violations, url)
 
     page.goto("/projects/new")
     page.get_by_label("Name").fill("Acme onboarding")
     page.get_by_role("button", name="Create project").click()
     page.get_by_role("button", name="Add documents").set_input_files(
-        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"Budget owner: Ana."})
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"Budget owner: Ana."}
+    )
     page.get_by_role("button", name="Upload").click()
     expect(page.locator("#upload-results li")).to_contain_text("Stored")
     visit(page, violations)

@@ -29,8 +29,7 @@ def test_create_a_project_upload_a_text_file_and_search_it(signed_in: Page) -> N
     expect(page.get_by_text("No documents yet")).to_be_visible()
 
     files = page.get_by_role("button", name="Add documents")
-    files.set_input_files(
-        {"name": "kickoff-notes.txt", "mimeType": "text/plain", "buffer": NOTES})
+    files.set_input_files({"name": "kickoff-notes.txt", "mimeType": "text/plain", "buffer": NOTES})
     page.get_by_role("button", name="Upload").click()
     outcome = page.locator("#upload-results li").filter(has_text="kickoff-notes.txt")
     expect(outcome).to_contain_text("Received")
@@ -56,7 +55,6 @@ def test_create_a_project_upload_a_text_file_and_search_it(signed_in: Page) -> N
     expect(page.get_by_role("heading", name="Nothing found for “helicopter”")).to_be_visible()
 
 
-
 def test_uploaded_files_turn_from_being_read_to_stored_or_refused_without_a_reload(signed_in: Page) -> None:
     page = signed_in
     page.goto("/projects/new")
@@ -64,11 +62,13 @@ def test_uploaded_files_turn_from_being_read_to_stored_or_refused_without_a_relo
     page.get_by_role("button", name="Create project").click()
     page.evaluate("window.sameDocument = true")  # gone if the page reloads
     slow = hostile.pdf_operator_flood(operations=60_000)  # a couple of seconds of reading
-    page.get_by_role("button", name="Add documents").set_input_files([
-        {"name": "drawing.pdf", "mimeType": "application/pdf", "buffer": slow},
-        {"name": "flood.pdf", "mimeType": "application/pdf", "buffer": hostile.pdf_operator_flood()},
-        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"Kick-off notes about invoices."},
-    ])
+    page.get_by_role("button", name="Add documents").set_input_files(
+        [
+            {"name": "drawing.pdf", "mimeType": "application/pdf", "buffer": slow},
+            {"name": "flood.pdf", "mimeType": "application/pdf", "buffer": hostile.pdf_operator_flood()},
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"Kick-off notes about invoices."},
+        ]
+    )
     page.get_by_role("button", name="Upload").click()
     rows = page.locator("#document-list tr")
     drawing = rows.filter(has_text="drawing.pdf")

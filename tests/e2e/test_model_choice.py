@@ -11,8 +11,9 @@ def suggestions(page: Page, list_id: str) -> list[str]:
     return page.locator(f"#{list_id} option").evaluate_all("options => options.map(o => o.value)")
 
 
-def test_the_model_field_follows_the_chosen_provider(signed_in: Page, account: Account,
-                                                     live_server: LiveServer) -> None:
+def test_the_model_field_follows_the_chosen_provider(
+    signed_in: Page, account: Account, live_server: LiveServer
+) -> None:
     page = signed_in
     page.goto("/chats/new")
     provider = page.get_by_label("Provider", exact=True)

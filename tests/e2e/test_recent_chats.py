@@ -28,7 +28,8 @@ def recent(page: Page):
 
 
 def test_the_latest_ten_with_the_open_one_marked_and_titled_as_it_is_named(
-        signed_in: Page, account: Account, live_server: LiveServer) -> None:
+    signed_in: Page, account: Account, live_server: LiveServer
+) -> None:
     page = signed_in
     ids = seed_chats(live_server, account, 11)
     page.goto("/")

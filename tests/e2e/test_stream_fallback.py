@@ -43,7 +43,8 @@ class OtherTab(threading.Thread):
 
 
 def test_a_reply_whose_stream_gave_way_to_newer_ones_is_followed_to_its_end(
-        signed_in: Page, anthropic: FakeAnthropic, live_server: LiveServer) -> None:
+    signed_in: Page, anthropic: FakeAnthropic, live_server: LiveServer
+) -> None:
     page = signed_in
     page.add_init_script(RECORD_FALLBACK)
     anthropic.script(token_reply(80, delay=0.05), text_reply("Fallback check"))

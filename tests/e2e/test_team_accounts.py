@@ -26,8 +26,11 @@ def google(live_server: LiveServer) -> Iterator[FakeOidcProvider]:
 
 def _person(name: str) -> Person:
     number = next(_subjects)
-    return Person(sub=f"e2e-{os.getpid()}-{number}", email=f"{name.lower()}.sso{number}-{os.getpid()}@example.com",
-                  name=f"{name} Example")
+    return Person(
+        sub=f"e2e-{os.getpid()}-{number}",
+        email=f"{name.lower()}.sso{number}-{os.getpid()}@example.com",
+        name=f"{name} Example",
+    )
 
 
 @pytest.fixture

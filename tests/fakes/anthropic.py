@@ -62,8 +62,7 @@ class FakeAnthropic(FakeServer):
                     "message_delta",
                     {
                         "type": "message_delta",
-                        "delta": {"stop_reason": reply.stop_reason or _STOP_REASONS[reply.stop],
-                                  "stop_sequence": None},
+                        "delta": {"stop_reason": reply.stop_reason or _STOP_REASONS[reply.stop], "stop_sequence": None},
                         "usage": {"output_tokens": reply.output_tokens},
                     },
                 ),

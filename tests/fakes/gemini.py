@@ -47,14 +47,16 @@ class FakeGemini(FakeServer):
 
     def render(self, reply: StreamReply, request: RecordedRequest) -> Rendered:
         if reply.prompt_block:
-            blocked = {"promptFeedback": {"blockReason": reply.prompt_block}, "usageMetadata": _usage(reply),
-                       "modelVersion": reply.model, "responseId": "fake-response"}
+            blocked = {
+                "promptFeedback": {"blockReason": reply.prompt_block},
+                "usageMetadata": _usage(reply),
+                "modelVersion": reply.model,
+                "responseId": "fake-response",
+            }
             return Rendered(ending=[_data(blocked)])
         finish = reply.stop_reason or _FINISH[reply.stop]
         final = {
-            "candidates": [
-                {"content": {"parts": [{"text": ""}], "role": "model"}, "finishReason": finish, "index": 0}
-            ],
+            "candidates": [{"content": {"parts": [{"text": ""}], "role": "model"}, "finishReason": finish, "index": 0}],
             "usageMetadata": _usage(reply),
             "modelVersion": reply.model,
             "responseId": "fake-response",
@@ -70,7 +72,11 @@ class FakeGemini(FakeServer):
             # How Gemini really answers a bad key.
             error["status"] = "INVALID_ARGUMENT"
             error["details"] = [
-                {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com",
+                }
             ]
         return {"error": error}
 

@@ -73,8 +73,14 @@ class _Grant:
 
 
 class FakeOidcProvider:
-    def __init__(self, *, style: str = "generic", tenant: str = "common", client_id: str = "ba-assistant",
-                 client_secret: str = "s3cret") -> None:
+    def __init__(
+        self,
+        *,
+        style: str = "generic",
+        tenant: str = "common",
+        client_id: str = "ba-assistant",
+        client_secret: str = "s3cret",
+    ) -> None:
         self.style = style
         self.tenant = tenant
         self.client_id = client_id
@@ -139,8 +145,18 @@ class FakeOidcProvider:
 
     def jwks(self) -> dict[str, Any]:
         numbers = self._key.public_key().public_numbers()
-        return {"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid,
-                          "n": _int_b64(numbers.n), "e": _int_b64(numbers.e)}]}
+        return {
+            "keys": [
+                {
+                    "kty": "RSA",
+                    "use": "sig",
+                    "alg": "RS256",
+                    "kid": self.kid,
+                    "n": _int_b64(numbers.n),
+                    "e": _int_b64(numbers.e),
+                }
+            ]
+        }
 
     # -- tokens -------------------------------------------------------------
 
@@ -148,8 +164,12 @@ class FakeOidcProvider:
         person = grant.person
         now = int(time.time())
         claims: dict[str, Any] = {
-            "iss": self.token_issuer(person), "sub": person.sub, "aud": grant.client_id,
-            "iat": now, "exp": now + 3600, "name": person.name,
+            "iss": self.token_issuer(person),
+            "sub": person.sub,
+            "aud": grant.client_id,
+            "iat": now,
+            "exp": now + 3600,
+            "name": person.name,
             "at_hash": _b64(hashlib.sha256(access_token.encode()).digest()[:16]),
         }
         if grant.nonce is not None:
@@ -200,8 +220,14 @@ class FakeOidcProvider:
             return f"{redirect_uri}?{urlencode({'error': 'access_denied', **state})}"
         code = secrets.token_urlsafe(16)
         with self._lock:
-            self._grants[code] = _Grant(query.get("client_id", ""), redirect_uri, query.get("code_challenge"),
-                                        query.get("code_challenge_method"), query.get("nonce"), self.person)
+            self._grants[code] = _Grant(
+                query.get("client_id", ""),
+                redirect_uri,
+                query.get("code_challenge"),
+                query.get("code_challenge_method"),
+                query.get("nonce"),
+                self.person,
+            )
         return f"{redirect_uri}?{urlencode({'code': code, **state})}"
 
     def token(self, form: dict[str, str], authorization: str | None) -> tuple[int, dict[str, Any]]:
@@ -220,8 +246,13 @@ class FakeOidcProvider:
         if not _pkce_ok(grant, form.get("code_verifier")):
             return 400, {"error": "invalid_grant", "error_description": "PKCE verification failed"}
         access_token = secrets.token_urlsafe(24)
-        return 200, {"access_token": access_token, "token_type": "Bearer", "expires_in": 3600,
-                     "scope": "openid email profile", "id_token": self.id_token(grant, access_token)}
+        return 200, {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": 3600,
+            "scope": "openid email profile",
+            "id_token": self.id_token(grant, access_token),
+        }
 
 
 def _client_credentials(form: dict[str, str], authorization: str | None) -> tuple[str | None, str | None]:

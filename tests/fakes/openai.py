@@ -29,8 +29,10 @@ class FakeOpenAI(FakeServer):
 
     def models_page(self, request: RecordedRequest) -> dict[str, Any]:
         """Every model at once: the Models API does not page."""
-        models = [{"id": name, "object": "model", "created": 1_700_000_000 + i, "owned_by": "system"}
-                  for i, name in enumerate(self.models)]
+        models = [
+            {"id": name, "object": "model", "created": 1_700_000_000 + i, "owned_by": "system"}
+            for i, name in enumerate(self.models)
+        ]
         return {"object": "list", "data": models}
 
     def render(self, reply: StreamReply, request: RecordedRequest) -> Rendered:

@@ -1,9 +1,9 @@
 """A loopback SMTP server that keeps every message it is sent.
 
-    with FakeSmtp() as smtp:
-        app = make_app(url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_SECURITY="none", ...)
-        ...
-        message = smtp.wait_for(1)[0]   # an email.message.EmailMessage
+with FakeSmtp() as smtp:
+    app = make_app(url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_SECURITY="none", ...)
+    ...
+    message = smtp.wait_for(1)[0]   # an email.message.EmailMessage
 """
 
 from __future__ import annotations

@@ -26,8 +26,7 @@ from webapp.extensions import db
 
 from ..conftest import make_app
 from .servers import Gunicorn, OwnPostgres, OwnRedis, served
-from .visitors import (ShapedAnthropic, Seen, Visitor, add_thread, reply_rows, shaped_model, shaped_text,
-                       user_id_of)
+from .visitors import Seen, ShapedAnthropic, Visitor, add_thread, reply_rows, shaped_model, shaped_text, user_id_of
 
 
 @dataclass
@@ -81,8 +80,14 @@ def shaped_provider() -> Iterator[ShapedAnthropic]:
 @contextmanager
 def running_app(database_url: str, fake_url: str, **settings: Any) -> Iterator[tuple[Flask, str]]:
     """The app on `database_url`, migrated and served on a loopback port in this process."""
-    app = make_app(database_url, ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=fake_url, LLM_MAX_RETRIES=0,
-                   LOG_LEVEL="ERROR", **settings)
+    app = make_app(
+        database_url,
+        ANTHROPIC_API_KEY="k",
+        ANTHROPIC_BASE_URL=fake_url,
+        LLM_MAX_RETRIES=0,
+        LOG_LEVEL="ERROR",
+        **settings,
+    )
     with app.app_context():
         upgrade()
     try:
@@ -96,8 +101,9 @@ def running_app(database_url: str, fake_url: str, **settings: Any) -> Iterator[t
             db.engine.dispose()
 
 
-def start_replies(visitor: Visitor, database: sa.Engine, user_id: str, shapes: list[tuple[int, int]],
-                  readers: ThreadPoolExecutor) -> tuple[list[Expected], dict[str, Any]]:
+def start_replies(
+    visitor: Visitor, database: sa.Engine, user_id: str, shapes: list[tuple[int, int]], readers: ThreadPoolExecutor
+) -> tuple[list[Expected], dict[str, Any]]:
     """Post one message per shape (chunks, delay in ms) in a chat of its own; follow each reply's stream."""
     expected, futures = [], {}
     for chunks, delay_ms in shapes:
@@ -135,8 +141,9 @@ def postgres_outage(pg: OwnPostgres, *, outage: float = 8.0, replies: int = 5) -
         visitor.register("outage@example.com")
         shapes = [(36, 150 + 50 * n) for n in range(replies)]
         with ThreadPoolExecutor(max_workers=replies) as readers:
-            expected, futures = start_replies(visitor, database, user_id_of(database, "outage@example.com"),
-                                              shapes, readers)
+            expected, futures = start_replies(
+                visitor, database, user_id_of(database, "outage@example.com"), shapes, readers
+            )
             wait_for_saved_text(database, expected)
             pg.stop()
             _expect_unavailable(visitor, outcome)
@@ -184,8 +191,9 @@ def redis_outage(redis: OwnRedis, database_url: str, *, down: float = 4.0, repli
     return outcome
 
 
-def _while_redis_is_down(base_url: str, visitor: Visitor, database: sa.Engine, user_id: str,
-                         readers: ThreadPoolExecutor) -> tuple[list[Expected], dict[str, Any]]:
+def _while_redis_is_down(
+    base_url: str, visitor: Visitor, database: sa.Engine, user_id: str, readers: ThreadPoolExecutor
+) -> tuple[list[Expected], dict[str, Any]]:
     """Log in, post (and stop one reply), read a page: what users do while Redis is away."""
     newcomer = Visitor(base_url)
     assert newcomer.login("redis@example.com").status == 303, "logging in failed while Redis was down"
@@ -216,8 +224,10 @@ def sqlite_import_load(directory: Path, *, seconds: float = 30.0, chats: int = 5
     began = time.monotonic()
     # One user posts and uploads far faster than the per-user limits allow: this is about locking, not limits.
     unlimited = {"CHAT_RATE_LIMIT": "10000 per minute", "UPLOAD_RATE_LIMIT": "10000 per minute"}
-    with shaped_provider() as fake, running_app(f"sqlite:///{directory / 'load.db'}", fake.url, **unlimited) as (
-            app, base_url):
+    with (
+        shaped_provider() as fake,
+        running_app(f"sqlite:///{directory / 'load.db'}", fake.url, **unlimited) as (app, base_url),
+    ):
         database = _engine(app)
         owner = Visitor(base_url)
         owner.register("load@example.com")
@@ -227,15 +237,20 @@ def sqlite_import_load(directory: Path, *, seconds: float = 30.0, chats: int = 5
         deadline = time.monotonic() + seconds
         with ThreadPoolExecutor(max_workers=chats + 1) as pool:
             imports = pool.submit(_import_until, owner, project_id, deadline)
-            talks = [pool.submit(_talk_twice, base_url, owner.cookies, thread_id, n * seconds * 0.6 / chats)
-                     for n, thread_id in enumerate(threads)]
+            talks = [
+                pool.submit(_talk_twice, base_url, owner.cookies, thread_id, n * seconds * 0.6 / chats)
+                for n, thread_id in enumerate(threads)
+            ]
             results = [talk.result() for talk in talks]
             imported, import_statuses = imports.result()
         expected = [e for talk in results for e in talk[0]]
         seen = {k: v for talk in results for k, v in talk[1].items()}
         judge(outcome, database, expected, seen)
-        outcome.errors_500 = (import_statuses.count(500) + sum(talk[2].count(500) for talk in results)
-                              + sum(s.statuses.count(500) for s in seen.values()))
+        outcome.errors_500 = (
+            import_statuses.count(500)
+            + sum(talk[2].count(500) for talk in results)
+            + sum(s.statuses.count(500) for s in seen.values())
+        )
         refused = [s for talk in results for s in talk[2] if s != 200] + [s for s in import_statuses if s != 303]
         outcome.notes.append(f"{imported} imports of {CSV_ROWS:,} rows; answers other than success: {refused}")
     outcome.seconds = time.monotonic() - began
@@ -256,15 +271,26 @@ def _import_until(visitor: Visitor, project_id: str, deadline: float) -> tuple[i
     statuses = []
     while time.monotonic() < deadline:
         number = len(statuses)
-        rows = "".join(f"{i},Customer {i} of batch {number},{i * 3.7:.2f},late payer in quarter {i % 4},EMEA\n"
-                       for i in range(CSV_ROWS))
-        statuses.append(visitor.upload(f"/projects/{project_id}/documents", f"customers-{number}.csv",
-                                       ("id,name,amount,notes,region\n" + rows).encode()))
+        rows = "".join(
+            f"{i},Customer {i} of batch {number},{i * 3.7:.2f},late payer in quarter {i % 4},EMEA\n"
+            for i in range(CSV_ROWS)
+        )
+        statuses.append(
+            visitor.upload(
+                f"/projects/{project_id}/documents",
+                f"customers-{number}.csv",
+                ("id,name,amount,notes,region\n" + rows).encode(),
+            )
+        )
     return len(statuses), statuses
 
 
-def _talk_twice(base_url: str, cookies: dict[str, str], thread_id: str, wait: float,
-                ) -> tuple[list[Expected], dict[str, Seen], list[int]]:
+def _talk_twice(
+    base_url: str,
+    cookies: dict[str, str],
+    thread_id: str,
+    wait: float,
+) -> tuple[list[Expected], dict[str, Seen], list[int]]:
     """After `wait` seconds, post a message and follow its reply, twice."""
     time.sleep(wait)
     visitor = Visitor(base_url)
@@ -280,18 +306,26 @@ def _talk_twice(base_url: str, cookies: dict[str, str], thread_id: str, wait: fl
 
 
 @contextmanager
-def production_servers(count: int, database_url: str, redis_url: str | None, fake_url: str, directory: Path,
-                       *, workers: int = 1) -> Iterator[list[Gunicorn]]:
+def production_servers(
+    count: int, database_url: str, redis_url: str | None, fake_url: str, directory: Path, *, workers: int = 1
+) -> Iterator[list[Gunicorn]]:
     """`count` gunicorn servers (gunicorn.conf.py) on one migrated database (and one Redis, if given)."""
     app = make_app(database_url)
     with app.app_context():
         upgrade()
         db.engine.dispose()
     app.extensions["chat.runner"].shutdown()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(SERVER_SETTINGS)},
-           "DATABASE_URL": database_url, "REDIS_URL": redis_url or "", "SECRET_KEY": "fault-drill",
-           "ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": fake_url, "LLM_MAX_RETRIES": "0",
-           "WEB_WORKERS": str(workers), "LOG_LEVEL": "WARNING"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(SERVER_SETTINGS)},
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url or "",
+        "SECRET_KEY": "fault-drill",
+        "ANTHROPIC_API_KEY": "k",
+        "ANTHROPIC_BASE_URL": fake_url,
+        "LLM_MAX_RETRIES": "0",
+        "WEB_WORKERS": str(workers),
+        "LOG_LEVEL": "WARNING",
+    }
     servers: list[Gunicorn] = []
     try:
         for number in range(count):
@@ -310,8 +344,11 @@ def process_killed(pg: OwnPostgres, redis: OwnRedis, directory: Path, *, within:
     """A reply's process killed with SIGKILL; the other process shows it interrupted, with its text, in time."""
     outcome = Outcome("The process writing a reply killed (SIGKILL)", tried=1)
     began = time.monotonic()
-    with pg.database() as url, shaped_provider() as fake, \
-            production_servers(2, url, redis.url, fake.url, directory) as (writer_server, other_server):
+    with (
+        pg.database() as url,
+        shaped_provider() as fake,
+        production_servers(2, url, redis.url, fake.url, directory) as (writer_server, other_server),
+    ):
         database = sa.create_engine(url, poolclass=sa.pool.NullPool)
         writer, other = Visitor(writer_server.url), Visitor(other_server.url)
         writer.register("killed@example.com")
@@ -333,8 +370,10 @@ def process_killed(pg: OwnPostgres, redis: OwnRedis, directory: Path, *, within:
             outcome.damaged.append(f"{reply_id}: its text was lost ({len(text)} characters kept)")
         if shown_after is None or shown_after - killed_at > within:
             outcome.damaged.append(f"{reply_id}: not shown as interrupted within {within:g} s")
-        outcome.notes.append(f"shown as interrupted {((shown_after or began) - killed_at):.1f} s after the kill, "
-                             f"with {len(text)} characters")
+        outcome.notes.append(
+            f"shown as interrupted {((shown_after or began) - killed_at):.1f} s after the kill, "
+            f"with {len(text)} characters"
+        )
         outcome.errors_500 = other.statuses.count(500) + seen.statuses.count(500)
         database.dispose()
     outcome.seconds = time.monotonic() - began
@@ -358,8 +397,11 @@ def graceful_reload(pg: OwnPostgres, directory: Path, *, replies: int = 4) -> Ou
     """
     outcome = Outcome("Graceful reload (SIGHUP) with replies running", tried=1)
     began = time.monotonic()
-    with pg.database() as url, shaped_provider() as fake, \
-            production_servers(1, url, None, fake.url, directory) as (server,):
+    with (
+        pg.database() as url,
+        shaped_provider() as fake,
+        production_servers(1, url, None, fake.url, directory) as (server,),
+    ):
         database = sa.create_engine(url, poolclass=sa.pool.NullPool)
         visitor = Visitor(server.url)
         visitor.register("reload@example.com")
@@ -369,8 +411,10 @@ def graceful_reload(pg: OwnPostgres, directory: Path, *, replies: int = 4) -> Ou
             wait_for_saved_text(database, expected)
             server.reload()
             time.sleep(2)  # the new workers are up; the old ones finish what they run
-            if any("Interrupted" in visitor.request("GET", f"/threads/{_thread_of(database, e.reply_id)}").text
-                   for e in expected):
+            if any(
+                "Interrupted" in visitor.request("GET", f"/threads/{_thread_of(database, e.reply_id)}").text
+                for e in expected
+            ):
                 outcome.damaged.append("a live reply was shown as interrupted after the reload")
             seen = {reply_id: future.result() for reply_id, future in futures.items()}
         judge(outcome, database, expected, seen)

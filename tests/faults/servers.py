@@ -71,9 +71,25 @@ class OwnPostgres:
         self.data = self.directory / "data"
         if os.geteuid() == 0:
             shutil.chown(self.directory, "postgres", "postgres")
-        subprocess.run(_as_postgres([_pg_tool("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                                     "--no-sync", "-E", "UTF8", "--locale=C"]),
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            _as_postgres(
+                [
+                    _pg_tool("initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         self.start()
 
     @property
@@ -82,15 +98,38 @@ class OwnPostgres:
 
     def start(self) -> None:
         # Durability is not what these tests are about; speed of the restart is.
-        options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
-        subprocess.run(_as_postgres([_pg_tool("pg_ctl"), "-D", str(self.data), "-l", str(self.directory / "log"),
-                                     "-o", options, "-w", "-t", "60", "start"]),
-                       check=True, capture_output=True, timeout=90)
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
+        subprocess.run(
+            _as_postgres(
+                [
+                    _pg_tool("pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.directory / "log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=90,
+        )
 
     def stop(self, mode: str = "fast") -> None:
-        subprocess.run(_as_postgres([_pg_tool("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]),
-                       check=True, capture_output=True, timeout=90)
+        subprocess.run(
+            _as_postgres([_pg_tool("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]),
+            check=True,
+            capture_output=True,
+            timeout=90,
+        )
 
     @contextmanager
     def database(self) -> Iterator[str]:
@@ -129,7 +168,9 @@ class OwnRedis:
     def start(self) -> None:
         self._process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for_port(self.port)
 
     def kill(self) -> None:
@@ -164,11 +205,18 @@ class Gunicorn:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.port = free_port()
         self.log = log
-        command = [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py",
-                   "--bind", f"127.0.0.1:{self.port}", "webapp.wsgi:app"]
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--config",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "webapp.wsgi:app",
+        ]
         with open(log, "wb") as output:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            )
         wait_for_port(self.port, timeout=60)
 
     @property

@@ -14,7 +14,8 @@ FORGED = "First line\rid: 999\r\nevent: done\rdata: <b>forged</b>\n\nretry: 1\r\
 
 
 def test_line_breaks_and_field_names_in_model_text_stream_as_plain_text(
-        app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer) -> None:
+    app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer
+) -> None:
     fake.script(text_reply(FORGED, chunks=4), text_reply("Title"))
     thread_id = make_thread(app, user.id, model_provider=provider)
     posted = client.post(f"/threads/{thread_id}/messages", data={"content": "Hi"}, headers={"HX-Request": "true"})

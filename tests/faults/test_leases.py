@@ -54,7 +54,8 @@ def _post(client: FlaskClient, thread_id: str) -> str:
 
 
 def test_another_process_shows_a_live_reply_as_live_and_follows_it_to_the_end(
-        app: Flask, client: FlaskClient, user: User, fake: FakeServer, second: FlaskClient) -> None:
+    app: Flask, client: FlaskClient, user: User, fake: FakeServer, second: FlaskClient
+) -> None:
     # What a graceful reload looks like to the new process: a reply of the old one still running.
     fake.script(token_reply(30, delay=0.05))
     thread_id = make_thread(app, user.id, model_provider="anthropic", title="Named", title_locked=True)
@@ -71,7 +72,8 @@ def test_another_process_shows_a_live_reply_as_live_and_follows_it_to_the_end(
 
 
 def test_stop_pressed_in_another_process_ends_the_reply_within_a_second(
-        app: Flask, client: FlaskClient, user: User, fake: FakeServer, second: FlaskClient) -> None:
+    app: Flask, client: FlaskClient, user: User, fake: FakeServer, second: FlaskClient
+) -> None:
     fake.script(token_reply(400, delay=0.02))
     thread_id = make_thread(app, user.id, model_provider="anthropic", title="Named", title_locked=True)
     reply_id = _post(client, thread_id)
@@ -85,15 +87,26 @@ def test_stop_pressed_in_another_process_ends_the_reply_within_a_second(
 
 
 def test_a_reply_whose_lease_has_lapsed_is_interrupted_for_every_process(
-        app: Flask, client: FlaskClient, user: User, second: FlaskClient) -> None:
+    app: Flask, client: FlaskClient, user: User, second: FlaskClient
+) -> None:
     thread_id = make_thread(app, user.id)
     lease_until = utcnow() + timedelta(seconds=3)
     with app.app_context():
-        db.session.add_all(one_branch(
-            Message(thread_id=thread_id, role="user", content="Hi", created_at=utcnow()),
-            Message(id="held", thread_id=thread_id, role="assistant", status="streaming", content="Half of",
-                    stream_seq=3, created_at=utcnow(), lease_until=lease_until),
-        ))
+        db.session.add_all(
+            one_branch(
+                Message(thread_id=thread_id, role="user", content="Hi", created_at=utcnow()),
+                Message(
+                    id="held",
+                    thread_id=thread_id,
+                    role="assistant",
+                    status="streaming",
+                    content="Half of",
+                    stream_seq=3,
+                    created_at=utcnow(),
+                    lease_until=lease_until,
+                ),
+            )
+        )
         db.session.commit()
     # Held: whoever asks, it is being written (no process here runs it, but the lease says one does).
     assert "Writing" in second.get(f"/threads/{thread_id}").get_data(as_text=True)
@@ -110,7 +123,13 @@ def test_several_processes_without_redis_refuse_to_start() -> None:
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", "WEB_WORKERS": 3, "REDIS_URL": None})
     env = {**{k: v for k, v in os.environ.items() if k != "REDIS_URL"}, "WEB_WORKERS": "2"}
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    started = subprocess.run([str(gunicorn), "--config", "gunicorn.conf.py", "--bind", "127.0.0.1:0",
-                              "webapp.wsgi:app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    started = subprocess.run(
+        [str(gunicorn), "--config", "gunicorn.conf.py", "--bind", "127.0.0.1:0", "webapp.wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert started.returncode != 0
     assert "WEB_WORKERS is 2 but REDIS_URL is not set" in started.stderr + started.stdout

@@ -12,7 +12,8 @@ from .servers import OwnPostgres, OwnRedis
 
 @pytest.mark.timeout(90)
 def test_the_other_process_shows_a_killed_reply_as_interrupted_with_its_text_within_20_s(
-        own_postgres: OwnPostgres, own_redis: OwnRedis, tmp_path: Path) -> None:
+    own_postgres: OwnPostgres, own_redis: OwnRedis, tmp_path: Path
+) -> None:
     outcome = process_killed(own_postgres, own_redis, tmp_path, within=20.0)
     assert outcome.damaged == [] and outcome.errors_500 == 0, outcome.notes
 

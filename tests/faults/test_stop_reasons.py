@@ -17,7 +17,11 @@ from ..fakes import FakeServer, text_reply
 
 HX = {"HX-Request": "true", "HX-Target": "messages"}
 # A reason of each provider's own that is neither a limit nor a filter.
-OTHER_REASON = {"anthropic": "pause_turn", "openai": "insufficient_system_resource", "gemini": "MALFORMED_FUNCTION_CALL"}
+OTHER_REASON = {
+    "anthropic": "pause_turn",
+    "openai": "insufficient_system_resource",
+    "gemini": "MALFORMED_FUNCTION_CALL",
+}
 
 
 def _ask(app: Flask, client: FlaskClient, thread_id: str, text: str = "Write the whole BRD") -> tuple[str, list]:
@@ -27,14 +31,24 @@ def _ask(app: Flask, client: FlaskClient, thread_id: str, text: str = "Write the
 
 
 # Each kind of cut once, each through another wire protocol (the unit tests map every reason of every one).
-@pytest.mark.parametrize(("provider", "stop", "cut_reason", "marker"), [
-    ("anthropic", "max_tokens", "length", "Cut off at the length limit"),
-    ("gemini", "refusal", "filter", "content filter"),
-    ("openai", "other", "other", "ended this reply early"),
-])
+@pytest.mark.parametrize(
+    ("provider", "stop", "cut_reason", "marker"),
+    [
+        ("anthropic", "max_tokens", "length", "Cut off at the length limit"),
+        ("gemini", "refusal", "filter", "content filter"),
+        ("openai", "other", "other", "ended this reply early"),
+    ],
+)
 def test_a_cut_reply_says_why_on_the_page_in_its_stream_and_in_exports(
-        app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer,
-        stop: str, cut_reason: str, marker: str) -> None:
+    app: Flask,
+    client: FlaskClient,
+    user: User,
+    provider: str,
+    fake: FakeServer,
+    stop: str,
+    cut_reason: str,
+    marker: str,
+) -> None:
     options = {"stop_reason": OTHER_REASON[provider]} if stop == "other" else {"stop": stop}
     fake.script(text_reply("The first half of the", chunks=3, **options))
     thread_id = make_thread(app, user.id, model_provider=provider)
@@ -55,11 +69,14 @@ def test_a_cut_reply_says_why_on_the_page_in_its_stream_and_in_exports(
 
 
 def test_continue_asks_the_same_model_and_appends_to_the_same_reply(
-        app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer) -> None:
-    fake.script(text_reply("Scope: billing, ", chunks=2, stop="max_tokens", input_tokens=40, output_tokens=5),
-                text_reply("invoicing and ", chunks=2, stop="max_tokens", input_tokens=50, output_tokens=4),
-                text_reply("refunds.", chunks=1, input_tokens=60, output_tokens=2),
-                text_reply("Scope"))
+    app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer
+) -> None:
+    fake.script(
+        text_reply("Scope: billing, ", chunks=2, stop="max_tokens", input_tokens=40, output_tokens=5),
+        text_reply("invoicing and ", chunks=2, stop="max_tokens", input_tokens=50, output_tokens=4),
+        text_reply("refunds.", chunks=1, input_tokens=60, output_tokens=2),
+        text_reply("Scope"),
+    )
     thread_id = make_thread(app, user.id, model_provider=provider, model_name="model-a")
     reply_id, first = _ask(app, client, thread_id)
     seq = max(e.id for e in first if e.id is not None and e.event == "delta")
@@ -91,7 +108,8 @@ def test_continue_asks_the_same_model_and_appends_to_the_same_reply(
 
 @pytest.mark.parametrize("provider", ["anthropic"])
 def test_only_a_reply_cut_at_the_length_limit_can_be_continued(
-        app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer) -> None:
+    app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer
+) -> None:
     fake.script(text_reply("Done.", stop="refusal"))
     thread_id = make_thread(app, user.id, model_provider=provider)
     reply_id, _ = _ask(app, client, thread_id)
@@ -102,4 +120,5 @@ def test_only_a_reply_cut_at_the_length_limit_can_be_continued(
         question = db.session.scalar(sa.select(Message.id).where(Message.role == "user"))
     assert client.post(f"/messages/{question}/continue", headers=HX).status_code == 409
     from ..conftest import other_client
+
     assert other_client(app).post(f"/messages/{reply_id}/continue").status_code == 404

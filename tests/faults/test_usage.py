@@ -27,8 +27,11 @@ def _post(app: Flask, client: FlaskClient, user: User, provider: str, text: str 
 
 def _usage_rows(app: Flask) -> list[tuple[str, int, int, bool]]:
     with app.app_context():
-        rows = db.session.execute(sa.select(TokenUsage.message_id, TokenUsage.input_tokens, TokenUsage.output_tokens,
-                                            TokenUsage.estimated).where(TokenUsage.purpose == "chat")).all()
+        rows = db.session.execute(
+            sa.select(
+                TokenUsage.message_id, TokenUsage.input_tokens, TokenUsage.output_tokens, TokenUsage.estimated
+            ).where(TokenUsage.purpose == "chat")
+        ).all()
     return [(r[0], r[1], r[2], bool(r[3])) for r in rows]
 
 
@@ -40,7 +43,8 @@ def _wait_for_usage(app: Flask, count: int = 1, timeout: float = 5) -> list[tupl
 
 
 def test_a_stopped_reply_records_an_estimate_that_counts_against_the_budget(
-        app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer) -> None:
+    app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer
+) -> None:
     fake.script(token_reply(400, delay=0.02))
     reply_id = _post(app, client, user, provider, "Draft the scope " * 50)
     wait_for_text(app, reply_id)
@@ -54,18 +58,23 @@ def test_a_stopped_reply_records_an_estimate_that_counts_against_the_budget(
     assert input_tokens > 200 and output_tokens >= len(reply.content) // 4 > 0
     with app.app_context():
         from webapp.models import Message
+
         saved = db.session.get(Message, reply_id)
         assert (saved.input_tokens, saved.output_tokens) == (input_tokens, output_tokens)
         assert month_spend(db.session.get(User, user.id)) > 0
 
 
 @pytest.mark.parametrize("provider", ["anthropic"])
-@pytest.mark.parametrize("broken", [
-    {"ending": "break", "cut_after": 3},  # the connection drops: interrupted
-    {"error_after": 3},                   # an error event mid-stream: error
-])
-def test_a_broken_reply_records_an_estimate(app: Flask, client: FlaskClient, user: User, provider: str,
-                                           fake: FakeServer, broken: dict) -> None:
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"ending": "break", "cut_after": 3},  # the connection drops: interrupted
+        {"error_after": 3},  # an error event mid-stream: error
+    ],
+)
+def test_a_broken_reply_records_an_estimate(
+    app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer, broken: dict
+) -> None:
     fake.script(text_reply("One, two, three, four, five.", chunks=5, **broken))
     reply_id = _post(app, client, user, provider)
     assert wait_for_reply(app, reply_id).status in ("interrupted", "error")
@@ -74,8 +83,9 @@ def test_a_broken_reply_records_an_estimate(app: Flask, client: FlaskClient, use
 
 
 @pytest.mark.parametrize("provider", ["anthropic"])
-def test_counts_the_provider_sent_are_used_as_they_are(app: Flask, client: FlaskClient, user: User, provider: str,
-                                                       fake: FakeServer) -> None:
+def test_counts_the_provider_sent_are_used_as_they_are(
+    app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer
+) -> None:
     fake.script(text_reply("Cut here", stop="max_tokens", input_tokens=321, output_tokens=45))
     reply_id = _post(app, client, user, provider)
     assert wait_for_reply(app, reply_id).status == "cut"
@@ -83,8 +93,9 @@ def test_counts_the_provider_sent_are_used_as_they_are(app: Flask, client: Flask
 
 
 @pytest.mark.parametrize("provider", ["anthropic"])
-def test_a_request_the_provider_refused_uses_nothing(app: Flask, client: FlaskClient, user: User, provider: str,
-                                                     fake: FakeServer) -> None:
+def test_a_request_the_provider_refused_uses_nothing(
+    app: Flask, client: FlaskClient, user: User, provider: str, fake: FakeServer
+) -> None:
     fake.script(error_reply(429))
     reply_id = _post(app, client, user, provider)
     assert wait_for_reply(app, reply_id).status == "error"

@@ -88,8 +88,9 @@ class Visitor:
         """Be the same signed-in user as `other` (its cookies and token), on this visitor's server."""
         self.cookies, self.csrf = dict(other.cookies), other.csrf
 
-    def request(self, method: str, path: str, form: dict[str, str] | None = None, *, htmx: bool = False,
-                timeout: float = 30) -> Answer:
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None, *, htmx: bool = False, timeout: float = 30
+    ) -> Answer:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "X-CSRFToken": self.csrf}
         if form is not None and self.csrf:
             form = {**form, "csrf_token": self.csrf}
@@ -114,10 +115,19 @@ class Visitor:
     def upload(self, path: str, filename: str, data: bytes) -> int:
         """Upload one file through the plain form (multipart, no htmx); the answer's status."""
         boundary = "faultsboundary7d1e"
-        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{filename}\"\r\n"
-                f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "X-CSRFToken": self.csrf,
-                   "Content-Type": f"multipart/form-data; boundary={boundary}"}
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{filename}"\r\n'
+                f"Content-Type: text/csv\r\n\r\n"
+            ).encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        headers = {
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            "X-CSRFToken": self.csrf,
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        }
         connection = HTTPConnection(self.host, self.port, timeout=120)
         try:
             connection.request("POST", path, body, headers)
@@ -130,8 +140,11 @@ class Visitor:
 
     def register(self, email: str) -> None:
         self._take_csrf("/register")
-        answer = self.request("POST", "/register", {"email": email, "display_name": email.split("@")[0],
-                                                     "password": PASSWORD, "confirm": PASSWORD})
+        answer = self.request(
+            "POST",
+            "/register",
+            {"email": email, "display_name": email.split("@")[0], "password": PASSWORD, "confirm": PASSWORD},
+        )
         assert answer.status == 303, f"registering answered {answer.status}"
         assert self.login(email).status == 303, "logging in after registering failed"
 
@@ -155,8 +168,9 @@ class Visitor:
         deadline = time.monotonic() + timeout
         while seen.done is None and time.monotonic() < deadline:
             try:
-                answer = self.request("GET", f"/messages/{reply_id}/stream?after={after}",
-                                      timeout=max(1.0, deadline - time.monotonic()))
+                answer = self.request(
+                    "GET", f"/messages/{reply_id}/stream?after={after}", timeout=max(1.0, deadline - time.monotonic())
+                )
             except (OSError, HTTPException):
                 answer = None
             if answer is None or answer.status != 200:
@@ -188,8 +202,15 @@ def add_thread(database: sa.Engine, user_id: str, model: str) -> str:
     """A named Anthropic chat of `user_id`'s that writes its replies with `model` (no title requests)."""
     from webapp.models import Thread
 
-    thread = {"id": _new_id(), "user_id": user_id, "model_provider": "anthropic", "model_name": model,
-              "title": "Fault drill", "title_locked": True, "thread_type": "assistant"}
+    thread = {
+        "id": _new_id(),
+        "user_id": user_id,
+        "model_provider": "anthropic",
+        "model_name": model,
+        "title": "Fault drill",
+        "title_locked": True,
+        "thread_type": "assistant",
+    }
     with database.begin() as connection:
         connection.execute(sa.insert(Thread), thread)
     return thread["id"]
@@ -207,8 +228,9 @@ def reply_rows(database: sa.Engine, reply_ids: list[str]) -> dict[str, tuple[str
     from webapp.models import Message
 
     with database.connect() as connection:
-        rows = connection.execute(sa.select(Message.id, Message.status, Message.content)
-                                  .where(Message.id.in_(reply_ids))).all()
+        rows = connection.execute(
+            sa.select(Message.id, Message.status, Message.content).where(Message.id.in_(reply_ids))
+        ).all()
     return {row[0]: (row[1], row[2]) for row in rows}
 
 

@@ -28,8 +28,11 @@ def _user_id(app: Flask, email: str) -> str:
 def _events(app: Flask) -> list[tuple[str, str, str]]:
     """(event, account email, actor email), oldest first."""
     with app.app_context():
-        rows = db.session.execute(sa.select(SecurityEvent.event, SecurityEvent.email, SecurityEvent.actor_email)
-                                  .order_by(SecurityEvent.created_at))
+        rows = db.session.execute(
+            sa.select(SecurityEvent.event, SecurityEvent.email, SecurityEvent.actor_email).order_by(
+                SecurityEvent.created_at
+            )
+        )
         return [tuple(row) for row in rows]
 
 
@@ -61,8 +64,15 @@ def ben(app: Flask, admin: FlaskClient) -> FlaskClient:
     return other_client(app)
 
 
-ADMIN_URLS = ["/admin/", "/admin/users", "/admin/invite", "/admin/usage", "/admin/security-log",
-              "/admin/users/{id}", "/admin/users/{id}/confirm/disable"]
+ADMIN_URLS = [
+    "/admin/",
+    "/admin/users",
+    "/admin/invite",
+    "/admin/usage",
+    "/admin/security-log",
+    "/admin/users/{id}",
+    "/admin/users/{id}/confirm/disable",
+]
 ADMIN_ACTIONS = ["disable", "enable", "promote", "demote", "sign-out", "reset-link", "budget"]
 
 
@@ -92,8 +102,17 @@ class TestUsers:
     def test_list_with_search_last_sign_in_and_spend(self, app: Flask, admin: FlaskClient, ben: FlaskClient) -> None:
         ben_id = _user_id(app, "ben@example.com")
         with app.app_context():
-            db.session.add(TokenUsage(user_id=ben_id, provider="anthropic", model="m", purpose="chat",
-                                      input_tokens=10, output_tokens=5, cost=Decimal("12.50")))
+            db.session.add(
+                TokenUsage(
+                    user_id=ben_id,
+                    provider="anthropic",
+                    model="m",
+                    purpose="chat",
+                    input_tokens=10,
+                    output_tokens=5,
+                    cost=Decimal("12.50"),
+                )
+            )
             db.session.commit()
         page = admin.get("/admin/users").get_data(as_text=True)
         assert "2 accounts · 1 admin" in page and "ben@example.com" in page and "just now" in page
@@ -114,8 +133,10 @@ class TestUsers:
         page = _shown(admin, admin.post(f"/admin/users/{ben_id}/disable"))
         assert "Ben is disabled and signed out everywhere." in page and "Disabled" in page
         # Ben's open tab: its next htmx request is sent to log in, and so is a page load.
-        response = ben.get("/tasks", headers={"HX-Request": "true", "HX-Target": "task-list",
-                                              "HX-Current-URL": "http://localhost/tasks"})
+        response = ben.get(
+            "/tasks",
+            headers={"HX-Request": "true", "HX-Target": "task-list", "HX-Current-URL": "http://localhost/tasks"},
+        )
         assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login?next=/tasks"
         login = AuthActions(app.test_client()).login(email="ben@example.com")
         assert login.status_code == 422 and "This account is disabled" in login.get_data(as_text=True)
@@ -123,8 +144,9 @@ class TestUsers:
         assert AuthActions(app.test_client()).login(email="ben@example.com").status_code == 303
         assert [e[0] for e in _events(app) if e[0].startswith("admin.")] == ["admin.disabled", "admin.enabled"]
 
-    def test_the_last_admin_cannot_be_demoted_or_disabled(self, app: Flask, admin: FlaskClient,
-                                                          ben: FlaskClient) -> None:
+    def test_the_last_admin_cannot_be_demoted_or_disabled(
+        self, app: Flask, admin: FlaskClient, ben: FlaskClient
+    ) -> None:
         ana_id, ben_id = _user_id(app, "ana@example.com"), _user_id(app, "ben@example.com")
         page = _shown(admin, admin.post(f"/admin/users/{ana_id}/demote"))
         assert "Ana is the only admin, so they cannot be removed as admin." in page
@@ -154,8 +176,17 @@ class TestUsers:
         page = _shown(admin, admin.post(f"/admin/users/{ben_id}/budget", data={"budget": "$1.50"}))
         assert "Ben&#39;s monthly budget is $1.50." in page
         with app.app_context():
-            db.session.add(TokenUsage(user_id=ben_id, provider="anthropic", model="m", purpose="chat",
-                                      input_tokens=1, output_tokens=1, cost=Decimal("2.00")))
+            db.session.add(
+                TokenUsage(
+                    user_id=ben_id,
+                    provider="anthropic",
+                    model="m",
+                    purpose="chat",
+                    input_tokens=1,
+                    output_tokens=1,
+                    cost=Decimal("2.00"),
+                )
+            )
             db.session.commit()
         thread_id = make_thread(app, ben_id)
         refused = ben.post(f"/threads/{thread_id}/messages", data={"content": "Hi"}, headers=HX)
@@ -191,8 +222,9 @@ class TestLinks:
         assert page.status_code == 422 and "already exists" in page.get_data(as_text=True)
 
     def test_an_expired_invitation(self, app: Flask, admin: FlaskClient) -> None:
-        link = _link_in(admin.post("/admin/invite", data={"email": "cy@example.com", "display_name": "Cy"})
-                        .get_data(as_text=True))
+        link = _link_in(
+            admin.post("/admin/invite", data={"email": "cy@example.com", "display_name": "Cy"}).get_data(as_text=True)
+        )
         with app.app_context():
             db.session.execute(sa.update(AccountLink).values(expires_at=utcnow() - timedelta(minutes=1)))
             db.session.commit()
@@ -211,7 +243,9 @@ class TestLinks:
         short = stranger.post(link, data={"password": "short", "confirm": "short"})
         assert short.status_code == 422 and "between 10 and 256" in short.get_data(as_text=True)
         new = "a brand new secret"
-        assert "Your password is changed" in _shown(stranger, stranger.post(link, data={"password": new, "confirm": new}))
+        assert "Your password is changed" in _shown(
+            stranger, stranger.post(link, data={"password": new, "confirm": new})
+        )
         assert ben.get("/settings").status_code == 303, "Ben's old session ended"
         assert AuthActions(app.test_client()).login(email="ben@example.com").status_code == 422
         assert AuthActions(app.test_client()).login(email="ben@example.com", password=new).status_code == 303
@@ -223,12 +257,34 @@ class TestUsageAndLog:
     def test_usage_per_user_and_provider_with_a_chart(self, app: Flask, admin: FlaskClient, ben: FlaskClient) -> None:
         ana_id, ben_id = _user_id(app, "ana@example.com"), _user_id(app, "ben@example.com")
         with app.app_context():
-            for user_id, provider, cost in ((ana_id, "anthropic", "3.00"), (ana_id, "openai", "1.00"),
-                                            (ben_id, "anthropic", "8.00")):
-                db.session.add(TokenUsage(user_id=user_id, provider=provider, model="m", purpose="chat",
-                                          input_tokens=100, output_tokens=20, cost=Decimal(cost)))
-            db.session.add(TokenUsage(user_id=ben_id, provider="openai", model="m", purpose="chat", input_tokens=1,
-                                      output_tokens=1, cost=Decimal("99"), created_at=utcnow() - timedelta(days=62)))
+            for user_id, provider, cost in (
+                (ana_id, "anthropic", "3.00"),
+                (ana_id, "openai", "1.00"),
+                (ben_id, "anthropic", "8.00"),
+            ):
+                db.session.add(
+                    TokenUsage(
+                        user_id=user_id,
+                        provider=provider,
+                        model="m",
+                        purpose="chat",
+                        input_tokens=100,
+                        output_tokens=20,
+                        cost=Decimal(cost),
+                    )
+                )
+            db.session.add(
+                TokenUsage(
+                    user_id=ben_id,
+                    provider="openai",
+                    model="m",
+                    purpose="chat",
+                    input_tokens=1,
+                    output_tokens=1,
+                    cost=Decimal("99"),
+                    created_at=utcnow() - timedelta(days=62),
+                )
+            )
             db.session.commit()
         page = _main(admin.get("/admin/usage").get_data(as_text=True))
         assert "Total $12.00" in page

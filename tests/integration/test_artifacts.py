@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from io import BytesIO
-from typing import Any, Iterator
+from typing import Any
 
 import docx
 import pytest
@@ -49,8 +50,9 @@ Given a basket
 def save(app: Flask, thread_id: str, title: str, content: str, artifact_type: str = "user_stories") -> str:
     with app.app_context():
         thread = db.session.get(Thread, thread_id)
-        artifact = service.save_artifact(thread=thread, message_id=None, artifact_type=artifact_type,
-                                         title=title, content_markdown=content)
+        artifact = service.save_artifact(
+            thread=thread, message_id=None, artifact_type=artifact_type, title=title, content_markdown=content
+        )
         db.session.commit()
         return artifact.id
 
@@ -79,8 +81,9 @@ def test_empty_list_explains_where_artifacts_come_from(client: FlaskClient, user
     assert '<a href="/artifacts" class="nav-link active"' in html
 
 
-def test_list_shows_the_newest_version_of_each_newest_first(app: Flask, client: FlaskClient, user: User,
-                                                            thread_id: str) -> None:
+def test_list_shows_the_newest_version_of_each_newest_first(
+    app: Flask, client: FlaskClient, user: User, thread_id: str
+) -> None:
     project_id = make_project(app, user.id, "Webshop")
     in_project = make_thread(app, user.id, title="Webshop chat", project_id=project_id)
     save(app, thread_id, "Checkout stories", "v1")
@@ -127,7 +130,9 @@ def test_show_renders_sanitised_markdown_with_links_and_exports(app: Flask, clie
 
 def test_versions_can_each_be_viewed_and_compared(app: Flask, client: FlaskClient, thread_id: str) -> None:
     first = save(app, thread_id, "Login stories", "# Login\n\n- Sign in\n- Sign out\n")
-    second = save(app, thread_id, "login stories", "# Login\n\n- Sign in with <b>SSO</b>\n- Sign out\n- Reset password\n")
+    second = save(
+        app, thread_id, "login stories", "# Login\n\n- Sign in with <b>SSO</b>\n- Sign out\n- Reset password\n"
+    )
     latest = page_text(client.get(f"/artifacts/{second}"))
     assert "Version 2 of 2" in latest and "Sign in with &lt;b&gt;SSO&lt;/b&gt;" in latest
     assert f'href="/artifacts/{first}"' in latest and f'href="/artifacts/{second}/changes"' in latest
@@ -164,7 +169,10 @@ def test_docx_export_keeps_headings_lists_and_tables(app: Flask, client: FlaskCl
     assert "shopper" in bold
     table = document.tables[0]
     assert [[cell.text for cell in row.cells] for row in table.rows] == [
-        ["Story", "Points"], ["Pay by card", "3"], ["Receipt", "5"]]
+        ["Story", "Points"],
+        ["Pay by card", "3"],
+        ["Receipt", "5"],
+    ]
 
 
 def test_pdf_export_has_the_title_and_unicode_text(app: Flask, client: FlaskClient, thread_id: str) -> None:
@@ -206,8 +214,15 @@ def test_delete_from_htmx_redirects_the_page(app: Flask, client: FlaskClient, th
 def test_other_users_get_404_everywhere(app: Flask, client: FlaskClient, thread_id: str) -> None:
     artifact_id = save(app, thread_id, "Secret stories", "Secret plan")
     intruder = other_client(app)
-    for method, path in [("get", ""), ("get", "/changes"), ("get", "/export.md"), ("get", "/export.docx"),
-                         ("get", "/export.pdf"), ("get", "/delete"), ("post", "/delete")]:
+    for method, path in [
+        ("get", ""),
+        ("get", "/changes"),
+        ("get", "/export.md"),
+        ("get", "/export.docx"),
+        ("get", "/export.pdf"),
+        ("get", "/delete"),
+        ("post", "/delete"),
+    ]:
         response = getattr(intruder, method)(f"/artifacts/{artifact_id}{path}")
         assert response.status_code == 404, path
         assert "Secret" not in page_text(response)
@@ -239,8 +254,9 @@ def test_list_pages_after_fifty(app: Flask, client: FlaskClient, thread_id: str)
     with app.app_context():
         thread = db.session.get(Thread, thread_id)
         for number in range(service.PER_PAGE + 2):
-            artifact = service.save_artifact(thread=thread, message_id=None, artifact_type="other",
-                                             title=f"Note {number:02d}", content_markdown="x")
+            artifact = service.save_artifact(
+                thread=thread, message_id=None, artifact_type="other", title=f"Note {number:02d}", content_markdown="x"
+            )
             artifact.created_at = artifact.created_at + timedelta(seconds=number)
         db.session.commit()
     first = page_text(client.get("/artifacts"))
@@ -262,19 +278,33 @@ class TestSavedFromAChat:
         return {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": anthropic.url, "LLM_MAX_RETRIES": 0}
 
     def ask(self, client: FlaskClient, thread_id: str, text: str) -> str:
-        response = client.post(f"/threads/{thread_id}/messages", data={"content": text},
-                               headers={"HX-Request": "true", "HX-Target": "messages"})
+        response = client.post(
+            f"/threads/{thread_id}/messages",
+            data={"content": text},
+            headers={"HX-Request": "true", "HX-Target": "messages"},
+        )
         return reply_id_from(page_text(response))
 
-    def test_saving_twice_keeps_two_versions(self, app: Flask, client: FlaskClient, user: User,
-                                             anthropic: FakeAnthropic) -> None:
+    def test_saving_twice_keeps_two_versions(
+        self, app: Flask, client: FlaskClient, user: User, anthropic: FakeAnthropic
+    ) -> None:
         # A named chat: no title request joins the scripted replies.
-        thread_id = make_thread(app, user.id, model_provider="anthropic", conversation_mode="refinement",
-                                title="Login refinement", title_locked=True)
+        thread_id = make_thread(
+            app,
+            user.id,
+            model_provider="anthropic",
+            conversation_mode="refinement",
+            title="Login refinement",
+            title_locked=True,
+        )
         draft = {"artifact_type": "user_stories", "title": "Login stories", "content_markdown": "- Sign in\n"}
         revised = {**draft, "title": "login stories", "content_markdown": "- Sign in\n- Reset password\n"}
-        anthropic.script(tool_reply("save_artifact", draft), text_reply("Saved the stories."),
-                         tool_reply("save_artifact", revised, call_id="call_2"), text_reply("Added a story."))
+        anthropic.script(
+            tool_reply("save_artifact", draft),
+            text_reply("Saved the stories."),
+            tool_reply("save_artifact", revised, call_id="call_2"),
+            text_reply("Added a story."),
+        )
         assert wait_for_reply(app, self.ask(client, thread_id, "Write the login stories")).status == "complete"
         assert wait_for_reply(app, self.ask(client, thread_id, "Add password reset")).status == "complete"
 

@@ -47,8 +47,9 @@ def test_password_is_hashed_with_scrypt(app: Flask, auth: AuthActions) -> None:
 
 def test_registration_does_not_say_whether_an_email_exists(app: Flask, client: FlaskClient) -> None:
     def register(email: str, password: str):
-        return app.test_client().post("/register", data={
-            "email": email, "display_name": "Someone", "password": password, "confirm": password})
+        return app.test_client().post(
+            "/register", data={"email": email, "display_name": "Someone", "password": password, "confirm": password}
+        )
 
     first = register("ana@example.com", PASSWORD)
     taken = register("ANA@Example.com", "another long password")
@@ -59,12 +60,16 @@ def test_registration_does_not_say_whether_an_email_exists(app: Flask, client: F
     assert _user_count(app) == 2
     # The owner's password is unchanged; the new account works.
     assert AuthActions(client).login(email="ana@example.com").status_code == 303
-    assert AuthActions(app.test_client()).login(email="ben@example.com", password="another long password").status_code == 303
+    assert (
+        AuthActions(app.test_client()).login(email="ben@example.com", password="another long password").status_code
+        == 303
+    )
 
 
 def test_registration_leads_to_the_log_in_page_with_the_email_filled_in(client: FlaskClient) -> None:
-    response = client.post("/register", data={
-        "email": "ana@example.com", "display_name": "Ana", "password": PASSWORD, "confirm": PASSWORD})
+    response = client.post(
+        "/register", data={"email": "ana@example.com", "display_name": "Ana", "password": PASSWORD, "confirm": PASSWORD}
+    )
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Log in to BA Assistant" in page and 'value="ana@example.com"' in page
     assert "Your account is ready" in page
@@ -135,8 +140,14 @@ def test_logged_out_htmx_request_gets_hx_redirect(client: FlaskClient) -> None:
 def test_next_survives_an_htmx_request_after_the_session_ended(client: FlaskClient, auth: AuthActions) -> None:
     auth.register()
     auth.logout()
-    response = client.get("/tasks", headers={"HX-Request": "true", "HX-Target": "task-list",
-                                              "HX-Current-URL": "http://localhost/projects?sort=name"})
+    response = client.get(
+        "/tasks",
+        headers={
+            "HX-Request": "true",
+            "HX-Target": "task-list",
+            "HX-Current-URL": "http://localhost/projects?sort=name",
+        },
+    )
     login_url = response.headers["HX-Redirect"]
     assert login_url == "/login?next=/projects?sort%3Dname"
     answer = client.post(login_url, data={"email": "ana@example.com", "password": PASSWORD})
@@ -146,8 +157,14 @@ def test_next_survives_an_htmx_request_after_the_session_ended(client: FlaskClie
 def test_an_htmx_current_url_elsewhere_only_gives_its_path(client: FlaskClient, auth: AuthActions) -> None:
     auth.register()
     auth.logout()
-    response = client.get("/tasks", headers={"HX-Request": "true", "HX-Target": "task-list",
-                                              "HX-Current-URL": "https://evil.example//evil.example/x"})
+    response = client.get(
+        "/tasks",
+        headers={
+            "HX-Request": "true",
+            "HX-Target": "task-list",
+            "HX-Current-URL": "https://evil.example//evil.example/x",
+        },
+    )
     answer = client.post(response.headers["HX-Redirect"], data={"email": "ana@example.com", "password": PASSWORD})
     assert answer.headers["Location"] == "/"
 
@@ -162,7 +179,9 @@ def test_registration_can_be_closed(database_url: str) -> None:
     client = app.test_client()
     page = client.get("/register")
     assert page.status_code == 403 and "Registration is closed" in page.get_data(as_text=True)
-    response = client.post("/register", data={"email": "x@example.com", "display_name": "X", "password": PASSWORD, "confirm": PASSWORD})
+    response = client.post(
+        "/register", data={"email": "x@example.com", "display_name": "X", "password": PASSWORD, "confirm": PASSWORD}
+    )
     assert response.status_code == 403
     assert _user_count(app) == 0
     assert "Create an account" not in client.get("/login").get_data(as_text=True)
@@ -189,7 +208,9 @@ def test_session_cookie_flags(client: FlaskClient, auth: AuthActions) -> None:
 
 class TestSettings:
     def test_change_display_name_and_theme(self, client: FlaskClient, user: User) -> None:
-        response = client.post("/settings/profile", data={"display_name": "Ana Lima", "theme": "dark", "default_provider": ""})
+        response = client.post(
+            "/settings/profile", data={"display_name": "Ana Lima", "theme": "dark", "default_provider": ""}
+        )
         assert response.status_code == 303
         page = client.get("/settings").get_data(as_text=True)
         assert 'data-theme="dark"' in page and "Ana Lima" in page and "Settings saved." in page
@@ -198,7 +219,9 @@ class TestSettings:
         page = client.get("/settings").get_data(as_text=True)
         assert "Offline" in page and "Configured" in page and "ANTHROPIC_API_KEY" in page
 
-    def test_settings_show_this_months_usage_against_the_budget(self, app: Flask, client: FlaskClient, user: User) -> None:
+    def test_settings_show_this_months_usage_against_the_budget(
+        self, app: Flask, client: FlaskClient, user: User
+    ) -> None:
         from decimal import Decimal
 
         from webapp.models import Thread, TokenUsage
@@ -207,12 +230,30 @@ class TestSettings:
             thread = Thread(user_id=user.id, model_provider="anthropic", title="Budget review")
             db.session.add(thread)
             db.session.flush()
-            db.session.add_all([
-                TokenUsage(user_id=user.id, thread_id=thread.id, provider="anthropic", model="m", purpose="chat",
-                           input_tokens=1000, output_tokens=200, cost=Decimal("41.50")),
-                TokenUsage(user_id=user.id, thread_id=thread.id, provider="anthropic", model="m", purpose="title",
-                           input_tokens=10, output_tokens=2, cost=Decimal("0.50")),
-            ])
+            db.session.add_all(
+                [
+                    TokenUsage(
+                        user_id=user.id,
+                        thread_id=thread.id,
+                        provider="anthropic",
+                        model="m",
+                        purpose="chat",
+                        input_tokens=1000,
+                        output_tokens=200,
+                        cost=Decimal("41.50"),
+                    ),
+                    TokenUsage(
+                        user_id=user.id,
+                        thread_id=thread.id,
+                        provider="anthropic",
+                        model="m",
+                        purpose="title",
+                        input_tokens=10,
+                        output_tokens=2,
+                        cost=Decimal("0.50"),
+                    ),
+                ]
+            )
             db.session.commit()
         page = client.get("/settings").get_data(as_text=True)
         assert "$42.00 of your $50.00 monthly budget (84.0%)" in page
@@ -229,8 +270,9 @@ class TestSettings:
             assert db.session.get(User, user.id).timezone == "America/Sao_Paulo"
         assert "data-timezone-unknown" not in client.get("/settings").get_data(as_text=True)
 
-    def test_the_time_zone_is_set_and_checked_on_the_settings_page(self, app: Flask, client: FlaskClient,
-                                                                  user: User) -> None:
+    def test_the_time_zone_is_set_and_checked_on_the_settings_page(
+        self, app: Flask, client: FlaskClient, user: User
+    ) -> None:
         form = {"display_name": "Ana", "theme": "system", "default_provider": ""}
         wrong = client.post("/settings/profile", data={**form, "timezone": "Europe/Atlantis"})
         assert wrong.status_code == 422 and "Pick a time zone from the list" in wrong.get_data(as_text=True)
@@ -244,13 +286,16 @@ class TestSettings:
         assert "data-timezone-unknown" in client.get("/settings").get_data(as_text=True)
 
     def test_unknown_theme_is_a_form_error(self, client: FlaskClient, user: User) -> None:
-        response = client.post("/settings/profile", data={"display_name": "Ana", "theme": "neon", "default_provider": ""})
+        response = client.post(
+            "/settings/profile", data={"display_name": "Ana", "theme": "neon", "default_provider": ""}
+        )
         assert response.status_code == 422
         assert "Not a valid choice" in response.get_data(as_text=True)
 
     def test_htmx_form_error_returns_only_the_fragment(self, client: FlaskClient, user: User) -> None:
         response = client.post(
-            "/settings/profile", data={"display_name": "", "theme": "dark", "default_provider": ""},
+            "/settings/profile",
+            data={"display_name": "", "theme": "dark", "default_provider": ""},
             headers={"HX-Request": "true", "HX-Target": "settings-forms"},
         )
         page = response.get_data(as_text=True)
@@ -260,7 +305,8 @@ class TestSettings:
 
     def test_htmx_save_reloads_the_whole_page(self, client: FlaskClient, user: User) -> None:
         response = client.post(
-            "/settings/profile", data={"display_name": "Ana", "theme": "dark", "default_provider": ""},
+            "/settings/profile",
+            data={"display_name": "Ana", "theme": "dark", "default_provider": ""},
             headers={"HX-Request": "true", "HX-Target": "settings-forms"},
         )
         assert response.status_code == 204 and response.headers["HX-Redirect"] == "/settings"
@@ -269,7 +315,9 @@ class TestSettings:
 
     def test_change_password(self, client: FlaskClient, auth: AuthActions, user: User) -> None:
         new = "a much longer secret"
-        wrong = client.post("/settings/password", data={"current_password": "nope nope nope", "new_password": new, "confirm": new})
+        wrong = client.post(
+            "/settings/password", data={"current_password": "nope nope nope", "new_password": new, "confirm": new}
+        )
         assert wrong.status_code == 422 and "That is not your current password." in wrong.get_data(as_text=True)
         ok = client.post("/settings/password", data={"current_password": PASSWORD, "new_password": new, "confirm": new})
         assert ok.status_code == 303

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -53,17 +54,35 @@ def passages(app: Flask, user: User, project_id: str) -> list[int]:
 
 
 def stories_arguments(passages: list[int]) -> dict[str, Any]:
-    return {"artifact_type": "user_stories", "title": "Checkout stories", "content_markdown": "Stories for checkout.",
-            "items": [
-                {"kind": "requirement", "title": "Card payments", "description": "The shop shall accept cards.",
-                 "priority": "must", "sources": [passages[1]]},
-                {"kind": "story", "title": "Pay by card", "as_a": "shopper", "i_want": "to pay by card",
-                 "so_that": "I can check out without cash", "priority": "must", "estimate": 3,
-                 "requirement_key": "REQ-1",
-                 "acceptance_criteria": ["Given a basket\nWhen I pay by card\nThen the order is placed",
-                                         {"given": "an expired card", "when": "I pay", "then": "I am told why"}],
-                 "sources": [passages[1], str(passages[2])]},
-            ]}
+    return {
+        "artifact_type": "user_stories",
+        "title": "Checkout stories",
+        "content_markdown": "Stories for checkout.",
+        "items": [
+            {
+                "kind": "requirement",
+                "title": "Card payments",
+                "description": "The shop shall accept cards.",
+                "priority": "must",
+                "sources": [passages[1]],
+            },
+            {
+                "kind": "story",
+                "title": "Pay by card",
+                "as_a": "shopper",
+                "i_want": "to pay by card",
+                "so_that": "I can check out without cash",
+                "priority": "must",
+                "estimate": 3,
+                "requirement_key": "REQ-1",
+                "acceptance_criteria": [
+                    "Given a basket\nWhen I pay by card\nThen the order is placed",
+                    {"given": "an expired card", "when": "I pay", "then": "I am told why"},
+                ],
+                "sources": [passages[1], str(passages[2])],
+            },
+        ],
+    }
 
 
 def test_search_results_give_passage_ids_to_cite(app: Flask, thread_id: str, passages: list[int]) -> None:
@@ -71,8 +90,9 @@ def test_search_results_give_passage_ids_to_cite(app: Flask, thread_id: str, pas
     assert not failed and result["results"][0]["passage_id"] == passages[1]
 
 
-def test_save_keeps_items_with_keys_fields_and_sources(app: Flask, client: FlaskClient, thread_id: str,
-                                                       passages: list[int]) -> None:
+def test_save_keeps_items_with_keys_fields_and_sources(
+    app: Flask, client: FlaskClient, thread_id: str, passages: list[int]
+) -> None:
     result, failed, activity = call(app, thread_id, "save_artifact", stories_arguments(passages))
     assert not failed and activity == 'Saved artifact "Checkout stories" (version 1)'
     assert result["items"] == ["REQ-1", "US-1"] and result["version"] == 1
@@ -82,7 +102,9 @@ def test_save_keeps_items_with_keys_fields_and_sources(app: Flask, client: Flask
         assert story.acceptance_criteria[1] == "Given an expired card\nWhen I pay\nThen I am told why"
         assert (story.priority, story.estimate, story.status, story.requirement_key) == ("must", 3, "draft", "REQ-1")
         assert [(s.chunk_id, s.document_name, s.page, s.ordinal) for s in story.sources] == [
-            (passages[1], "kickoff.txt", 1, 2), (passages[2], "kickoff.txt", 2, 3)]
+            (passages[1], "kickoff.txt", 1, 2),
+            (passages[2], "kickoff.txt", 2, 3),
+        ]
         assert story.sources[0].excerpt.startswith("Shoppers must be able to pay by card")
         markdown = artifact.content_markdown
     assert markdown.startswith("Stories for checkout.\n\n## REQ-1 · Card payments")
@@ -92,24 +114,47 @@ def test_save_keeps_items_with_keys_fields_and_sources(app: Flask, client: Flask
     assert "US-1" not in result["findings"]
 
 
-@pytest.mark.parametrize("items, problems", [
-    ("not a list", ["items: must be a list of objects."]),
-    ([{"kind": "story", "as_a": "shopper"}],
-     ["items[0].title: required.", "items[0].i_want: required."]),
-    ([{"kind": "epic", "title": "X"}, {"kind": "story", "title": "Y", "as_a": "a", "i_want": "b",
-                                       "priority": "urgent", "estimate": -2, "key": "us 1"}],
-     ["items[0].kind: choose one of story, requirement.",
-      "items[1].key: a key such as US-1 or REQ-4 (capitals, a dash, a number).",
-      "items[1].priority: choose one of must, should, could, wont.",
-      "items[1].estimate: a whole number of points from 0 to 1000."]),
-    ([{"kind": "requirement", "title": "A", "description": "a", "key": "REQ-1"},
-      {"kind": "requirement", "title": "B", "description": "b", "key": "req-1"}],
-     ["items: the key REQ-1 is used more than once; each item needs its own."]),
-    ([{"kind": "requirement", "title": "A", "description": "a", "sources": ["first"]}],
-     ["items[0].sources: 'first' is not a passage id (use the passage_id numbers search_documents gives)."]),
-])
-def test_malformed_items_are_refused_naming_each_problem(app: Flask, thread_id: str, items: Any,
-                                                         problems: list[str]) -> None:
+@pytest.mark.parametrize(
+    "items, problems",
+    [
+        ("not a list", ["items: must be a list of objects."]),
+        ([{"kind": "story", "as_a": "shopper"}], ["items[0].title: required.", "items[0].i_want: required."]),
+        (
+            [
+                {"kind": "epic", "title": "X"},
+                {
+                    "kind": "story",
+                    "title": "Y",
+                    "as_a": "a",
+                    "i_want": "b",
+                    "priority": "urgent",
+                    "estimate": -2,
+                    "key": "us 1",
+                },
+            ],
+            [
+                "items[0].kind: choose one of story, requirement.",
+                "items[1].key: a key such as US-1 or REQ-4 (capitals, a dash, a number).",
+                "items[1].priority: choose one of must, should, could, wont.",
+                "items[1].estimate: a whole number of points from 0 to 1000.",
+            ],
+        ),
+        (
+            [
+                {"kind": "requirement", "title": "A", "description": "a", "key": "REQ-1"},
+                {"kind": "requirement", "title": "B", "description": "b", "key": "req-1"},
+            ],
+            ["items: the key REQ-1 is used more than once; each item needs its own."],
+        ),
+        (
+            [{"kind": "requirement", "title": "A", "description": "a", "sources": ["first"]}],
+            ["items[0].sources: 'first' is not a passage id (use the passage_id numbers search_documents gives)."],
+        ),
+    ],
+)
+def test_malformed_items_are_refused_naming_each_problem(
+    app: Flask, thread_id: str, items: Any, problems: list[str]
+) -> None:
     arguments = {"artifact_type": "user_stories", "title": "Stories", "items": items}
     result, failed, activity = call(app, thread_id, "save_artifact", arguments)
     assert failed and result["error"].startswith("Nothing was saved")
@@ -118,7 +163,8 @@ def test_malformed_items_are_refused_naming_each_problem(app: Flask, thread_id: 
 
 
 def test_unknown_and_other_users_passages_are_refused_and_nothing_is_saved(
-        app: Flask, user: User, thread_id: str, passages: list[int]) -> None:
+    app: Flask, user: User, thread_id: str, passages: list[int]
+) -> None:
     intruder = other_client(app)
     with app.app_context():
         ben = find_by_email("ben@example.com")
@@ -145,42 +191,66 @@ def test_unknown_and_other_users_passages_are_refused_and_nothing_is_saved(
 def test_a_passage_of_another_chat_is_not_citable(app: Flask, user: User, thread_id: str) -> None:
     elsewhere = make_thread(app, user.id, thread_type="assistant")
     _, other_chat = make_document(app, user.id, ["Passage of another chat"], thread_id=elsewhere)
-    arguments = {"artifact_type": "requirements_doc", "title": "Reqs", "items": [
-        {"kind": "requirement", "title": "A", "description": "a", "sources": other_chat}]}
+    arguments = {
+        "artifact_type": "requirements_doc",
+        "title": "Reqs",
+        "items": [{"kind": "requirement", "title": "A", "description": "a", "sources": other_chat}],
+    }
     result, failed, _ = call(app, thread_id, "save_artifact", arguments)
     assert failed and "is not one of this chat's passages" in result["problems"][0]
 
 
-def test_keys_stay_and_new_items_are_numbered_after_every_key_used(app: Flask, thread_id: str,
-                                                                   passages: list[int]) -> None:
+def test_keys_stay_and_new_items_are_numbered_after_every_key_used(
+    app: Flask, thread_id: str, passages: list[int]
+) -> None:
     call(app, thread_id, "save_artifact", stories_arguments(passages))
     revised = stories_arguments(passages)
-    revised["items"] = [{**revised["items"][1], "key": "US-1"},
-                        {"kind": "story", "title": "Pay by voucher", "as_a": "shopper", "i_want": "to use a voucher"}]
+    revised["items"] = [
+        {**revised["items"][1], "key": "US-1"},
+        {"kind": "story", "title": "Pay by voucher", "as_a": "shopper", "i_want": "to use a voucher"},
+    ]
     second, failed, _ = call(app, thread_id, "save_artifact", revised)
     assert not failed and second["version"] == 2 and second["items"] == ["US-1", "US-2"]
-    third, _, _ = call(app, thread_id, "save_artifact", {**revised, "items": [
-        {"kind": "story", "title": "Split payment", "as_a": "shopper", "i_want": "to split a payment"},
-        {"kind": "requirement", "title": "Vouchers", "description": "The shop shall take vouchers."}]})
+    third, _, _ = call(
+        app,
+        thread_id,
+        "save_artifact",
+        {
+            **revised,
+            "items": [
+                {"kind": "story", "title": "Split payment", "as_a": "shopper", "i_want": "to split a payment"},
+                {"kind": "requirement", "title": "Vouchers", "description": "The shop shall take vouchers."},
+            ],
+        },
+    )
     assert third["items"] == ["US-3", "REQ-2"]
     with app.app_context():
         current = db.session.scalars(sa.select(ArtifactItem.key).where(ArtifactItem.is_current.is_(True))).all()
     assert sorted(current) == ["REQ-2", "US-3"]
 
 
-def test_read_artifact_gives_the_current_version_with_findings(app: Flask, thread_id: str,
-                                                               passages: list[int]) -> None:
+def test_read_artifact_gives_the_current_version_with_findings(app: Flask, thread_id: str, passages: list[int]) -> None:
     listing, _, activity = call(app, thread_id, "read_artifact", {})
     assert listing == {"artifacts": []} and activity == "Listed artifacts (0)"
     arguments = stories_arguments(passages)
-    arguments["items"].append({"kind": "story", "title": "Fast checkout", "as_a": "shopper",
-                               "i_want": "a fast, user-friendly checkout", "acceptance_criteria": ["It is quick"]})
+    arguments["items"].append(
+        {
+            "kind": "story",
+            "title": "Fast checkout",
+            "as_a": "shopper",
+            "i_want": "a fast, user-friendly checkout",
+            "acceptance_criteria": ["It is quick"],
+        }
+    )
     call(app, thread_id, "save_artifact", arguments)
     result, failed, _ = call(app, thread_id, "read_artifact", {"title": "checkout  STORIES"})
     assert not failed and result["version"] == 1 and result["content_markdown"] == "Stories for checkout."
     story = result["items"][1]
     assert story["key"] == "US-1" and story["sources"][0] == {
-        "passage_id": passages[1], "place": "kickoff.txt, p. 1, §2", "removed": False}
+        "passage_id": passages[1],
+        "place": "kickoff.txt, p. 1, §2",
+        "removed": False,
+    }
     findings = result["findings"]["US-2"]
     assert any("“fast”" in f for f in findings) and any("“user-friendly”" in f for f in findings)
     assert any("No “so that”" in f for f in findings) and any("not Given/When/Then" in f for f in findings)
@@ -189,8 +259,9 @@ def test_read_artifact_gives_the_current_version_with_findings(app: Flask, threa
     assert failed and missing["error"] == "No artifact titled 'Nope' in this chat. Its artifacts: \"Checkout stories\"."
 
 
-def test_task_tools_complete_and_delete_only_the_users_own_tasks(app: Flask, client: FlaskClient, user: User,
-                                                                 thread_id: str) -> None:
+def test_task_tools_complete_and_delete_only_the_users_own_tasks(
+    app: Flask, client: FlaskClient, user: User, thread_id: str
+) -> None:
     created, _, _ = call(app, thread_id, "create_task", {"title": "Book the workshop"})
     done, failed, activity = call(app, thread_id, "complete_task", {"task_id": created["task_id"]})
     assert not failed and done["completed"] and activity == 'Completed task "Book the workshop"'
@@ -219,13 +290,21 @@ def test_task_tools_complete_and_delete_only_the_users_own_tasks(app: Flask, cli
 def test_ba_chats_offer_every_task_tool_and_read_artifact(app: Flask, thread_id: str) -> None:
     with app.app_context():
         names = [spec.name for spec in tools_for(db.session.get(Thread, thread_id))]
-    assert names == ["save_artifact", "read_artifact", "create_task", "list_tasks", "update_task",
-                     "complete_task", "delete_task"]
+    assert names == [
+        "save_artifact",
+        "read_artifact",
+        "create_task",
+        "list_tasks",
+        "update_task",
+        "complete_task",
+        "delete_task",
+    ]
 
 
 @pytest.mark.parametrize("status", ["processing", "refused"])
-def test_search_is_offered_only_once_a_document_is_stored(app: Flask, user: User, project_id: str,
-                                                           thread_id: str, status: str) -> None:
+def test_search_is_offered_only_once_a_document_is_stored(
+    app: Flask, user: User, project_id: str, thread_id: str, status: str
+) -> None:
     document_id, _ = make_document(app, user.id, project_id=project_id)
     with app.app_context():
         db.session.execute(sa.update(Document).where(Document.id == document_id).values(status=status))
@@ -248,20 +327,35 @@ class TestFromAChat:
     def app_config(self, anthropic: FakeAnthropic) -> dict[str, Any]:
         return {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": anthropic.url, "LLM_MAX_RETRIES": 0}
 
-    def test_the_model_cites_passages_and_a_refusal_reaches_it(self, app: Flask, client: FlaskClient, user: User,
-                                                               project_id: str, passages: list[int],
-                                                               anthropic: FakeAnthropic) -> None:
-        thread_id = make_thread(app, user.id, project_id=project_id, model_provider="anthropic",
-                                title="Checkout", title_locked=True)
-        bad = {**stories_arguments(passages), "items": [{"kind": "story", "title": "X", "as_a": "a", "i_want": "b",
-                                                         "sources": [123456789]}]}
-        anthropic.script(tool_reply("search_documents", {"query": "card"}),
-                         tool_reply("save_artifact", bad, call_id="call_2"),
-                         tool_reply("save_artifact", stories_arguments(passages), call_id="call_3"),
-                         text_reply("Saved the checkout stories."))
-        reply_id = reply_id_from(client.post(f"/threads/{thread_id}/messages", data={"content": "Write the stories"},
-                                             headers={"HX-Request": "true", "HX-Target": "messages"}
-                                             ).get_data(as_text=True))
+    def test_the_model_cites_passages_and_a_refusal_reaches_it(
+        self,
+        app: Flask,
+        client: FlaskClient,
+        user: User,
+        project_id: str,
+        passages: list[int],
+        anthropic: FakeAnthropic,
+    ) -> None:
+        thread_id = make_thread(
+            app, user.id, project_id=project_id, model_provider="anthropic", title="Checkout", title_locked=True
+        )
+        bad = {
+            **stories_arguments(passages),
+            "items": [{"kind": "story", "title": "X", "as_a": "a", "i_want": "b", "sources": [123456789]}],
+        }
+        anthropic.script(
+            tool_reply("search_documents", {"query": "card"}),
+            tool_reply("save_artifact", bad, call_id="call_2"),
+            tool_reply("save_artifact", stories_arguments(passages), call_id="call_3"),
+            text_reply("Saved the checkout stories."),
+        )
+        reply_id = reply_id_from(
+            client.post(
+                f"/threads/{thread_id}/messages",
+                data={"content": "Write the stories"},
+                headers={"HX-Request": "true", "HX-Target": "messages"},
+            ).get_data(as_text=True)
+        )
         reply = wait_for_reply(app, reply_id)
         assert reply.status == "complete"
         refused = reply.tool_calls[1]
@@ -276,8 +370,12 @@ class TestFromAChat:
 
 
 def test_a_save_too_long_to_draw_is_refused_whole(app: Flask, thread_id: str) -> None:
-    item = {"kind": "requirement", "title": "Big", "description": "x" * 10_000,
-            "acceptance_criteria": ["Given a\nWhen b\nThen " + "c" * 1_900] * 30}
+    item = {
+        "kind": "requirement",
+        "title": "Big",
+        "description": "x" * 10_000,
+        "acceptance_criteria": ["Given a\nWhen b\nThen " + "c" * 1_900] * 30,
+    }
     arguments = {"artifact_type": "requirements_doc", "title": "Huge", "items": [item] * 20}
     result, failed, _ = call(app, thread_id, "save_artifact", arguments)
     assert failed and "would be over 1,000,000 characters" in result["error"]

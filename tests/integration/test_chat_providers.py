@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from webapp.extensions import db
 from webapp.models import Task, TokenUsage, User
 
-from ..chat_helpers import PROVIDERS, make_thread, read_stream, reply_id_from, wait_for_reply
 from .. import provider_fixtures
+from ..chat_helpers import PROVIDERS, make_thread, read_stream, reply_id_from, wait_for_reply
 from ..fakes import FakeServer, text_reply, tool_reply
 
 app_config, fake = provider_fixtures.app_config, provider_fixtures.fake
@@ -29,8 +29,9 @@ def test_a_turn_with_a_tool_call(app: Flask, client: FlaskClient, user: User, pr
         text_reply("Workshop logistics"),
     )
     thread_id = make_thread(app, user.id, model_provider=provider, conversation_mode="meeting")
-    response = client.post(f"/threads/{thread_id}/messages", data={"content": "Remind me to book the room"},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/threads/{thread_id}/messages", data={"content": "Remind me to book the room"}, headers={"HX-Request": "true"}
+    )
     reply_id = reply_id_from(response.get_data(as_text=True))
     events = read_stream(client, reply_id)
     assert any(e.event == "tool" and "Added task" in e.data for e in events)

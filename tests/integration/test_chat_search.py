@@ -102,8 +102,30 @@ def test_only_the_users_own_chats_are_searched(app: Flask, client: FlaskClient, 
 
 @pytest.mark.parametrize(
     "query",
-    ['"', "'", '"unterminated', "AND", "OR NOT", "NEAR(a b)", "content:risk", "risk*", "^risk", "-risk", "(",
-     "a AND (b OR", "risk +", "{}[]", "\\", "%_", "🙂", "x" * 500, "NOT risk", "!!", "&|<->", ":*"],
+    [
+        '"',
+        "'",
+        '"unterminated',
+        "AND",
+        "OR NOT",
+        "NEAR(a b)",
+        "content:risk",
+        "risk*",
+        "^risk",
+        "-risk",
+        "(",
+        "a AND (b OR",
+        "risk +",
+        "{}[]",
+        "\\",
+        "%_",
+        "🙂",
+        "x" * 500,
+        "NOT risk",
+        "!!",
+        "&|<->",
+        ":*",
+    ],
 )
 def test_fts_syntax_in_queries_never_errors(app: Flask, client: FlaskClient, user: User, query: str) -> None:
     add_message(app, add_thread(app, user.id, title="Risk log"), "the risk register needs an owner")

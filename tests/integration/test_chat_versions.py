@@ -41,8 +41,9 @@ def thread_id(app: Flask, user: User) -> str:
 
 
 def ask(app: Flask, client: FlaskClient, thread_id: str, text: str) -> str:
-    reply_id = reply_id_from(client.post(f"/threads/{thread_id}/messages", data={"content": text},
-                                         headers=HX).get_data(as_text=True))
+    reply_id = reply_id_from(
+        client.post(f"/threads/{thread_id}/messages", data={"content": text}, headers=HX).get_data(as_text=True)
+    )
     wait_for_reply(app, reply_id)
     return reply_id
 
@@ -63,8 +64,9 @@ def sent_texts(anthropic: FakeAnthropic) -> str:
     return str(anthropic.requests[-1].json()["messages"])
 
 
-def test_regenerate_adds_versions_and_the_switch_survives_a_reload(app: Flask, client: FlaskClient, thread_id: str,
-                                                                   anthropic: FakeAnthropic) -> None:
+def test_regenerate_adds_versions_and_the_switch_survives_a_reload(
+    app: Flask, client: FlaskClient, thread_id: str, anthropic: FakeAnthropic
+) -> None:
     anthropic.script(text_reply("First answer"), text_reply("Second answer"), text_reply("Third answer"))
     first = ask(app, client, thread_id, "Which risks matter?")
     second = reply_id_from(act(client, thread_id, first, "regenerate").get_data(as_text=True))
@@ -95,8 +97,9 @@ def test_regenerate_adds_versions_and_the_switch_survives_a_reload(app: Flask, c
     assert messages_of(app, thread_id)[-2].parent_id == first
 
 
-def test_editing_an_earlier_message_makes_a_branch(app: Flask, client: FlaskClient, thread_id: str,
-                                                   anthropic: FakeAnthropic) -> None:
+def test_editing_an_earlier_message_makes_a_branch(
+    app: Flask, client: FlaskClient, thread_id: str, anthropic: FakeAnthropic
+) -> None:
     anthropic.script(text_reply("Cats purr"), text_reply("They sleep a lot"), text_reply("Dogs bark"))
     ask(app, client, thread_id, "Tell me about cats")
     ask(app, client, thread_id, "And more?")
@@ -117,8 +120,9 @@ def test_editing_an_earlier_message_makes_a_branch(app: Flask, client: FlaskClie
     assert "Cats purr" in page and "They sleep a lot" in page and "Dogs bark" not in page and counts(page) == ["1/2"]
 
 
-def test_a_stale_action_is_refused_and_changes_nothing(app: Flask, client: FlaskClient, thread_id: str,
-                                                       anthropic: FakeAnthropic) -> None:
+def test_a_stale_action_is_refused_and_changes_nothing(
+    app: Flask, client: FlaskClient, thread_id: str, anthropic: FakeAnthropic
+) -> None:
     anthropic.script(text_reply("Answer one"), text_reply("Answer two"), text_reply("Answer one again"))
     first_reply = ask(app, client, thread_id, "Question one")
     second_reply = ask(app, client, thread_id, "Question two")
@@ -126,8 +130,10 @@ def test_a_stale_action_is_refused_and_changes_nothing(app: Flask, client: Flask
     # Another tab writes a new version of the first reply: the second exchange is no longer shown.
     wait_for_reply(app, reply_id_from(act(client, thread_id, first_reply, "regenerate").get_data(as_text=True)))
     before = [(m.id, m.content, m.deleted_at) for m in messages_of(app, thread_id)]
-    for action, message_id, form in (("edit", question_two.id, {"content": "Changed"}),
-                                     ("regenerate", second_reply, {})):
+    for action, message_id, form in (
+        ("edit", question_two.id, {"content": "Changed"}),
+        ("regenerate", second_reply, {}),
+    ):
         refused = act(client, thread_id, message_id, action, **form)
         assert refused.status_code == 409, action
         assert refused.headers["HX-Retarget"] == "#composer-error"
@@ -139,8 +145,9 @@ def test_a_stale_action_is_refused_and_changes_nothing(app: Flask, client: Flask
     assert act(client, thread_id, question_one.id, "edit", content="Question one, again").status_code == 200
 
 
-def test_actions_refuse_the_wrong_kind_of_message_and_deleted_ones(app: Flask, client: FlaskClient, thread_id: str,
-                                                                   anthropic: FakeAnthropic) -> None:
+def test_actions_refuse_the_wrong_kind_of_message_and_deleted_ones(
+    app: Flask, client: FlaskClient, thread_id: str, anthropic: FakeAnthropic
+) -> None:
     anthropic.script(text_reply("An answer"))
     reply = ask(app, client, thread_id, "A question")
     question = messages_of(app, thread_id)[0].id
@@ -155,8 +162,9 @@ def test_actions_refuse_the_wrong_kind_of_message_and_deleted_ones(app: Flask, c
     assert len(messages_of(app, thread_id)) == 2
 
 
-def test_foreign_ids_are_404_and_touch_nothing(app: Flask, client: FlaskClient, user: User, thread_id: str,
-                                               anthropic: FakeAnthropic) -> None:
+def test_foreign_ids_are_404_and_touch_nothing(
+    app: Flask, client: FlaskClient, user: User, thread_id: str, anthropic: FakeAnthropic
+) -> None:
     anthropic.script(text_reply("Mine"), text_reply("Elsewhere"))
     reply = ask(app, client, thread_id, "Secret plan")
     question = messages_of(app, thread_id)[0].id
@@ -174,13 +182,15 @@ def test_foreign_ids_are_404_and_touch_nothing(app: Flask, client: FlaskClient, 
     assert len(messages_of(app, thread_id)) + len(messages_of(app, other_thread)) == before
 
 
-def test_editing_while_a_reply_is_written_is_refused_with_the_reason(app: Flask, client: FlaskClient, thread_id: str,
-                                                                     anthropic: FakeAnthropic) -> None:
+def test_editing_while_a_reply_is_written_is_refused_with_the_reason(
+    app: Flask, client: FlaskClient, thread_id: str, anthropic: FakeAnthropic
+) -> None:
     anthropic.script(text_reply("Quick"), text_reply("A slow reply that takes its time", chunks=6, delay=0.3))
     ask(app, client, thread_id, "First")
     question = messages_of(app, thread_id)[0].id
-    streaming = reply_id_from(client.post(f"/threads/{thread_id}/messages", data={"content": "Second"},
-                                          headers=HX).get_data(as_text=True))
+    streaming = reply_id_from(
+        client.post(f"/threads/{thread_id}/messages", data={"content": "Second"}, headers=HX).get_data(as_text=True)
+    )
     refused = act(client, thread_id, question, "edit", content="First, rewritten")
     assert refused.status_code == 409
     assert "A reply is still being written: wait or press Stop." in refused.get_data(as_text=True)
@@ -193,8 +203,9 @@ def test_editing_while_a_reply_is_written_is_refused_with_the_reason(app: Flask,
     assert [m.content for m in messages_of(app, thread_id) if m.role == "user"] == ["First", "Second"]
 
 
-def test_export_and_search_follow_the_version_shown(app: Flask, client: FlaskClient, thread_id: str,
-                                                    anthropic: FakeAnthropic) -> None:
+def test_export_and_search_follow_the_version_shown(
+    app: Flask, client: FlaskClient, thread_id: str, anthropic: FakeAnthropic
+) -> None:
     anthropic.script(text_reply("The zeppelin plan"), text_reply("The blimp plan"))
     first = ask(app, client, thread_id, "Which airship?")
     second = reply_id_from(act(client, thread_id, first, "regenerate").get_data(as_text=True))
@@ -210,8 +221,9 @@ def test_export_and_search_follow_the_version_shown(app: Flask, client: FlaskCli
     assert "blimp" not in client.get(f"/threads/{thread_id}/export.md").get_data(as_text=True)
 
 
-def test_deleting_the_version_shown_shows_the_one_before(app: Flask, client: FlaskClient, thread_id: str,
-                                                         anthropic: FakeAnthropic) -> None:
+def test_deleting_the_version_shown_shows_the_one_before(
+    app: Flask, client: FlaskClient, thread_id: str, anthropic: FakeAnthropic
+) -> None:
     anthropic.script(text_reply("Old answer"), text_reply("New answer"), text_reply("Next answer"))
     first = ask(app, client, thread_id, "Question")
     second = reply_id_from(act(client, thread_id, first, "regenerate").get_data(as_text=True))
@@ -225,6 +237,10 @@ def test_deleting_the_version_shown_shows_the_one_before(app: Flask, client: Fla
         db.session.commit()
     assert "Old answer" in page_of(client, thread_id)
     ask(app, client, thread_id, "Next question")
-    assert [m.content for m in messages_of(app, thread_id)] == ["Question", "Old answer", "Next question",
-                                                                "Next answer"]
+    assert [m.content for m in messages_of(app, thread_id)] == [
+        "Question",
+        "Old answer",
+        "Next question",
+        "Next answer",
+    ]
     assert messages_of(app, thread_id)[2].parent_id == first

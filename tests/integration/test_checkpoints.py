@@ -55,8 +55,9 @@ def test_the_latest_text_is_read_when_the_flush_happens(app: Flask, user: User, 
     assert reply_state(app, message_id)[:2] == (2, "a b")
 
 
-def test_a_checkpoint_never_overwrites_newer_text_or_an_ended_reply(app: Flask, user: User,
-                                                                  writer: CheckpointWriter) -> None:
+def test_a_checkpoint_never_overwrites_newer_text_or_an_ended_reply(
+    app: Flask, user: User, writer: CheckpointWriter
+) -> None:
     newer = make_reply(app, user.id, seq=9, content="saved by the runner")
     ended = make_reply(app, user.id, status="complete", seq=4, content="final")
     writer.changed(Source(newer, 5, "older"))
@@ -90,8 +91,9 @@ def _lease(app: Flask, message_id: str):
         return db.session.get(Message, message_id).lease_until
 
 
-def test_a_checkpoint_renews_the_lease_and_keeps_the_tool_calls(app: Flask, user: User,
-                                                               writer: CheckpointWriter) -> None:
+def test_a_checkpoint_renews_the_lease_and_keeps_the_tool_calls(
+    app: Flask, user: User, writer: CheckpointWriter
+) -> None:
     message_id = make_reply(app, user.id)
     calls = [{"id": "c1", "name": "create_task", "offset": 3, "activity": "Added task"}]
     writer.changed(Source(message_id, 2, "Hi ", calls))
@@ -101,8 +103,9 @@ def test_a_checkpoint_renews_the_lease_and_keeps_the_tool_calls(app: Flask, user
         assert saved.tool_calls == calls and saved.lease_until > utcnow()
 
 
-def test_tracked_replies_keep_their_lease_without_new_text(app: Flask, user: User, writer: CheckpointWriter,
-                                                           monkeypatch) -> None:
+def test_tracked_replies_keep_their_lease_without_new_text(
+    app: Flask, user: User, writer: CheckpointWriter, monkeypatch
+) -> None:
     monkeypatch.setattr(checkpoints, "RENEW_SECONDS", 0.0)
     quiet = make_reply(app, user.id)
     writer.track(Source(quiet, 0, ""))
@@ -117,8 +120,9 @@ def test_tracked_replies_keep_their_lease_without_new_text(app: Flask, user: Use
     assert _lease(app, quiet) == renewed
 
 
-def test_a_reply_shown_interrupted_while_its_runner_was_cut_off_streams_again(app: Flask, user: User,
-                                                                          writer: CheckpointWriter) -> None:
+def test_a_reply_shown_interrupted_while_its_runner_was_cut_off_streams_again(
+    app: Flask, user: User, writer: CheckpointWriter
+) -> None:
     message_id = make_reply(app, user.id, status="interrupted", seq=2, content="Hel")
     writer.changed(Source(message_id, 5, "Hello wor"))
     writer.flush()

@@ -49,7 +49,8 @@ def test_mixed_batch_stores_the_good_files_and_explains_the_bad_one(
     app: Flask, client: FlaskClient, project_id: str
 ) -> None:
     response = upload(
-        client, project_id,
+        client,
+        project_id,
         (samples.pdf("Scope of release one.", "Risks: data migration."), "scope.pdf"),
         (samples.docx_file(["Stakeholder map."], table=[["Role", "Name"], ["Sponsor", "Maria"]]), "stakeholders.docx"),
         (samples.xlsx({"Budget": samples.BUDGET_ROWS}), "budget.xlsx"),
@@ -61,8 +62,13 @@ def test_mixed_batch_stores_the_good_files_and_explains_the_bad_one(
     page = _text(client.get(response.headers["Location"]).get_data(as_text=True))
     assert "scope.pdf: Received. It is being read." in page
     page = _text(client.get(response.headers["Location"]).get_data(as_text=True))
-    for name, extent in [("scope.pdf", "PDF 1.3 KB 2 pages"), ("stakeholders.docx", "Word"), ("budget.xlsx", "Excel"),
-                         ("people.csv", "CSV 72 B 2 rows"), ("glossary.md", "Markdown")]:
+    for name, extent in [
+        ("scope.pdf", "PDF 1.3 KB 2 pages"),
+        ("stakeholders.docx", "Word"),
+        ("budget.xlsx", "Excel"),
+        ("people.csv", "CSV 72 B 2 rows"),
+        ("glossary.md", "Markdown"),
+    ]:
         assert f"{name} {extent}" in page
     assert "whiteboard.png Not stored 72 B This is an image (PNG). Only text documents can be searched." in page
     with app.app_context():
@@ -72,7 +78,9 @@ def test_mixed_batch_stores_the_good_files_and_explains_the_bad_one(
     assert messages["budget.xlsx"] == messages["people.csv"] == "Stored: 2 rows, 1 passage."
 
 
-def test_htmx_upload_answers_with_per_file_results_and_the_new_list(app: Flask, client: FlaskClient, project_id: str) -> None:
+def test_htmx_upload_answers_with_per_file_results_and_the_new_list(
+    app: Flask, client: FlaskClient, project_id: str
+) -> None:
     data = {"files": [(io.BytesIO(b"Meeting notes about invoices."), "notes.txt"), (io.BytesIO(b""), "empty.txt")]}
     response = client.post(f"/projects/{project_id}/documents", data=data, headers=HTMX_UPLOAD)
     html = response.get_data(as_text=True)
@@ -99,15 +107,21 @@ def test_the_list_follows_each_file_until_it_is_stored(app: Flask, client: Flask
     assert client.get(f"/projects/{project_id}/documents").headers["Location"] == f"/projects/{project_id}"
 
 
-def test_each_uploaded_file_follows_itself_until_stored_or_refused(app: Flask, client: FlaskClient,
-                                                                  project_id: str) -> None:
-    data = {"files": [(io.BytesIO(b"Meeting notes about invoices."), "notes.txt"),
-                      (io.BytesIO(samples.PNG), "whiteboard.png")]}
+def test_each_uploaded_file_follows_itself_until_stored_or_refused(
+    app: Flask, client: FlaskClient, project_id: str
+) -> None:
+    data = {
+        "files": [
+            (io.BytesIO(b"Meeting notes about invoices."), "notes.txt"),
+            (io.BytesIO(samples.PNG), "whiteboard.png"),
+        ]
+    }
     html = client.post(f"/projects/{project_id}/documents", data=data, headers=HTMX_UPLOAD).get_data(as_text=True)
     notes, picture = _document_id(app, "notes.txt"), _document_id(app, "whiteboard.png")
     for document_id in (notes, picture):
         assert f'hx-get="/documents/{document_id}/outcome" hx-trigger="every 1s"' in html
     wait_for_imports(app)
+
     def row(document_id: str) -> dict[str, str]:
         return {"HX-Request": "true", "HX-Target": f"outcome-{document_id}"}
 
@@ -130,7 +144,8 @@ def test_upload_without_files_asks_for_one(client: FlaskClient, project_id: str)
 def test_duplicate_is_reported_and_not_stored_twice(app: Flask, client: FlaskClient, project_id: str) -> None:
     upload(client, project_id, (b"Same words.", "first.txt"))
     response = client.post(
-        f"/projects/{project_id}/documents", headers=HTMX_UPLOAD,
+        f"/projects/{project_id}/documents",
+        headers=HTMX_UPLOAD,
         data={"files": [(io.BytesIO(b"Same words."), "copy.txt")]},
     )
     assert "Already uploaded as “first.txt”; not stored again." in response.get_data(as_text=True)
@@ -154,7 +169,8 @@ def test_bad_file_leaves_nothing_behind_and_spares_the_others(
     app: Flask, client: FlaskClient, project_id: str, name: str, data: bytes, message: str
 ) -> None:
     client.post(
-        f"/projects/{project_id}/documents", headers=HTMX_UPLOAD,
+        f"/projects/{project_id}/documents",
+        headers=HTMX_UPLOAD,
         data={"files": [(io.BytesIO(data), name), (io.BytesIO(b"Good file."), "good.txt")]},
     )
     wait_for_imports(app)
@@ -170,7 +186,9 @@ class TestSizeLimits:
     def app_config(self) -> dict[str, Any]:
         return {"MAX_UPLOAD_MB": 1, "MAX_CONTENT_LENGTH": 3 * 1024 * 1024, "MAX_DOCUMENTS_PER_PROJECT": 2}
 
-    def test_a_file_over_the_per_file_limit_is_refused_alone(self, app: Flask, client: FlaskClient, project_id: str) -> None:
+    def test_a_file_over_the_per_file_limit_is_refused_alone(
+        self, app: Flask, client: FlaskClient, project_id: str
+    ) -> None:
         big = b"requirement " * 100_000  # 1.2 MB
         files = [(big, "big.txt"), (b"small", "small.txt")]
         response = post_files(client, f"/projects/{project_id}/documents", files, HTMX_UPLOAD)
@@ -198,9 +216,12 @@ class TestSizeLimits:
         html = response.get_data(as_text=True)
         assert response.status_code == 413 and "Upload refused: too large." in html and "<html" not in html
 
-    def test_a_project_holds_a_limited_number_of_documents(self, app: Flask, client: FlaskClient, project_id: str) -> None:
+    def test_a_project_holds_a_limited_number_of_documents(
+        self, app: Flask, client: FlaskClient, project_id: str
+    ) -> None:
         response = client.post(
-            f"/projects/{project_id}/documents", headers=HTMX_UPLOAD,
+            f"/projects/{project_id}/documents",
+            headers=HTMX_UPLOAD,
             data={"files": [(io.BytesIO(f"file {n}".encode()), f"{n}.txt") for n in range(3)]},
         )
         assert "This holds the maximum of 2 documents; delete some first." in response.get_data(as_text=True)
@@ -219,12 +240,14 @@ def test_document_page_shows_passages_with_anchors_and_pages(app: Flask, client:
     assert "Acme CRM" in page  # breadcrumbs lead back to the project
 
 
-def test_spreadsheet_page_shows_tables_and_offers_parsed_downloads(app: Flask, client: FlaskClient, project_id: str) -> None:
+def test_spreadsheet_page_shows_tables_and_offers_parsed_downloads(
+    app: Flask, client: FlaskClient, project_id: str
+) -> None:
     data = samples.xlsx({"Budget": samples.BUDGET_ROWS, "People": [["Name", "Role"], ["Ana", "=cmd|' /C calc'!A0"]]})
     upload(client, project_id, (data, "budget.xlsx"))
     document_id = _document_id(app, "budget.xlsx")
     page = client.get(f"/documents/{document_id}").get_data(as_text=True)
-    assert "<h2>Budget</h2>" in page and "<th scope=\"col\">Cost</th>" in page
+    assert "<h2>Budget</h2>" in page and '<th scope="col">Cost</th>' in page
     assert '<tbody id="chunk-1" class="passage">' in page and '<tbody id="chunk-2" class="passage">' in page
     assert '<th scope="row" class="numeric muted">4</th><td>Desk</td><td>300.5</td><td></td>' in page
 
@@ -232,7 +255,9 @@ def test_spreadsheet_page_shows_tables_and_offers_parsed_downloads(app: Flask, c
     assert csv_response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in csv_response.headers["Content-Disposition"]
     assert csv_response.get_data().decode("utf-8-sig").splitlines() == [
-        "Row,Item,Cost,Ordered", "2,Laptop,1200,2026-03-01", "4,Desk,300.5,",
+        "Row,Item,Cost,Ordered",
+        "2,Laptop,1200,2026-03-01",
+        "4,Desk,300.5,",
     ]
     xlsx_response = client.get(f"/documents/{document_id}/table.xlsx")
     workbook = openpyxl.load_workbook(io.BytesIO(xlsx_response.get_data()))
@@ -259,7 +284,9 @@ def test_download_returns_the_original_bytes(app: Flask, client: FlaskClient, pr
     assert client.get(f"/documents/{_document_id(app, 'brief.docx')}/table.csv").status_code == 404
 
 
-def test_delete_asks_then_removes_the_document_and_its_passages(app: Flask, client: FlaskClient, project_id: str) -> None:
+def test_delete_asks_then_removes_the_document_and_its_passages(
+    app: Flask, client: FlaskClient, project_id: str
+) -> None:
     upload(client, project_id, (b"Invoices are approved by finance.", "process.txt"))
     document_id = _document_id(app, "process.txt")
     confirm = client.get(f"/documents/{document_id}/delete").get_data(as_text=True)
@@ -285,9 +312,12 @@ def test_another_users_document_is_not_found_on_every_route(app: Flask, client: 
     document_id = _document_id(app, "s.xlsx")
     ben = other_client(app)
     for method, path in [
-        ("get", f"/documents/{document_id}"), ("get", f"/documents/{document_id}/download"),
-        ("get", f"/documents/{document_id}/table.csv"), ("get", f"/documents/{document_id}/table.xlsx"),
-        ("get", f"/documents/{document_id}/delete"), ("post", f"/documents/{document_id}/delete"),
+        ("get", f"/documents/{document_id}"),
+        ("get", f"/documents/{document_id}/download"),
+        ("get", f"/documents/{document_id}/table.csv"),
+        ("get", f"/documents/{document_id}/table.xlsx"),
+        ("get", f"/documents/{document_id}/delete"),
+        ("post", f"/documents/{document_id}/delete"),
     ]:
         assert getattr(ben, method)(path).status_code == 404, (method, path)
     assert _counts(app)[0] == 1
@@ -297,7 +327,8 @@ class TestThreadDocuments:
     def test_assistant_thread_holds_its_own_documents(self, app: Flask, client: FlaskClient, user: User) -> None:
         thread_id = add_thread(app, user, None, "Ask anything", thread_type="assistant")
         response = client.post(
-            f"/threads/{thread_id}/documents", headers=HTMX_UPLOAD,
+            f"/threads/{thread_id}/documents",
+            headers=HTMX_UPLOAD,
             data={"files": [(io.BytesIO(b"Thread notes on onboarding."), "onboarding.txt")]},
         )
         assert "Received" in response.get_data(as_text=True)
@@ -353,7 +384,9 @@ class TestSizeLimitWithCsrf:
         response = client.post("/projects", data={"name": "Limits", "csrf_token": token})
         project_id = response.headers["Location"].rsplit("/", 1)[1]
         response = post_files(
-            client, f"/projects/{project_id}/documents", [(b"x" * (3 << 20), "huge.txt")],
+            client,
+            f"/projects/{project_id}/documents",
+            [(b"x" * (3 << 20), "huge.txt")],
             {"X-CSRFToken": token, "HX-Request": "true", "HX-Target": "upload-results"},
         )
         assert response.status_code == 413 and "Upload refused: too large." in response.get_data(as_text=True)

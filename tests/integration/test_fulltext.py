@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -29,8 +29,15 @@ def owner(app: Flask, user: User) -> Iterator[str]:
         db.session.flush()
         for number, text in enumerate(PASSAGES):
             document = Document(
-                user_id=user.id, project_id=project.id, filename=f"{number}.txt", content_type="text/plain",
-                size_bytes=len(text), sha256=f"{number:064x}", original=text.encode(), extracted_text=text, meta={},
+                user_id=user.id,
+                project_id=project.id,
+                filename=f"{number}.txt",
+                content_type="text/plain",
+                size_bytes=len(text),
+                sha256=f"{number:064x}",
+                original=text.encode(),
+                extracted_text=text,
+                meta={},
             )
             db.session.add(document)
             db.session.flush()

@@ -7,8 +7,9 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -55,11 +56,21 @@ def app_config(queue_name: str) -> dict[str, Any]:
 
 
 def _worker(database_url: str, queue_name: str, *, redis_url: str | None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "IMPORT_QUEUE": queue_name,
-                   "REDIS_URL": redis_url or "", "LOG_LEVEL": "WARNING"}
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "IMPORT_QUEUE": queue_name,
+        "REDIS_URL": redis_url or "",
+        "LOG_LEVEL": "WARNING",
+    }
     return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "webapp", "imports", "worker", "--burst"], cwd=ROOT, env=environment,
-        capture_output=True, text=True, timeout=90,
+        [sys.executable, "-m", "flask", "--app", "webapp", "imports", "worker", "--burst"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
 
 
@@ -67,8 +78,10 @@ def test_a_worker_reads_the_queued_files(
     app: Flask, client: FlaskClient, user: User, database_url: str, queue_name: str
 ) -> None:
     project_id = create_project(client)
-    files = [(io.BytesIO(b"Meeting notes about invoices."), "notes.txt"),
-             (io.BytesIO(hostile.pdf_operator_flood()), "flood.pdf")]
+    files = [
+        (io.BytesIO(b"Meeting notes about invoices."), "notes.txt"),
+        (io.BytesIO(hostile.pdf_operator_flood()), "flood.pdf"),
+    ]
     client.post(f"/projects/{project_id}/documents", data={"files": files})
     with app.app_context():
         states = set(db.session.scalars(sa.select(ImportJob.state)))

@@ -13,8 +13,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx2
 import pytest
@@ -87,7 +88,9 @@ class TestStates:
     def test_files_wait_then_are_read_one_at_a_time_and_end_stored(
         self, app: Flask, client: FlaskClient, project_id: str
     ) -> None:
-        html = post(client, f"/projects/{project_id}/documents", (slow_pdf(), "slow.pdf"), (b"Meeting notes.", "notes.txt"))
+        html = post(
+            client, f"/projects/{project_id}/documents", (slow_pdf(), "slow.pdf"), (b"Meeting notes.", "notes.txt")
+        )
         assert "Received" in html and 'hx-trigger="every 1s"' in html  # the list follows them
         wait_running(app, "slow.pdf")
         assert job_of(app, "notes.txt").state == "waiting"  # the user's one place is taken
@@ -123,8 +126,12 @@ class TestTimeLimit:
     def test_a_file_over_the_time_limit_is_refused_and_the_next_one_read(
         self, app: Flask, client: FlaskClient, project_id: str
     ) -> None:
-        post(client, f"/projects/{project_id}/documents", (slow_pdf(operations=400_000), "endless.pdf"),
-             (b"Meeting notes.", "notes.txt"))
+        post(
+            client,
+            f"/projects/{project_id}/documents",
+            (slow_pdf(operations=400_000), "endless.pdf"),
+            (b"Meeting notes.", "notes.txt"),
+        )
         wait_for_imports(app)
         endless = job_of(app, "endless.pdf")
         assert endless.message == "Reading this file took longer than 1.5 s, the most one import may take."
@@ -142,11 +149,16 @@ class TestMemoryCap:
     def test_a_file_over_the_memory_cap_ends_only_its_own_job(
         self, app: Flask, client: FlaskClient, project_id: str
     ) -> None:
-        post(client, f"/projects/{project_id}/documents", (hostile.xlsx_far_column(), "wide.xlsx"),
-             (b"Meeting notes.", "notes.txt"))
+        post(
+            client,
+            f"/projects/{project_id}/documents",
+            (hostile.xlsx_far_column(), "wide.xlsx"),
+            (b"Meeting notes.", "notes.txt"),
+        )
         wait_for_imports(app)
         assert job_of(app, "wide.xlsx").message == (
-            "This file needs more than 300 MB of memory to read, the most one import may use.")
+            "This file needs more than 300 MB of memory to read, the most one import may use."
+        )
         assert status_of(app, "notes.txt") == "stored"
         with app.app_context():
             assert db.session.scalar(sa.select(sa.func.count()).select_from(DocumentChunk)) == 1
@@ -194,7 +206,7 @@ class TestFairShare:
         wait_for_imports(app)
         ana = [job_of(app, f"ana-{n}.pdf") for n in range(3)]
         ben_job = job_of(app, "ben.pdf")
-        for earlier, later in zip(ana, ana[1:]):
+        for earlier, later in zip(ana, ana[1:], strict=False):
             assert later.started_at >= earlier.finished_at  # one at a time, in upload order
         assert ben_job.started_at < ana[2].started_at  # Ben did not wait behind Ana's line
         assert all(job.message.startswith("Stored") for job in [*ana, ben_job])
@@ -221,7 +233,10 @@ class TestTryAgain:
         flood = hostile.pdf_operator_flood(operations=3_000)
         post(client, f"/projects/{project_id}/documents", (flood, "drawing.pdf"))
         wait_for_imports(app)
-        assert job_of(app, "drawing.pdf").message == "Page 1 holds more than the 1,000 drawing operations allowed per page."
+        assert (
+            job_of(app, "drawing.pdf").message
+            == "Page 1 holds more than the 1,000 drawing operations allowed per page."
+        )
         raised = make_app(database_url, IMPORT_PDF_MAX_OPERATORS=10_000)
         try:
             again = raised.test_client()
@@ -249,8 +264,12 @@ def _free_port() -> int:
 def _serve(database_url: str, overrides: str) -> tuple[subprocess.Popen[str], str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.live_app", database_url, str(port), overrides], cwd=ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
+        [sys.executable, "-m", "tests.live_app", database_url, str(port), overrides],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
     )
     assert process.stdout is not None and process.stdout.readline().strip() == "ready"
     return process, f"http://127.0.0.1:{port}"
@@ -281,8 +300,10 @@ def test_a_job_running_when_its_server_dies_is_read_again_by_the_next_server(
     first, url = _serve(database_url, overrides)
     servers.append(first)
     with httpx2.Client(base_url=url, timeout=30) as browser:
-        browser.post("/register", data={"email": "ana@example.com", "display_name": "Ana", "password": PASSWORD,
-                                        "confirm": PASSWORD})
+        browser.post(
+            "/register",
+            data={"email": "ana@example.com", "display_name": "Ana", "password": PASSWORD, "confirm": PASSWORD},
+        )
         browser.post("/login", data={"email": "ana@example.com", "password": PASSWORD})
         project = browser.post("/projects", data={"name": "Restart"}).headers["Location"].rsplit("/", 1)[1]
         browser.post(f"/projects/{project}/documents", files={"files": ("long.pdf", slow_pdf(operations=100_000))})

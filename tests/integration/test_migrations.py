@@ -36,8 +36,17 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     app = make_app(empty_database)
     with app.app_context():
         upgrade()
-        assert {"users", "projects", "documents", "document_chunks", "threads", "messages",
-                "artifacts", "tasks", "token_usage"} <= _tables(db.engine)
+        assert {
+            "users",
+            "projects",
+            "documents",
+            "document_chunks",
+            "threads",
+            "messages",
+            "artifacts",
+            "tasks",
+            "token_usage",
+        } <= _tables(db.engine)
         downgrade(revision="base")
         assert _tables(db.engine) <= {"alembic_version"}
         upgrade()
@@ -68,20 +77,29 @@ def test_existing_artifacts_migrate_unchanged(empty_database: str) -> None:
     with app.app_context():
         upgrade(revision="0004")
         with db.engine.begin() as connection:
-            connection.execute(sa.text(
-                "INSERT INTO users (id, email, password_hash, display_name, is_admin, theme, created_at) "
-                "VALUES ('u1', 'ana@example.com', :hash, 'Ana', true, 'system', CURRENT_TIMESTAMP)"),
-                {"hash": generate_password_hash(PASSWORD)})
-            connection.execute(sa.text(
-                "INSERT INTO threads (id, user_id, title, title_locked, model_provider, thread_type, created_at, "
-                "last_activity_at) VALUES ('t1', 'u1', 'Chat', false, 'offline', 'ba_assistant', CURRENT_TIMESTAMP, "
-                "CURRENT_TIMESTAMP)"))
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, password_hash, display_name, is_admin, theme, created_at) "
+                    "VALUES ('u1', 'ana@example.com', :hash, 'Ana', true, 'system', CURRENT_TIMESTAMP)"
+                ),
+                {"hash": generate_password_hash(PASSWORD)},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO threads (id, user_id, title, title_locked, model_provider, thread_type, created_at, "
+                    "last_activity_at) VALUES ('t1', 'u1', 'Chat', false, 'offline', 'ba_assistant', CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
             for version, artifact_id, root in ((1, "a1", None), (2, "a2", "a1")):
-                connection.execute(sa.text(
-                    "INSERT INTO artifacts (id, thread_id, first_version_id, artifact_type, title, content_markdown, "
-                    "version, created_at) VALUES (:id, 't1', :root, 'user_stories', 'Checkout stories', :content, "
-                    ":version, CURRENT_TIMESTAMP)"),
-                    {"id": artifact_id, "root": root, "content": markdown + "v" * version, "version": version})
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO artifacts (id, thread_id, first_version_id, artifact_type, title, content_markdown, "
+                        "version, created_at) VALUES (:id, 't1', :root, 'user_stories', 'Checkout stories', :content, "
+                        ":version, CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": artifact_id, "root": root, "content": markdown + "v" * version, "version": version},
+                )
         upgrade()
         db.engine.dispose()
     client = app.test_client()
@@ -102,19 +120,31 @@ def test_existing_artifacts_migrate_unchanged(empty_database: str) -> None:
 
 
 def _insert_chat(connection: sa.Connection) -> None:
-    connection.execute(sa.text(
-        "INSERT INTO users (id, email, password_hash, display_name, is_admin, theme, created_at) "
-        "VALUES ('u', 'a@example.com', 'x', 'A', false, 'system', CURRENT_TIMESTAMP)"))
-    connection.execute(sa.text(
-        "INSERT INTO threads (id, user_id, title_locked, model_provider, thread_type, created_at, last_activity_at) "
-        "VALUES ('t', 'u', false, 'offline', 'assistant', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
-    connection.execute(sa.text(
-        "INSERT INTO messages (id, thread_id, role, content, status, input_tokens, output_tokens, stream_seq, "
-        "created_at, updated_at) VALUES ('m', 't', 'assistant', 'the zeppelin rollout', 'complete', 1, 1, 0, "
-        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
-    connection.execute(sa.text(
-        "INSERT INTO token_usage (id, user_id, thread_id, message_id, provider, model, purpose, input_tokens, "
-        "output_tokens, cost, created_at) VALUES ('k', 'u', 't', 'm', 'offline', 'x', 'chat', 1, 1, 0, CURRENT_TIMESTAMP)"))
+    connection.execute(
+        sa.text(
+            "INSERT INTO users (id, email, password_hash, display_name, is_admin, theme, created_at) "
+            "VALUES ('u', 'a@example.com', 'x', 'A', false, 'system', CURRENT_TIMESTAMP)"
+        )
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO threads (id, user_id, title_locked, model_provider, thread_type, created_at, last_activity_at) "
+            "VALUES ('t', 'u', false, 'offline', 'assistant', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO messages (id, thread_id, role, content, status, input_tokens, output_tokens, stream_seq, "
+            "created_at, updated_at) VALUES ('m', 't', 'assistant', 'the zeppelin rollout', 'complete', 1, 1, 0, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO token_usage (id, user_id, thread_id, message_id, provider, model, purpose, input_tokens, "
+            "output_tokens, cost, created_at) VALUES ('k', 'u', 't', 'm', 'offline', 'x', 'chat', 1, 1, 0, CURRENT_TIMESTAMP)"
+        )
+    )
 
 
 def test_cut_replies_and_leases_migrate_both_ways_keeping_links_and_search(empty_database: str) -> None:
@@ -128,8 +158,7 @@ def test_cut_replies_and_leases_migrate_both_ways_keeping_links_and_search(empty
         upgrade()
         with db.engine.begin() as connection:
             connection.execute(sa.text("UPDATE messages SET status = 'cut', cut_reason = 'length' WHERE id = 'm'"))
-            row = connection.execute(sa.text(
-                "SELECT stop_requested, lease_until FROM messages WHERE id = 'm'")).one()
+            row = connection.execute(sa.text("SELECT stop_requested, lease_until FROM messages WHERE id = 'm'")).one()
             assert not row.stop_requested and row.lease_until is None
             assert not connection.execute(sa.text("SELECT estimated FROM token_usage")).scalar()
         assert [hit.message_id for hit in search_messages("u", "zeppelin")] == ["m"]
@@ -156,13 +185,20 @@ def test_an_existing_chat_becomes_one_branch_and_goes_back(empty_database: str) 
         upgrade(revision="0010")
         with db.engine.begin() as connection:
             _insert_chat(connection)  # "m", the first message
-            for id_, role, minute, deleted in (("q2", "user", 1, None), ("a2", "assistant", 2, "2026-12-01 10:00:00"),
-                                               ("q3", "user", 3, None), ("a3", "assistant", 4, None)):
-                connection.execute(sa.text(
-                    "INSERT INTO messages (id, thread_id, role, content, status, input_tokens, output_tokens, "
-                    "stream_seq, stop_requested, deleted_at, created_at, updated_at) VALUES (:id, 't', :role, :content, "
-                    "'complete', 0, 0, 0, false, :deleted, :at, :at)"),
-                    {"id": id_, "role": role, "content": id_, "deleted": deleted, "at": f"2099-01-01 10:0{minute}:00"})
+            for id_, role, minute, deleted in (
+                ("q2", "user", 1, None),
+                ("a2", "assistant", 2, "2026-12-01 10:00:00"),
+                ("q3", "user", 3, None),
+                ("a3", "assistant", 4, None),
+            ):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO messages (id, thread_id, role, content, status, input_tokens, output_tokens, "
+                        "stream_seq, stop_requested, deleted_at, created_at, updated_at) VALUES (:id, 't', :role, :content, "
+                        "'complete', 0, 0, 0, false, :deleted, :at, :at)"
+                    ),
+                    {"id": id_, "role": role, "content": id_, "deleted": deleted, "at": f"2099-01-01 10:0{minute}:00"},
+                )
         upgrade()
         with db.engine.connect() as connection:
             links = dict(connection.execute(sa.text("SELECT id, parent_id FROM messages")).all())

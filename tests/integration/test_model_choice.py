@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -31,8 +32,9 @@ def options(html: str) -> list[str]:
     return re.findall(r'<option value="([^"]*)"', html)
 
 
-def test_the_model_field_suggests_the_providers_models(client: FlaskClient, user: User,
-                                                        anthropic: FakeAnthropic) -> None:
+def test_the_model_field_suggests_the_providers_models(
+    client: FlaskClient, user: User, anthropic: FakeAnthropic
+) -> None:
     response = client.get("/models?provider=anthropic", headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert options(response.get_data(as_text=True)) == ["claude-sonnet-5-5", "claude-opus-9", "claude-haiku-9"]
@@ -43,8 +45,9 @@ def test_the_model_field_suggests_the_providers_models(client: FlaskClient, user
     assert options(client.get("/models?provider=offline").get_data(as_text=True)) == ["offline"]
 
 
-def test_a_provider_that_cannot_list_leaves_the_default_and_free_text(app: Flask, client: FlaskClient, user: User,
-                                                                      anthropic: FakeAnthropic) -> None:
+def test_a_provider_that_cannot_list_leaves_the_default_and_free_text(
+    app: Flask, client: FlaskClient, user: User, anthropic: FakeAnthropic
+) -> None:
     anthropic.models_failure = error_reply(503)
     assert options(client.get("/models?provider=anthropic").get_data(as_text=True)) == ["claude-sonnet-5-5"]
     response = client.post("/chats", data={"provider": "anthropic", "model": "claude-custom-fine-tune"})

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -22,8 +23,13 @@ def smtp() -> Iterator[FakeSmtp]:
 @pytest.fixture
 def app_config(smtp: FakeSmtp) -> dict[str, Any]:
     smtp.clear()
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp.port, "MAIL_SECURITY": "none",
-            "MAIL_FROM": "BA Assistant <ba@team.example>", "PUBLIC_URL": "https://ba.team.example/"}
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp.port,
+        "MAIL_SECURITY": "none",
+        "MAIL_FROM": "BA Assistant <ba@team.example>",
+        "PUBLIC_URL": "https://ba.team.example/",
+    }
 
 
 def _ask(app: Flask, email: str):

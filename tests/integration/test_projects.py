@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -26,8 +26,9 @@ def create_project(client: FlaskClient, name: str = "Acme CRM", **fields: str) -
     return response.headers["Location"].rsplit("/", 1)[1]
 
 
-def post_files(client: FlaskClient, url: str, files: list[tuple[bytes, str]], headers: dict[str, str] | None = None,
-               **fields: str):
+def post_files(
+    client: FlaskClient, url: str, files: list[tuple[bytes, str]], headers: dict[str, str] | None = None, **fields: str
+):
     """Post a multipart form encoded in memory.
 
     The test client would spool a large body to a temporary file that stays open when the
@@ -78,7 +79,9 @@ def test_empty_list_explains_projects_and_offers_to_create_one(client: FlaskClie
 
 
 def test_create_and_open_a_project(client: FlaskClient, user: User) -> None:
-    project_id = create_project(client, "Acme CRM", description="Replace the old CRM", instructions="Write stories in Gherkin.")
+    project_id = create_project(
+        client, "Acme CRM", description="Replace the old CRM", instructions="Write stories in Gherkin."
+    )
     page = client.get(f"/projects/{project_id}").get_data(as_text=True)
     assert "Project “Acme CRM” created." in page
     assert "<h1>Acme CRM</h1>" in page and "Replace the old CRM" in page
@@ -90,7 +93,9 @@ def test_create_and_open_a_project(client: FlaskClient, user: User) -> None:
     ("name", "message"),
     [("", "This field is required."), ("   ", "This field is required."), ("x" * 121, "cannot be longer than 120")],
 )
-def test_project_name_is_required_and_short(app: Flask, client: FlaskClient, user: User, name: str, message: str) -> None:
+def test_project_name_is_required_and_short(
+    app: Flask, client: FlaskClient, user: User, name: str, message: str
+) -> None:
     response = client.post("/projects", data={"name": name})
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     with app.app_context():
@@ -105,7 +110,7 @@ def test_list_shows_counts_newest_activity_first(app: Flask, client: FlaskClient
     add_thread(app, user, quiet, "Workshop")
     page = client.get("/projects").get_data(as_text=True)
     assert page.index(">Quiet project</a>") < page.index(">Busy project</a>")  # its chat is the latest activity
-    rows = {name: page[page.index(f">{name}</a>"):].split("</tr>")[0] for name in ("Quiet project", "Busy project")}
+    rows = {name: page[page.index(f">{name}</a>") :].split("</tr>")[0] for name in ("Quiet project", "Busy project")}
     assert '<td class="numeric">0</td>\n        <td class="numeric">2</td>' in rows["Quiet project"]
     assert '<td class="numeric">2</td>\n        <td class="numeric">0</td>' in rows["Busy project"]
 
@@ -140,7 +145,8 @@ def test_inline_edit_returns_the_header_fragment(client: FlaskClient, user: User
     form = client.get(f"/projects/{project_id}/edit", headers=headers).get_data(as_text=True)
     assert form.startswith('<form id="project-head"') and 'value="Acme CRM"' in form
     response = client.post(
-        f"/projects/{project_id}/edit", headers=headers,
+        f"/projects/{project_id}/edit",
+        headers=headers,
         data={"name": "Acme CRM (phase 2)", "description": "Now with billing", "instructions": ""},
     )
     fragment = response.get_data(as_text=True)
@@ -153,7 +159,9 @@ def test_edit_works_as_a_plain_form_and_reports_errors(client: FlaskClient, user
     assert "<h1>Edit project</h1>" in client.get(f"/projects/{project_id}/edit").get_data(as_text=True)
     bad = client.post(f"/projects/{project_id}/edit", data={"name": "", "description": "", "instructions": ""})
     assert bad.status_code == 422 and "This field is required." in bad.get_data(as_text=True)
-    good = client.post(f"/projects/{project_id}/edit", data={"name": "Renamed", "description": "", "instructions": "Be brief."})
+    good = client.post(
+        f"/projects/{project_id}/edit", data={"name": "Renamed", "description": "", "instructions": "Be brief."}
+    )
     assert good.status_code == 303
     page = client.get(good.headers["Location"]).get_data(as_text=True)
     assert "Project saved." in page and "<h1>Renamed</h1>" in page and "Be brief." in page
@@ -199,7 +207,9 @@ def test_tabs_show_chats_and_an_honest_empty_artifacts_tab(app: Flask, client: F
     add_thread(app, user, project_id, "Discovery workshop")
     chats = client.get(f"/projects/{project_id}?tab=chats").get_data(as_text=True)
     assert "Discovery workshop" in chats
-    fragment = client.get(f"/projects/{project_id}?tab=artifacts", headers={"HX-Request": "true", "HX-Target": "project-tab"})
+    fragment = client.get(
+        f"/projects/{project_id}?tab=artifacts", headers={"HX-Request": "true", "HX-Target": "project-tab"}
+    )
     assert fragment.get_data(as_text=True).startswith('<div id="project-tab">')
     assert "No artifacts yet" in fragment.get_data(as_text=True)
     assert client.get(f"/projects/{project_id}?tab=nope").status_code == 404
@@ -209,9 +219,12 @@ def test_another_users_project_is_not_found_on_every_route(app: Flask, client: F
     project_id = create_project(client)
     ben = other_client(app)
     for method, path in [
-        ("get", f"/projects/{project_id}"), ("get", f"/projects/{project_id}/edit"),
-        ("post", f"/projects/{project_id}/edit"), ("get", f"/projects/{project_id}/delete"),
-        ("post", f"/projects/{project_id}/delete"), ("post", f"/projects/{project_id}/documents"),
+        ("get", f"/projects/{project_id}"),
+        ("get", f"/projects/{project_id}/edit"),
+        ("post", f"/projects/{project_id}/edit"),
+        ("get", f"/projects/{project_id}/delete"),
+        ("post", f"/projects/{project_id}/delete"),
+        ("post", f"/projects/{project_id}/documents"),
         ("get", f"/search?q=x&project={project_id}"),
     ]:
         response = getattr(ben, method)(path, data={"name": "Stolen"} if method == "post" else None)

@@ -14,8 +14,9 @@ def app_config() -> dict:
 
 
 def _login(client: FlaskClient, address: str, password: str):
-    return client.post("/login", data={"email": "ana@example.com", "password": password},
-                       headers={"X-Forwarded-For": address})
+    return client.post(
+        "/login", data={"email": "ana@example.com", "password": password}, headers={"X-Forwarded-For": address}
+    )
 
 
 def test_failed_log_ins_from_one_address_do_not_block_another(client: FlaskClient, auth: AuthActions) -> None:

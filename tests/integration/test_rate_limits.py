@@ -81,8 +81,7 @@ class TestWithoutItsRedis:
             port = sock.getsockname()[1]
         return {"CHAT_RATE_LIMIT": "2 per minute", "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}/0"}
 
-    def test_limits_are_counted_in_memory_and_nothing_fails(self, app: Flask, client: FlaskClient,
-                                                             user: User) -> None:
+    def test_limits_are_counted_in_memory_and_nothing_fails(self, app: Flask, client: FlaskClient, user: User) -> None:
         thread_id = make_thread(app, user.id)
         assert [post_and_finish(app, client, thread_id) for _ in range(3)] == [200, 200, 429]
 

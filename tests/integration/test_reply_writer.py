@@ -42,8 +42,9 @@ def _writer(app: Flask, user: User, broker: MemoryBroker, checkpoints: Checkpoin
         return ReplyWriter(db.session.get(Message, message_id), broker, checkpoints)
 
 
-def test_after_an_outage_the_whole_text_goes_out_before_what_follows(app: Flask, user: User,
-                                                                      checkpoints: CheckpointWriter) -> None:
+def test_after_an_outage_the_whole_text_goes_out_before_what_follows(
+    app: Flask, user: User, checkpoints: CheckpointWriter
+) -> None:
     broker = DroppingBroker()
     writer = _writer(app, user, broker, checkpoints)
     writer.delta("Hel")
@@ -55,13 +56,17 @@ def test_after_an_outage_the_whole_text_goes_out_before_what_follows(app: Flask,
     writer.activity("Searched documents", {"id": "c1", "name": "search_documents", "offset": 11})
     events = broker.read(writer.message_id, 0, timeout=0.1)
     assert [(e.seq, e.kind, e.data) for e in events] == [
-        (1, "delta", "Hel"), (4, "text", "Hello world"), (5, "tool", "Searched documents")]
+        (1, "delta", "Hel"),
+        (4, "text", "Hello world"),
+        (5, "tool", "Searched documents"),
+    ]
     snapshot = writer.snapshot()
     assert (snapshot.seq, snapshot.text, [c["id"] for c in snapshot.tool_calls]) == (5, "Hello world", ["c1"])
 
 
-def test_a_continued_reply_carries_on_with_its_text_and_numbers(app: Flask, user: User,
-                                                               checkpoints: CheckpointWriter) -> None:
+def test_a_continued_reply_carries_on_with_its_text_and_numbers(
+    app: Flask, user: User, checkpoints: CheckpointWriter
+) -> None:
     broker = MemoryBroker()
     writer = _writer(app, user, broker, checkpoints, status="streaming", seq=7, content="Cut here, ")
     writer.delta("and on.")
@@ -79,4 +84,6 @@ def test_nothing_is_published_after_a_stop(app: Flask, user: User, checkpoints: 
     writer.announce_end("stopped")
     writer.announce_end("stopped")
     assert [(e.kind, e.data) for e in broker.read(writer.message_id, 0, timeout=0.1)] == [
-        ("delta", "kept"), ("done", "stopped")]
+        ("delta", "kept"),
+        ("done", "stopped"),
+    ]

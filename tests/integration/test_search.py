@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from webapp.documents import service
 from webapp.documents.search import search_chunks
-from webapp.fulltext import query_terms
 from webapp.extensions import db
+from webapp.fulltext import query_terms
 from webapp.models import Document, DocumentChunk, Project, Thread, User
 
 from ..conftest import other_client
@@ -28,10 +28,14 @@ def context(app: Flask) -> Iterator[None]:
         db.session.rollback()
 
 
-def _store(user_id: str, text: str, name: str, *, project_id: str | None = None, thread_id: str | None = None) -> Document:
+def _store(
+    user_id: str, text: str, name: str, *, project_id: str | None = None, thread_id: str | None = None
+) -> Document:
     [outcome] = service.upload_documents(
-        user_id=user_id, files=[service.IncomingFile(name, io.BytesIO(text.encode()))],
-        project_id=project_id, thread_id=thread_id,
+        user_id=user_id,
+        files=[service.IncomingFile(name, io.BytesIO(text.encode()))],
+        project_id=project_id,
+        thread_id=thread_id,
     )
     assert outcome.status == "received", outcome.message
     wait_for_imports(current_app._get_current_object())
@@ -55,7 +59,12 @@ def library(app: Flask, client: FlaskClient, user: User, context: None) -> dict[
     thread = Thread(user_id=user.id, title="Scratch", model_provider="offline", thread_type="assistant")
     db.session.add(thread)
     db.session.commit()
-    _store(user.id, "Invoices are approved by finance. Invoices over 10k need the CFO. Invoices, invoices.", "approvals.txt", project_id=billing)
+    _store(
+        user.id,
+        "Invoices are approved by finance. Invoices over 10k need the CFO. Invoices, invoices.",
+        "approvals.txt",
+        project_id=billing,
+    )
     _store(user.id, "The customer record holds one invoice address.", "crm.txt", project_id=crm)
     _store(user.id, "Scratch notes: invoice numbering restarts each year.", "scratch.txt", thread_id=thread.id)
     return {"crm": crm, "billing": billing, "thread": thread.id, "user": user.id}
@@ -79,7 +88,12 @@ def test_snippets_mark_the_matches(library: dict[str, str]) -> None:
 
 
 def test_snippets_escape_everything_but_the_marks(app: Flask, library: dict[str, str]) -> None:
-    _store(library["user"], 'Beware <script>alert("x")</script> & <b>bold</b> claims.', "xss.txt", project_id=library["crm"])
+    _store(
+        library["user"],
+        'Beware <script>alert("x")</script> & <b>bold</b> claims.',
+        "xss.txt",
+        project_id=library["crm"],
+    )
     [hit] = search_chunks(user_id=library["user"], query="beware claims")
     assert "<script>" not in hit.snippet and "<b>" not in hit.snippet
     assert "&amp;" in hit.snippet and "<mark>Beware</mark>" in hit.snippet
@@ -113,10 +127,28 @@ def test_every_word_first_then_any_word(library: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     "query",
     [
-        '"invoice', 'invoice"', "invoice*", "^invoice", "invoice NEAR approved", "NEAR(invoice approved)",
-        "invoice AND", "OR invoice", "NOT invoice", "-invoice", "invoice:", "col:invoice", "(invoice",
-        "invoice)", "invoice & | !", "'invoice'", "invoice's", "{invoice}", "invoice <-> approved",
-        "invoice\\", "%invoice%", "invoice;drop table documents",
+        '"invoice',
+        'invoice"',
+        "invoice*",
+        "^invoice",
+        "invoice NEAR approved",
+        "NEAR(invoice approved)",
+        "invoice AND",
+        "OR invoice",
+        "NOT invoice",
+        "-invoice",
+        "invoice:",
+        "col:invoice",
+        "(invoice",
+        "invoice)",
+        "invoice & | !",
+        "'invoice'",
+        "invoice's",
+        "{invoice}",
+        "invoice <-> approved",
+        "invoice\\",
+        "%invoice%",
+        "invoice;drop table documents",
     ],
 )
 def test_syntax_characters_are_words_and_never_errors(library: dict[str, str], query: str) -> None:
@@ -141,8 +173,15 @@ def test_limit_caps_the_hits(library: dict[str, str]) -> None:
 
 def test_index_follows_inside_the_transaction(library: dict[str, str]) -> None:
     document = Document(
-        user_id=library["user"], project_id=library["crm"], filename="draft.txt", content_type="text/plain",
-        size_bytes=5, sha256="0" * 64, original=b"draft", extracted_text="zeppelin", meta={},
+        user_id=library["user"],
+        project_id=library["crm"],
+        filename="draft.txt",
+        content_type="text/plain",
+        size_bytes=5,
+        sha256="0" * 64,
+        original=b"draft",
+        extracted_text="zeppelin",
+        meta={},
     )
     db.session.add(document)
     db.session.flush()
@@ -161,7 +200,9 @@ def test_deleting_a_document_or_its_project_empties_the_index(library: dict[str,
     db.session.commit()
     assert search_chunks(user_id=library["user"], query="finance") == []
     if db.engine.dialect.name == "sqlite":
-        indexed = db.session.scalar(sa.text("SELECT count(*) FROM document_chunks_fts WHERE document_chunks_fts MATCH 'invoice'"))
+        indexed = db.session.scalar(
+            sa.text("SELECT count(*) FROM document_chunks_fts WHERE document_chunks_fts MATCH 'invoice'")
+        )
         assert indexed == 1  # only the thread's note is left
 
 
@@ -169,7 +210,8 @@ def test_spreadsheet_rows_are_found_with_their_sheet_and_labels(library: dict[st
     from .. import samples
 
     service.upload_documents(
-        user_id=library["user"], project_id=library["crm"],
+        user_id=library["user"],
+        project_id=library["crm"],
         files=[service.IncomingFile("budget.xlsx", io.BytesIO(samples.xlsx({"Budget": samples.BUDGET_ROWS})))],
     )
     wait_for_imports(current_app._get_current_object())
@@ -228,6 +270,8 @@ class TestSearchPage:
 
     def test_thread_documents_are_searchable_everywhere(self, app: Flask, client: FlaskClient, user: User) -> None:
         thread_id = add_thread(app, user, None, "Mine", thread_type="assistant")
-        client.post(f"/threads/{thread_id}/documents", data={"files": [(io.BytesIO(b"Quarterly churn figures."), "churn.txt")]})
+        client.post(
+            f"/threads/{thread_id}/documents", data={"files": [(io.BytesIO(b"Quarterly churn figures."), "churn.txt")]}
+        )
         wait_for_imports(app)
         assert ">churn.txt</a>" in client.get("/search?q=churn").get_data(as_text=True)

@@ -53,7 +53,9 @@ def test_log_out_ends_the_session_and_its_remember_cookie(app: Flask, client: Fl
 def test_a_password_change_ends_every_other_session(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
     cookies = _signed_in_with_remember(client, auth)
     new = "a much longer secret"
-    response = client.post("/settings/password", data={"current_password": PASSWORD, "new_password": new, "confirm": new})
+    response = client.post(
+        "/settings/password", data={"current_password": PASSWORD, "new_password": new, "confirm": new}
+    )
     assert response.status_code == 303
     assert _is_signed_in(client), "the browser that changed the password stays signed in"
     assert not _is_signed_in(_replay(app, session=cookies["session"]))
@@ -74,14 +76,17 @@ def test_sign_out_of_all_devices(app: Flask, client: FlaskClient, auth: AuthActi
 def test_the_remember_cookie_is_secure_and_http_only_over_https(client: FlaskClient, auth: AuthActions) -> None:
     auth.register()
     auth.logout()
-    response = client.post("/login", base_url="https://localhost",
-                           data={"email": "ana@example.com", "password": PASSWORD, "remember": "y"})
+    response = client.post(
+        "/login", base_url="https://localhost", data={"email": "ana@example.com", "password": PASSWORD, "remember": "y"}
+    )
     cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("remember_token="))
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
 def test_https_answers_carry_hsts_and_http_ones_do_not(client: FlaskClient) -> None:
-    assert client.get("/login", base_url="https://localhost").headers["Strict-Transport-Security"].startswith("max-age=")
+    assert (
+        client.get("/login", base_url="https://localhost").headers["Strict-Transport-Security"].startswith("max-age=")
+    )
     assert "Strict-Transport-Security" not in client.get("/login").headers
 
 
@@ -99,8 +104,9 @@ def test_disabling_the_account_ends_its_sessions(app: Flask, client: FlaskClient
     assert not _is_signed_in(_replay(app, remember_token=cookies["remember_token"]))
 
 
-def test_signed_in_devices_are_listed_and_one_can_be_signed_out(app: Flask, client: FlaskClient,
-                                                                auth: AuthActions) -> None:
+def test_signed_in_devices_are_listed_and_one_can_be_signed_out(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
     auth.register()
     phone = app.test_client()
     AuthActions(phone).login()

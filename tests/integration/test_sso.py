@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -41,12 +42,17 @@ def keycloak() -> Iterator[FakeOidcProvider]:
 
 def sso_settings(google: FakeOidcProvider, microsoft: FakeOidcProvider, keycloak: FakeOidcProvider) -> dict[str, Any]:
     return {
-        "GOOGLE_CLIENT_ID": google.client_id, "GOOGLE_CLIENT_SECRET": google.client_secret,
+        "GOOGLE_CLIENT_ID": google.client_id,
+        "GOOGLE_CLIENT_SECRET": google.client_secret,
         "GOOGLE_ISSUER": google.issuer,
-        "MICROSOFT_CLIENT_ID": microsoft.client_id, "MICROSOFT_CLIENT_SECRET": microsoft.client_secret,
-        "MICROSOFT_AUTHORITY": microsoft.issuer, "MICROSOFT_TENANT": microsoft.tenant,
-        "OIDC_ISSUER": keycloak.issuer, "OIDC_CLIENT_ID": keycloak.client_id,
-        "OIDC_CLIENT_SECRET": keycloak.client_secret, "OIDC_NAME": "Keycloak",
+        "MICROSOFT_CLIENT_ID": microsoft.client_id,
+        "MICROSOFT_CLIENT_SECRET": microsoft.client_secret,
+        "MICROSOFT_AUTHORITY": microsoft.issuer,
+        "MICROSOFT_TENANT": microsoft.tenant,
+        "OIDC_ISSUER": keycloak.issuer,
+        "OIDC_CLIENT_ID": keycloak.client_id,
+        "OIDC_CLIENT_SECRET": keycloak.client_secret,
+        "OIDC_NAME": "Keycloak",
     }
 
 
@@ -98,15 +104,21 @@ class TestSignIn:
         assert 'name="password"' in page
 
     def test_providers_show_only_when_configured(self, database_url: str, google: FakeOidcProvider) -> None:
-        app = make_app(database_url, GOOGLE_CLIENT_ID=google.client_id, GOOGLE_CLIENT_SECRET=google.client_secret,
-                       GOOGLE_ISSUER=google.issuer)
+        app = make_app(
+            database_url,
+            GOOGLE_CLIENT_ID=google.client_id,
+            GOOGLE_CLIENT_SECRET=google.client_secret,
+            GOOGLE_ISSUER=google.issuer,
+        )
         page = app.test_client().get("/login").get_data(as_text=True)
         assert "Sign in with Google" in page and "Microsoft" not in page and "Keycloak" not in page
         assert app.test_client().get("/login/sso/microsoft").status_code == 404
         with app.app_context():
             db.engine.dispose()
 
-    def test_a_first_sign_in_creates_the_account(self, app: Flask, client: FlaskClient, google: FakeOidcProvider) -> None:
+    def test_a_first_sign_in_creates_the_account(
+        self, app: Flask, client: FlaskClient, google: FakeOidcProvider
+    ) -> None:
         google.person = Person(sub="g-100", email="Ana@Example.com", name="Ana Lima")
         response = sign_in_with(client, "google", next_url="/tasks")
         assert response.status_code == 303 and response.headers["Location"] == "/tasks"
@@ -122,13 +134,18 @@ class TestSignIn:
         sign_in_with(client, "google")
         authorize = google.authorize_requests[0]
         assert authorize["code_challenge_method"] == "S256" and len(authorize["code_challenge"]) == 43
-        assert authorize["response_type"] == "code" and set(authorize["scope"].split()) == {"openid", "email", "profile"}
+        assert authorize["response_type"] == "code" and set(authorize["scope"].split()) == {
+            "openid",
+            "email",
+            "profile",
+        }
         assert len(authorize["state"]) >= 20 and len(authorize["nonce"]) >= 20
         assert authorize["redirect_uri"] == "http://localhost/login/sso/google/callback"
         assert len(google.token_requests[0]["code_verifier"]) >= 43
 
-    def test_a_verified_email_signs_in_to_the_existing_account(self, app: Flask, client: FlaskClient,
-                                                               auth: AuthActions, keycloak: FakeOidcProvider) -> None:
+    def test_a_verified_email_signs_in_to_the_existing_account(
+        self, app: Flask, client: FlaskClient, auth: AuthActions, keycloak: FakeOidcProvider
+    ) -> None:
         auth.register()
         auth.logout()
         keycloak.person = Person(sub="kc-1", email="ana@example.com")
@@ -141,9 +158,14 @@ class TestSignIn:
         assert sign_in_with(client, "oidc").headers["Location"] == "/"
 
     def test_microsoft_common_checks_the_issuer_against_the_tokens_tenant(
-            self, app: Flask, client: FlaskClient, microsoft: FakeOidcProvider) -> None:
-        microsoft.person = Person(sub="ms-1", email="ana@contoso.example", tid="aaaaaaaa-0000-4000-8000-000000000001",
-                                  extra={"xms_edov": True})
+        self, app: Flask, client: FlaskClient, microsoft: FakeOidcProvider
+    ) -> None:
+        microsoft.person = Person(
+            sub="ms-1",
+            email="ana@contoso.example",
+            tid="aaaaaaaa-0000-4000-8000-000000000001",
+            extra={"xms_edov": True},
+        )
         assert sign_in_with(client, "microsoft").headers["Location"] == "/"
         assert list(_users(app)) == ["ana@contoso.example"]
         AuthActions(client).logout()
@@ -153,7 +175,8 @@ class TestSignIn:
         assert "Microsoft&#39;s answer could not be verified" in page
 
     def test_microsoft_without_a_verified_email_claim_cannot_create_an_account(
-            self, app: Flask, client: FlaskClient, microsoft: FakeOidcProvider) -> None:
+        self, app: Flask, client: FlaskClient, microsoft: FakeOidcProvider
+    ) -> None:
         microsoft.person = Person(sub="ms-2", email="ben@contoso.example")
         page = shown_after(client, sign_in_with(client, "microsoft"))
         assert "has no verified email address" in page and _users(app) == {}
@@ -162,8 +185,13 @@ class TestSignIn:
         tenant = "cccccccc-0000-4000-8000-000000000003"
         with FakeOidcProvider(style="microsoft", tenant=tenant) as fake:
             fake.person = Person(sub="ms-3", email="cy@contoso.example", tid=tenant, extra={"xms_edov": True})
-            app = make_app(database_url, MICROSOFT_CLIENT_ID=fake.client_id, MICROSOFT_CLIENT_SECRET=fake.client_secret,
-                           MICROSOFT_AUTHORITY=fake.issuer, MICROSOFT_TENANT=tenant)
+            app = make_app(
+                database_url,
+                MICROSOFT_CLIENT_ID=fake.client_id,
+                MICROSOFT_CLIENT_SECRET=fake.client_secret,
+                MICROSOFT_AUTHORITY=fake.issuer,
+                MICROSOFT_TENANT=tenant,
+            )
             client = app.test_client()
             assert sign_in_with(client, "microsoft").headers["Location"] == "/"
             assert list(_users(app)) == ["cy@contoso.example"]
@@ -208,27 +236,58 @@ class TestRefusals:
     or changed, a log entry."""
 
     @pytest.fixture(params=list(PROVIDERS))
-    def provider(self, request: pytest.FixtureRequest, google: FakeOidcProvider, microsoft: FakeOidcProvider,
-                 keycloak: FakeOidcProvider) -> tuple[str, FakeOidcProvider]:
+    def provider(
+        self,
+        request: pytest.FixtureRequest,
+        google: FakeOidcProvider,
+        microsoft: FakeOidcProvider,
+        keycloak: FakeOidcProvider,
+    ) -> tuple[str, FakeOidcProvider]:
         fake = {"google": google, "microsoft": microsoft, "oidc": keycloak}[request.param]
         # Microsoft says an email is verified with the optional claim xms_edov.
         fake.person = Person(extra={"xms_edov": True} if request.param == "microsoft" else {})
         return request.param, fake
 
-    @pytest.mark.parametrize(("setup", "message", "reason"), [
-        ({"id_token_claims": {"nonce": "not-the-nonce"}}, "{label}&#39;s answer could not be verified", "'nonce'"),
-        ({"id_token_claims": {"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}},
-         "{label}&#39;s answer could not be verified", "ExpiredTokenError"),
-        ({"foreign_key": True}, "{label}&#39;s answer could not be verified", "BadSignatureError"),
-        ({"id_token_claims": {"aud": "someone-else"}}, "{label}&#39;s answer could not be verified", "'aud'"),
-        ({"id_token_claims": {"iss": "https://evil.example"}}, "{label}&#39;s answer could not be verified", "'iss'"),
-        ({"person": Person(email_verified=False)}, "has no verified email address", "email not verified"),
-        ({"deny": True}, "Signing in with {label} was cancelled.", "consent cancelled"),
-        ({"token_error": 500}, "{label} could not be reached", "500 Server Error"),
-    ], ids=["wrong-nonce", "expired", "wrongly-signed", "wrong-audience", "wrong-issuer", "unverified-email",
-            "cancelled", "token-endpoint-down"])
-    def test_a_bad_answer_is_refused(self, app: Flask, client: FlaskClient, provider: tuple[str, FakeOidcProvider],
-                                     setup: dict[str, Any], message: str, reason: str) -> None:
+    @pytest.mark.parametrize(
+        ("setup", "message", "reason"),
+        [
+            ({"id_token_claims": {"nonce": "not-the-nonce"}}, "{label}&#39;s answer could not be verified", "'nonce'"),
+            (
+                {"id_token_claims": {"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}},
+                "{label}&#39;s answer could not be verified",
+                "ExpiredTokenError",
+            ),
+            ({"foreign_key": True}, "{label}&#39;s answer could not be verified", "BadSignatureError"),
+            ({"id_token_claims": {"aud": "someone-else"}}, "{label}&#39;s answer could not be verified", "'aud'"),
+            (
+                {"id_token_claims": {"iss": "https://evil.example"}},
+                "{label}&#39;s answer could not be verified",
+                "'iss'",
+            ),
+            ({"person": Person(email_verified=False)}, "has no verified email address", "email not verified"),
+            ({"deny": True}, "Signing in with {label} was cancelled.", "consent cancelled"),
+            ({"token_error": 500}, "{label} could not be reached", "500 Server Error"),
+        ],
+        ids=[
+            "wrong-nonce",
+            "expired",
+            "wrongly-signed",
+            "wrong-audience",
+            "wrong-issuer",
+            "unverified-email",
+            "cancelled",
+            "token-endpoint-down",
+        ],
+    )
+    def test_a_bad_answer_is_refused(
+        self,
+        app: Flask,
+        client: FlaskClient,
+        provider: tuple[str, FakeOidcProvider],
+        setup: dict[str, Any],
+        message: str,
+        reason: str,
+    ) -> None:
         name, fake = provider
         for attribute, value in setup.items():
             setattr(fake, attribute, value)
@@ -240,15 +299,17 @@ class TestRefusals:
         assert reason in entry.detail and entry.ip == "127.0.0.1"
 
     @pytest.mark.parametrize("attack", [_tamper_state, _replay], ids=["tampered-state", "replayed-state"])
-    def test_a_state_that_does_not_match_is_refused(self, app: Flask, client: FlaskClient,
-                                                    provider: tuple[str, FakeOidcProvider], attack: Any) -> None:
+    def test_a_state_that_does_not_match_is_refused(
+        self, app: Flask, client: FlaskClient, provider: tuple[str, FakeOidcProvider], attack: Any
+    ) -> None:
         name, _ = provider
         callback = leave_for_provider(client.get(f"/login/sso/{name}"))
         response = attack(client, callback)
         assert "does not match one started in this browser" in shown_after(client, response)
         assert "Welcome" not in client.get("/", follow_redirects=True).get_data(as_text=True)
-        assert _events(app, "sso.failed")[-1].detail.endswith(("state does not match",
-                                                                "no sign-in started in this browser"))
+        assert _events(app, "sso.failed")[-1].detail.endswith(
+            ("state does not match", "no sign-in started in this browser")
+        )
 
     def test_a_callback_from_another_browser_is_refused(self, app: Flask, client: FlaskClient) -> None:
         callback = leave_for_provider(client.get("/login/sso/google"))
@@ -257,8 +318,12 @@ class TestRefusals:
         assert _users(app) == {}
 
     def test_an_unreachable_provider(self, database_url: str) -> None:
-        app = make_app(database_url, GOOGLE_CLIENT_ID="x", GOOGLE_CLIENT_SECRET="y",
-                       GOOGLE_ISSUER=f"http://127.0.0.1:{_closed_port()}")
+        app = make_app(
+            database_url,
+            GOOGLE_CLIENT_ID="x",
+            GOOGLE_CLIENT_SECRET="y",
+            GOOGLE_ISSUER=f"http://127.0.0.1:{_closed_port()}",
+        )
         client = app.test_client()
         response = client.get("/login/sso/google")
         assert "Google could not be reached. Try again in a moment." in shown_after(client, response)
@@ -271,31 +336,39 @@ class TestRefusals:
 
 class TestRules:
     @pytest.fixture
-    def app_config(self, google: FakeOidcProvider, microsoft: FakeOidcProvider,
-                   keycloak: FakeOidcProvider) -> dict[str, Any]:
-        return {**sso_settings(google, microsoft, keycloak), "ALLOWED_EMAIL_DOMAINS": ("example.com",),
-                "ALLOW_REGISTRATION": False}
+    def app_config(
+        self, google: FakeOidcProvider, microsoft: FakeOidcProvider, keycloak: FakeOidcProvider
+    ) -> dict[str, Any]:
+        return {
+            **sso_settings(google, microsoft, keycloak),
+            "ALLOWED_EMAIL_DOMAINS": ("example.com",),
+            "ALLOW_REGISTRATION": False,
+        }
 
-    def test_a_domain_outside_the_allowed_ones_is_refused(self, app: Flask, client: FlaskClient,
-                                                          google: FakeOidcProvider) -> None:
+    def test_a_domain_outside_the_allowed_ones_is_refused(
+        self, app: Flask, client: FlaskClient, google: FakeOidcProvider
+    ) -> None:
         google.person = Person(email="eve@elsewhere.example")
         page = shown_after(client, sign_in_with(client, "google"))
         assert "Sign-in here is for addresses at example.com" in page and _users(app) == {}
         assert "domain not allowed" in _events(app, "sso.failed")[0].detail
 
-    def test_closed_registration_lets_in_only_existing_accounts(self, app: Flask, client: FlaskClient,
-                                                                google: FakeOidcProvider) -> None:
+    def test_closed_registration_lets_in_only_existing_accounts(
+        self, app: Flask, client: FlaskClient, google: FakeOidcProvider
+    ) -> None:
         page = shown_after(client, sign_in_with(client, "google"))
         assert "No account here uses ana@example.com. Ask your administrator for an invitation." in page
         assert _users(app) == {}
-        app.test_cli_runner().invoke(args=["users", "create", "--email", "ana@example.com", "--name", "Ana",
-                                           "--password", PASSWORD])
+        app.test_cli_runner().invoke(
+            args=["users", "create", "--email", "ana@example.com", "--name", "Ana", "--password", PASSWORD]
+        )
         assert sign_in_with(client, "google").headers["Location"] == "/"
 
 
 class TestLinks:
-    def test_link_sign_in_with_it_and_unlink(self, app: Flask, client: FlaskClient, auth: AuthActions,
-                                             google: FakeOidcProvider) -> None:
+    def test_link_sign_in_with_it_and_unlink(
+        self, app: Flask, client: FlaskClient, auth: AuthActions, google: FakeOidcProvider
+    ) -> None:
         auth.register()
         google.person = Person(sub="g-7", email="ana.lima@gmail.example")
         callback = leave_for_provider(client.post("/settings/sign-in/google/link"))
@@ -308,7 +381,10 @@ class TestLinks:
             identity_id = db.session.scalar(sa.select(Identity.id))
         page = shown_after(client, client.post(f"/settings/sign-in/{identity_id}/unlink"))
         assert "Google account unlinked." in page and "Link Google" in page
-        assert [e.event for e in _events(app, "sso.linked") + _events(app, "sso.unlinked")] == ["sso.linked", "sso.unlinked"]
+        assert [e.event for e in _events(app, "sso.linked") + _events(app, "sso.unlinked")] == [
+            "sso.linked",
+            "sso.unlinked",
+        ]
 
     def test_the_last_way_in_cannot_be_unlinked(self, app: Flask, client: FlaskClient) -> None:
         sign_in_with(client, "google")
@@ -319,8 +395,9 @@ class TestLinks:
         with app.app_context():
             assert db.session.scalar(sa.select(sa.func.count()).select_from(Identity)) == 1
 
-    def test_an_account_linked_to_someone_else_is_refused(self, app: Flask, client: FlaskClient,
-                                                          google: FakeOidcProvider) -> None:
+    def test_an_account_linked_to_someone_else_is_refused(
+        self, app: Flask, client: FlaskClient, google: FakeOidcProvider
+    ) -> None:
         google.person = Person(sub="g-shared", email="ben@example.com")
         sign_in_with(app.test_client(), "google")
         AuthActions(client).register()
@@ -340,8 +417,9 @@ class TestLinks:
 
 class TestSingleSignOnOnly:
     @pytest.fixture
-    def app_config(self, google: FakeOidcProvider, microsoft: FakeOidcProvider,
-                   keycloak: FakeOidcProvider) -> dict[str, Any]:
+    def app_config(
+        self, google: FakeOidcProvider, microsoft: FakeOidcProvider, keycloak: FakeOidcProvider
+    ) -> dict[str, Any]:
         return {**sso_settings(google, microsoft, keycloak), "LOCAL_LOGIN": False}
 
     def test_only_single_sign_on_is_offered(self, app: Flask, client: FlaskClient) -> None:
@@ -354,8 +432,9 @@ class TestSingleSignOnOnly:
         assert "Change password" not in settings and "Set password" not in settings
 
 
-def test_someone_signed_in_is_not_sent_to_the_provider(client: FlaskClient, auth: AuthActions,
-                                                       google: FakeOidcProvider) -> None:
+def test_someone_signed_in_is_not_sent_to_the_provider(
+    client: FlaskClient, auth: AuthActions, google: FakeOidcProvider
+) -> None:
     auth.register()
     response = client.get("/login/sso/google?next=/tasks")
     assert response.status_code == 303 and response.headers["Location"] == "/tasks"

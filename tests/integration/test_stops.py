@@ -47,8 +47,9 @@ def watcher(app: Flask, broker: MemoryBroker) -> Iterator[StopWatcher]:
     watcher.close()
 
 
-def _watched(app: Flask, user: User, watcher: StopWatcher, broker: MemoryBroker, text: str, *,
-             stop: bool, ended: bool = False) -> Reply:
+def _watched(
+    app: Flask, user: User, watcher: StopWatcher, broker: MemoryBroker, text: str, *, stop: bool, ended: bool = False
+) -> Reply:
     reply = Reply(make_reply(app, user.id), text, ended=ended)
     watcher.watch(reply)
     broker.open(reply.message_id)
@@ -57,16 +58,18 @@ def _watched(app: Flask, user: User, watcher: StopWatcher, broker: MemoryBroker,
     return reply
 
 
-def test_a_reply_with_a_stop_request_is_saved_as_stopped(app: Flask, user: User, broker: MemoryBroker,
-                                                         watcher: StopWatcher) -> None:
+def test_a_reply_with_a_stop_request_is_saved_as_stopped(
+    app: Flask, user: User, broker: MemoryBroker, watcher: StopWatcher
+) -> None:
     reply = _watched(app, user, watcher, broker, "kept so far", stop=True)
     watcher.check()
     assert reply_state(app, reply.message_id) == (3, "kept so far", "stopped")
     assert reply.announced == ["stopped"]
 
 
-def test_ended_and_unasked_replies_are_left_alone(app: Flask, user: User, broker: MemoryBroker,
-                                                  watcher: StopWatcher) -> None:
+def test_ended_and_unasked_replies_are_left_alone(
+    app: Flask, user: User, broker: MemoryBroker, watcher: StopWatcher
+) -> None:
     ended = _watched(app, user, watcher, broker, "ended", stop=True, ended=True)  # its runner ended it
     unasked = _watched(app, user, watcher, broker, "unasked", stop=False)
     watcher.check()
@@ -75,16 +78,16 @@ def test_ended_and_unasked_replies_are_left_alone(app: Flask, user: User, broker
         assert reply.announced == []
 
 
-def test_a_forgotten_reply_is_not_stopped(app: Flask, user: User, broker: MemoryBroker,
-                                          watcher: StopWatcher) -> None:
+def test_a_forgotten_reply_is_not_stopped(app: Flask, user: User, broker: MemoryBroker, watcher: StopWatcher) -> None:
     reply = _watched(app, user, watcher, broker, "finished by its runner", stop=True)
     watcher.forget(reply.message_id)
     watcher.check()
     assert reply_state(app, reply.message_id) == (0, "", "streaming") and reply.announced == []
 
 
-def test_a_stop_requested_through_the_database_alone_is_seen(app: Flask, user: User, broker: MemoryBroker,
-                                                             watcher: StopWatcher) -> None:
+def test_a_stop_requested_through_the_database_alone_is_seen(
+    app: Flask, user: User, broker: MemoryBroker, watcher: StopWatcher
+) -> None:
     # Pressed in another process, whose broker this one does not share.
     reply = _watched(app, user, watcher, broker, "kept", stop=False)
     with app.app_context():

@@ -25,8 +25,9 @@ def streaming_reply(app: Flask, user: User, text: str) -> str:
     """A reply being written by a runner that holds its lease (no stream has seen an event of it)."""
     message_id = make_reply(app, user.id, seq=3, content=text)
     with app.app_context():
-        db.session.execute(sa.update(Message).where(Message.id == message_id)
-                           .values(lease_until=utcnow() + timedelta(hours=1)))
+        db.session.execute(
+            sa.update(Message).where(Message.id == message_id).values(lease_until=utcnow() + timedelta(hours=1))
+        )
         db.session.commit()
     return message_id
 
@@ -56,13 +57,13 @@ class Tab(threading.Thread):
 
 def finish(app: Flask, message_id: str, text: str) -> None:
     with app.app_context():
-        db.session.execute(sa.update(Message).where(Message.id == message_id)
-                           .values(status="complete", content=text, stream_seq=9))
+        db.session.execute(
+            sa.update(Message).where(Message.id == message_id).values(status="complete", content=text, stream_seq=9)
+        )
         db.session.commit()
 
 
-def assert_ninth_stream_closes_the_oldest(app: Flask, client: FlaskClient, reply_id: str,
-                                          ninth: FlaskClient) -> None:
+def assert_ninth_stream_closes_the_oldest(app: Flask, client: FlaskClient, reply_id: str, ninth: FlaskClient) -> None:
     tabs = [Tab(client, reply_id) for _ in range(8)]
     tabs.append(Tab(ninth, reply_id))
     assert tabs[0].ended() == ["fallback"]
@@ -122,9 +123,9 @@ class TestAcrossProcesses:
         return {"REDIS_URL": REDIS_URL}
 
     @pytest.mark.timeout(30)
-    def test_a_stream_opened_in_another_process_closes_the_oldest(self, app: Flask, client: FlaskClient,
-                                                                   user: User, database_url: str,
-                                                                   app_config: dict[str, Any]) -> None:
+    def test_a_stream_opened_in_another_process_closes_the_oldest(
+        self, app: Flask, client: FlaskClient, user: User, database_url: str, app_config: dict[str, Any]
+    ) -> None:
         second = make_app(database_url, **app_config)  # another process's app: its own memory
         try:
             other_client = second.test_client()

@@ -66,8 +66,16 @@ class TestList:
 
     def test_rows_show_due_date_priority_project_and_chat(self, app: Flask, client: FlaskClient, user: User) -> None:
         project, thread = _project(app, user.id), _thread(app, user)
-        _task(app, user, "Draft user stories", description="Checkout flow", due_date="2030-03-05", priority="high",
-              project_id=project, thread_id=thread)
+        _task(
+            app,
+            user,
+            "Draft user stories",
+            description="Checkout flow",
+            due_date="2030-03-05",
+            priority="high",
+            project_id=project,
+            thread_id=thread,
+        )
         page = _page(client)
         assert _titles(page) == ["Draft user stories"]
         assert "Checkout flow" in page and '<time datetime="2030-03-05">5 Mar 2030</time>' in page
@@ -93,7 +101,11 @@ class TestList:
         with app.app_context():
             service.complete_task(user.id, done)
         assert _titles(_page(client, "/tasks?sort=due")) == ["Send the minutes", "Review the BRD", "Book the workshop"]
-        assert _titles(_page(client, "/tasks?sort=priority")) == ["Book the workshop", "Send the minutes", "Review the BRD"]
+        assert _titles(_page(client, "/tasks?sort=priority")) == [
+            "Book the workshop",
+            "Send the minutes",
+            "Review the BRD",
+        ]
         assert _titles(_page(client, "/tasks?status=completed")) == ["Send the minutes"]
         assert _titles(_page(client, "/tasks?status=pending&q=checkout")) == ["Review the BRD"]
         page = _page(client, "/tasks?q=nothing-like-this")
@@ -106,8 +118,9 @@ class TestList:
     def test_load_more_pages_through_the_list(self, app: Flask, client: FlaskClient, user: User) -> None:
         with app.app_context():
             for number in range(1, 61):
-                db.session.add(Task(user_id=user.id, title=f"Task {number:02}",
-                                    created_at=utcnow() + timedelta(seconds=number)))
+                db.session.add(
+                    Task(user_id=user.id, title=f"Task {number:02}", created_at=utcnow() + timedelta(seconds=number))
+                )
             db.session.commit()
         page = _page(client)
         assert len(_titles(page)) == 50 and _titles(page)[0] == "Task 60"
@@ -129,8 +142,11 @@ class TestAdd:
         assert "<strong>1</strong> pending" in page
 
     def test_htmx_returns_fresh_form_new_row_and_counts(self, client: FlaskClient, user: User) -> None:
-        response = client.post("/tasks", data={"title": "Call Joe", "priority": "medium"},
-                               headers={"HX-Request": "true", "HX-Target": "task-add"})
+        response = client.post(
+            "/tasks",
+            data={"title": "Call Joe", "priority": "medium"},
+            headers={"HX-Request": "true", "HX-Target": "task-add"},
+        )
         html = response.get_data(as_text=True)
         assert response.status_code == 200 and "<html" not in html
         assert '<form id="task-add"' in html and 'value=""' in html
@@ -150,8 +166,9 @@ class TestAdd:
             ({"title": "Call Joe", "project_id": "not-mine"}, "Choose one of your projects."),
         ],
     )
-    def test_bad_input_is_shown_inline_and_nothing_is_saved(self, app: Flask, client: FlaskClient, user: User,
-                                                            data: dict, message: str) -> None:
+    def test_bad_input_is_shown_inline_and_nothing_is_saved(
+        self, app: Flask, client: FlaskClient, user: User, data: dict, message: str
+    ) -> None:
         fragment = client.post("/tasks", data=data, headers={"HX-Request": "true", "HX-Target": "task-add"})
         assert fragment.status_code == 422
         html = fragment.get_data(as_text=True)
@@ -204,7 +221,9 @@ class TestCompletion:
         project = _project(app, user.id)
         task = _task(app, user, project_id=project)
         _task(app, user, "Elsewhere")
-        html = client.post(f"/tasks/{task}/complete", data={"scope": project}, headers=_row(task)).get_data(as_text=True)
+        html = client.post(f"/tasks/{task}/complete", data={"scope": project}, headers=_row(task)).get_data(
+            as_text=True
+        )
         assert "<strong>0</strong> pending · <strong>1</strong> completed" in html
 
 
@@ -215,10 +234,17 @@ class TestEdit:
         form = client.get(f"/tasks/{task}/edit", headers=_row(task)).get_data(as_text=True)
         assert f'<li id="task-{task}" class="task-row is-editing">' in form and "<html" not in form
         assert 'value="Send the minutes"' in form and "Acme rollout" in form
-        saved = client.post(f"/tasks/{task}", headers=_row(task), data={
-            "title": "Send minutes to Joe", "description": "With actions", "due_date": "2030-04-01",
-            "priority": "high", "project_id": project,
-        })
+        saved = client.post(
+            f"/tasks/{task}",
+            headers=_row(task),
+            data={
+                "title": "Send minutes to Joe",
+                "description": "With actions",
+                "due_date": "2030-04-01",
+                "priority": "high",
+                "project_id": project,
+            },
+        )
         html = saved.get_data(as_text=True)
         assert saved.status_code == 200 and _titles(html) == ["Send minutes to Joe"]
         assert "With actions" in html and "High priority" in html and "Project: Acme rollout" in html
@@ -229,9 +255,16 @@ class TestEdit:
         task = _task(app, user)
         page = _page(client, f"/tasks/{task}/edit?next=/tasks%3Fsort%3Ddue")
         assert "<h1>Edit task</h1>" in page and 'name="next" value="/tasks?sort=due"' in page
-        response = client.post(f"/tasks/{task}", data={
-            "title": "Renamed", "description": "", "due_date": "", "priority": "low", "next": "/tasks?sort=due",
-        })
+        response = client.post(
+            f"/tasks/{task}",
+            data={
+                "title": "Renamed",
+                "description": "",
+                "due_date": "",
+                "priority": "low",
+                "next": "/tasks?sort=due",
+            },
+        )
         assert response.status_code == 303 and response.headers["Location"] == "/tasks?sort=due"
         page = _page(client, "/tasks?sort=due")
         assert "Task saved." in page and _titles(page) == ["Renamed"] and "Low priority" in page
@@ -242,8 +275,12 @@ class TestEdit:
         fragment = client.post(f"/tasks/{task}", data=data, headers=_row(task))
         html = fragment.get_data(as_text=True)
         assert fragment.status_code == 422 and "<html" not in html
-        for message in ("Enter a title.", "Keep the description under 5,000 characters.",
-                        "Enter a date as YYYY-MM-DD.", "Choose low, medium or high."):
+        for message in (
+            "Enter a title.",
+            "Keep the description under 5,000 characters.",
+            "Enter a date as YYYY-MM-DD.",
+            "Choose low, medium or high.",
+        ):
             assert message in html
         page = client.post(f"/tasks/{task}", data=data)
         assert page.status_code == 422 and "<h1>Edit task</h1>" in page.get_data(as_text=True)
@@ -257,8 +294,9 @@ class TestDelete:
         assert "Delete this task?" in page and "Send the minutes" in page
         assert f'action="/tasks/{task}/delete"' in page
 
-    def test_htmx_delete_offers_undo_and_undo_brings_the_row_back(self, app: Flask, client: FlaskClient,
-                                                                   user: User) -> None:
+    def test_htmx_delete_offers_undo_and_undo_brings_the_row_back(
+        self, app: Flask, client: FlaskClient, user: User
+    ) -> None:
         task = _task(app, user)
         deleted = client.post(f"/tasks/{task}/delete", headers=_row(task))
         html = deleted.get_data(as_text=True)
@@ -326,8 +364,9 @@ class TestProjectTasks:
         assert f'href="/projects/{project}">Back to the project</a>' in page
         assert f'<input type="hidden" name="project_id" value="{project}">' in page
         assert "<strong>1</strong> pending" in page
-        response = client.post("/tasks", data={"title": "Also here", "project_id": project,
-                                               "next": f"/tasks?project={project}"})
+        response = client.post(
+            "/tasks", data={"title": "Also here", "project_id": project, "next": f"/tasks?project={project}"}
+        )
         assert response.headers["Location"] == f"/tasks?project={project}"
         assert _titles(_page(client, f"/tasks?project={project}")) == ["Also here", "In the project"]
 
@@ -349,8 +388,13 @@ class TestIsolation:
         for url in (f"/tasks/{task}", f"/tasks/{task}/edit", f"/tasks/{task}/delete"):
             assert ben.get(url).status_code == 404
             assert ben.get(url, headers=_row(task)).status_code == 404
-        for url in (f"/tasks/{task}", f"/tasks/{task}/complete", f"/tasks/{task}/reopen",
-                    f"/tasks/{task}/delete", f"/tasks/{task}/restore"):
+        for url in (
+            f"/tasks/{task}",
+            f"/tasks/{task}/complete",
+            f"/tasks/{task}/reopen",
+            f"/tasks/{task}/delete",
+            f"/tasks/{task}/restore",
+        ):
             response = ben.post(url, data={"title": "Mine now", "priority": "low"})
             assert response.status_code == 404 and "Not found" in response.get_data(as_text=True)
             assert ben.post(url, headers=_row(task)).status_code == 404

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -51,12 +51,18 @@ def _add_tasks(user_id: str, first: int, count: int) -> None:
     start = utcnow() - timedelta(days=60)
     rows = [
         {
-            "id": new_id(), "user_id": user_id, "title": f"Follow-up {n}", "description": f"Notes for {n}",
-            "project_id": projects[n % SPREAD], "thread_id": threads[n % SPREAD],
-            "completed": n % 4 == 0, "completed_at": start if n % 4 == 0 else None,
+            "id": new_id(),
+            "user_id": user_id,
+            "title": f"Follow-up {n}",
+            "description": f"Notes for {n}",
+            "project_id": projects[n % SPREAD],
+            "thread_id": threads[n % SPREAD],
+            "completed": n % 4 == 0,
+            "completed_at": start if n % 4 == 0 else None,
             "due_date": date(2030, 1, 1) + timedelta(days=n % 90) if n % 3 else None,
             "priority": TASK_PRIORITIES[n % 3],
-            "created_at": start + timedelta(seconds=n), "updated_at": start,
+            "created_at": start + timedelta(seconds=n),
+            "updated_at": start,
         }
         for n in range(first, first + count)
     ]

@@ -20,20 +20,41 @@ TOOL_CALLS = [{"id": "call_1", "name": "search_documents", "arguments": {"query"
 def thread_id(app: Flask, user: User) -> str:
     project_id = add_project(app, user.id, "Acme rollout")
     thread_id = add_thread(
-        app, user.id, title="Scope: phase 1 / billing", project_id=project_id, model_provider="anthropic",
-        model_name="claude-test", conversation_mode="refinement", created_at=START,
-        mode_changes=[{"at": (START + timedelta(minutes=2, seconds=30)).isoformat(), "from": "meeting",
-                       "to": "refinement"}],
+        app,
+        user.id,
+        title="Scope: phase 1 / billing",
+        project_id=project_id,
+        model_provider="anthropic",
+        model_name="claude-test",
+        conversation_mode="refinement",
+        created_at=START,
+        mode_changes=[
+            {"at": (START + timedelta(minutes=2, seconds=30)).isoformat(), "from": "meeting", "to": "refinement"}
+        ],
     )
     add_message(app, thread_id, "What is in scope?", created_at=START + timedelta(minutes=1))
     add_message(
-        app, thread_id, "Billing and invoicing are in scope.", role="assistant", status="complete",
-        provider="anthropic", model="claude-test", tool_calls=TOOL_CALLS, created_at=START + timedelta(minutes=2),
+        app,
+        thread_id,
+        "Billing and invoicing are in scope.",
+        role="assistant",
+        status="complete",
+        provider="anthropic",
+        model="claude-test",
+        tool_calls=TOOL_CALLS,
+        created_at=START + timedelta(minutes=2),
     )
     add_message(app, thread_id, "A retracted question", deleted_at=START, created_at=START + timedelta(minutes=3))
     add_message(
-        app, thread_id, "Partial answ", role="assistant", status="error", error="The provider is unavailable.",
-        provider="anthropic", model="claude-test", created_at=START + timedelta(minutes=4),
+        app,
+        thread_id,
+        "Partial answ",
+        role="assistant",
+        status="error",
+        error="The provider is unavailable.",
+        provider="anthropic",
+        model="claude-test",
+        created_at=START + timedelta(minutes=4),
     )
     return thread_id
 

@@ -16,8 +16,16 @@ from webapp.models import Message, Project, Thread, User
 
 from ..conftest import AuthActions, csrf_token_from, other_client
 from .thread_data import (
-    START, add_message, add_project, add_thread, add_threads, counting_queries, get_thread, threads_of,
+    START,
+    add_message,
+    add_project,
+    add_thread,
+    add_threads,
+    counting_queries,
+    get_thread,
+    threads_of,
 )
+
 
 def _text(response) -> str:
     return response.get_data(as_text=True)
@@ -54,7 +62,9 @@ class TestStartingChats:
         assert thread.conversation_mode is None and thread.title is None
         assert "Untitled chat" in _text(client.get(response.headers["Location"]))
 
-    def test_chats_page_form_sets_title_provider_model_and_mode(self, app: Flask, client: FlaskClient, user: User) -> None:
+    def test_chats_page_form_sets_title_provider_model_and_mode(
+        self, app: Flask, client: FlaskClient, user: User
+    ) -> None:
         page = _text(client.get("/chats"))
         assert "Start a chat with a title, provider, model or mode" in page
         response = client.post(
@@ -87,7 +97,9 @@ class TestStartingChats:
         assert response.status_code == 204
         assert response.headers["HX-Redirect"].startswith("/threads/")
 
-    def test_assistant_chat_is_one_click_without_project_or_mode(self, app: Flask, client: FlaskClient, user: User) -> None:
+    def test_assistant_chat_is_one_click_without_project_or_mode(
+        self, app: Flask, client: FlaskClient, user: User
+    ) -> None:
         assert "No assistant chats yet" in _text(client.get("/assistant"))
         response = client.post("/assistant")
         assert response.status_code == 303
@@ -125,7 +137,8 @@ class TestStartingChats:
 
     @pytest.mark.parametrize("app_config", [{"GEMINI_API_KEY": "configured", "OPENAI_API_KEY": "configured"}])
     def test_without_a_server_default_new_chats_use_the_first_configured_provider(
-            self, app: Flask, client: FlaskClient, user: User) -> None:
+        self, app: Flask, client: FlaskClient, user: User
+    ) -> None:
         assert app.config["DEFAULT_PROVIDER"] is None
         assert '<option selected value="openai">OpenAI</option>' in _text(client.get("/chats/new"))
         response = client.post("/chats", data={})
@@ -143,7 +156,9 @@ class TestChatsPage:
         page = _text(client.get("/chats"))
         assert "No chats yet" in page and "Start your first chat" in page
 
-    def test_rows_show_title_project_provider_activity_and_count(self, app: Flask, client: FlaskClient, user: User) -> None:
+    def test_rows_show_title_project_provider_activity_and_count(
+        self, app: Flask, client: FlaskClient, user: User
+    ) -> None:
         project_id = add_project(app, user.id, "Acme rollout")
         in_project = add_thread(app, user.id, title="Scope review", project_id=project_id)
         add_thread(app, user.id)
@@ -217,8 +232,9 @@ class TestChatsPage:
         assert _titles(page) == ["Cloud"]
         assert '<option value="anthropic" selected>Anthropic</option>' in page
 
-    def test_provider_filter_offers_the_providers_of_the_users_own_chats(self, app: Flask, client: FlaskClient,
-                                                                         user: User) -> None:
+    def test_provider_filter_offers_the_providers_of_the_users_own_chats(
+        self, app: Flask, client: FlaskClient, user: User
+    ) -> None:
         add_thread(app, user.id, title="Cloud", model_provider="anthropic")
         add_thread(app, user.id, title="Local", model_provider="offline")
         add_thread(app, user.id, title="General", model_provider="gemini", thread_type="assistant")
@@ -229,7 +245,9 @@ class TestChatsPage:
         select = _text(client.get("/chats")).split('aria-label="Filter by provider"')[1].split("</select>")[0]
         assert re.findall(r'<option value="(\w+)"', select) == ["anthropic", "offline"]
 
-    def test_title_search_as_you_type_returns_the_list_fragment(self, app: Flask, client: FlaskClient, user: User) -> None:
+    def test_title_search_as_you_type_returns_the_list_fragment(
+        self, app: Flask, client: FlaskClient, user: User
+    ) -> None:
         add_thread(app, user.id, title="Sprint 12 refinement")
         add_thread(app, user.id, title="Budget call")
         add_thread(app, user.id, title="100% done_check")
@@ -242,7 +260,9 @@ class TestChatsPage:
         nothing = _text(client.get("/chats?q=zebra"))
         assert "No chats match" in nothing and "Clear filters" in nothing
 
-    def test_project_deletion_leaves_its_chats_under_no_project(self, app: Flask, client: FlaskClient, user: User) -> None:
+    def test_project_deletion_leaves_its_chats_under_no_project(
+        self, app: Flask, client: FlaskClient, user: User
+    ) -> None:
         project_id = add_project(app, user.id, "Short-lived")
         thread_id = add_thread(app, user.id, title="Survivor", project_id=project_id)
         add_message(app, thread_id, "still here")
@@ -254,7 +274,9 @@ class TestChatsPage:
         assert "1 message" in page
         assert _titles(_text(client.get("/chats?project=none"))) == ["Survivor"]
 
-    def test_query_count_does_not_grow_with_the_number_of_chats(self, app: Flask, client: FlaskClient, user: User) -> None:
+    def test_query_count_does_not_grow_with_the_number_of_chats(
+        self, app: Flask, client: FlaskClient, user: User
+    ) -> None:
         project_id = add_project(app, user.id)
 
         def chats_page_queries() -> int:
@@ -339,7 +361,9 @@ class TestProjectChats:
         with app.test_request_context():
             project = db.session.get(Project, project_id)
             html_text = render_template(
-                "threads/_project_chats.html", project=project, chat_sort="newest",
+                "threads/_project_chats.html",
+                project=project,
+                chat_sort="newest",
                 project_chats=service.project_threads(user.id, project_id),
             )
         assert "Included" in html_text and "Offline" in html_text
@@ -351,7 +375,9 @@ class TestRowActions:
         row = f"thread-{thread_id}"
         form = _text(client.get(f"/threads/{thread_id}/rename?next=/chats", headers=_hx(row)))
         assert "<html" not in form and 'value="Old name"' in form and f'id="{row}"' in form
-        saved = client.post(f"/threads/{thread_id}/rename", data={"title": "  New   name ", "next": "/chats"}, headers=_hx(row))
+        saved = client.post(
+            f"/threads/{thread_id}/rename", data={"title": "  New   name ", "next": "/chats"}, headers=_hx(row)
+        )
         assert saved.status_code == 200 and "New name" in _text(saved) and "<html" not in _text(saved)
         thread = get_thread(app, thread_id)
         assert thread.title == "New name" and thread.title_locked
@@ -401,7 +427,9 @@ class TestRowActions:
         assert response.status_code == 200 and _text(response) == ""
         assert get_thread(app, thread_id) is None
 
-    def test_add_a_project_less_chat_to_a_project_then_move_it(self, app: Flask, client: FlaskClient, user: User) -> None:
+    def test_add_a_project_less_chat_to_a_project_then_move_it(
+        self, app: Flask, client: FlaskClient, user: User
+    ) -> None:
         acme = add_project(app, user.id, "Acme")
         globex = add_project(app, user.id, "Globex")
         thread_id = add_thread(app, user.id, title="Wanderer")
@@ -438,7 +466,9 @@ class TestIsolation:
             ben_id = db.session.scalar(sa.select(User.id).where(User.email == "ben@example.com"))
         return add_thread(app, ben_id, title="Ben's secret chat"), add_project(app, ben_id, "Ben's project")
 
-    def test_another_users_thread_is_a_404_everywhere(self, app: Flask, client: FlaskClient, user: User, ben: FlaskClient) -> None:
+    def test_another_users_thread_is_a_404_everywhere(
+        self, app: Flask, client: FlaskClient, user: User, ben: FlaskClient
+    ) -> None:
         thread_id, project_id = self._bens_ids(app)
         mine = add_project(app, user.id)
         for path in ("", "/rename", "/move", "/delete", "/row", "/export.md", "/export.json"):
@@ -449,7 +479,9 @@ class TestIsolation:
         assert get_thread(app, thread_id).title == "Ben's secret chat"
         assert ben.get(f"/threads/{thread_id}").status_code == 200
 
-    def test_another_users_project_is_a_404_everywhere(self, app: Flask, client: FlaskClient, user: User, ben: FlaskClient) -> None:
+    def test_another_users_project_is_a_404_everywhere(
+        self, app: Flask, client: FlaskClient, user: User, ben: FlaskClient
+    ) -> None:
         _, project_id = self._bens_ids(app)
         mine = add_thread(app, user.id)
         assert client.get(f"/projects/{project_id}/chats").status_code == 404
@@ -459,7 +491,9 @@ class TestIsolation:
         assert client.post(f"/threads/{mine}/move", data={"project_id": project_id}).status_code == 404
         assert threads_of(app, user.id)[0].project_id is None
 
-    def test_lists_show_only_the_users_own_chats(self, app: Flask, client: FlaskClient, user: User, ben: FlaskClient) -> None:
+    def test_lists_show_only_the_users_own_chats(
+        self, app: Flask, client: FlaskClient, user: User, ben: FlaskClient
+    ) -> None:
         self._bens_ids(app)
         add_thread(app, user.id, title="Ana's chat")
         for path in ("/chats", "/", "/chats?q=chat"):

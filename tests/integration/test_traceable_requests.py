@@ -50,6 +50,7 @@ def failing_view(app: Flask) -> str:
 
     Added before the app's first request (list this fixture before `user`).
     """
+
     def fail() -> str:
         raise RuntimeError(f"connection refused for https://user:{KEY}@api.example.com")
 
@@ -58,7 +59,8 @@ def failing_view(app: Flask) -> str:
 
 
 def test_each_response_carries_its_request_id_and_each_log_line_too(
-        client: FlaskClient, user: User, log_lines: LogLines) -> None:
+    client: FlaskClient, user: User, log_lines: LogLines
+) -> None:
     first, second = client.get("/"), client.get("/tasks")
     ids = {first.headers["X-Request-ID"], second.headers["X-Request-ID"]}
     assert len(ids) == 2 and all(len(i) >= 16 for i in ids)
@@ -76,7 +78,8 @@ def test_a_proxys_request_id_is_kept_and_a_crafted_one_replaced(client: FlaskCli
 
 
 def test_an_error_page_shows_the_id_to_quote_and_no_exception_text(
-        failing_view: str, client: FlaskClient, user: User, log_lines: LogLines) -> None:
+    failing_view: str, client: FlaskClient, user: User, log_lines: LogLines
+) -> None:
     response = client.get(failing_view)
     page = response.get_data(as_text=True)
     request_id = response.headers["X-Request-ID"]
@@ -96,7 +99,8 @@ def test_htmx_error_fragments_carry_the_id_too(client: FlaskClient, user: User) 
 
 
 def test_a_provider_that_echoes_the_key_is_explained_in_words_and_the_key_never_logged(
-        app: Flask, client: FlaskClient, user: User, anthropic: FakeAnthropic, log_lines: LogLines) -> None:
+    app: Flask, client: FlaskClient, user: User, anthropic: FakeAnthropic, log_lines: LogLines
+) -> None:
     anthropic.script(error_reply(401, message=f"invalid x-api-key: {KEY}"))
     thread_id = make_thread(app, user.id, model_provider="anthropic")
     posted = client.post(f"/threads/{thread_id}/messages", data={"content": "Hi"}, headers=HX)

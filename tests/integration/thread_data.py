@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
@@ -14,7 +15,7 @@ from webapp.chat.branches import selected_branch
 from webapp.extensions import db
 from webapp.models import Message, Project, Thread, new_id
 
-START = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def add_project(app: Flask, user_id: str, name: str = "Acme rollout", **fields: Any) -> str:
@@ -50,9 +51,14 @@ def add_threads(app: Flask, user_id: str, count: int, **fields: Any) -> list[str
     ids = [new_id() for _ in range(count)]
     rows = [
         {
-            "id": thread_id, "user_id": user_id, "title": f"Chat {number}", "model_provider": "offline",
-            "thread_type": "ba_assistant", "created_at": START + timedelta(hours=number),
-            "last_activity_at": START + timedelta(hours=number), **fields,
+            "id": thread_id,
+            "user_id": user_id,
+            "title": f"Chat {number}",
+            "model_provider": "offline",
+            "thread_type": "ba_assistant",
+            "created_at": START + timedelta(hours=number),
+            "last_activity_at": START + timedelta(hours=number),
+            **fields,
         }
         for number, thread_id in enumerate(ids)
     ]

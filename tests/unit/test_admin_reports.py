@@ -13,8 +13,12 @@ from webapp.auth.devices import device_name
 
 
 def _user(name: str, **costs: str) -> UserUsage:
-    return UserUsage(name.lower(), name, f"{name.lower()}@example.com",
-                     [ProviderUsage(provider, 1, 1, Decimal(cost)) for provider, cost in costs.items()])
+    return UserUsage(
+        name.lower(),
+        name,
+        f"{name.lower()}@example.com",
+        [ProviderUsage(provider, 1, 1, Decimal(cost)) for provider, cost in costs.items()],
+    )
 
 
 def test_bars_are_scaled_to_the_largest_and_stacked_by_provider() -> None:
@@ -37,10 +41,17 @@ def test_long_names_are_shortened_and_only_the_top_users_are_drawn() -> None:
     assert len(chart.bars) == 20 and chart.bars[0].label.endswith("…") and len(chart.bars[0].label) == 24
 
 
-@pytest.mark.parametrize(("text", "month"), [
-    ("2026-02", date(2026, 2, 1)), ("2026-13", date(2026, 12, 1)), ("nonsense", date(2026, 12, 1)),
-    (None, date(2026, 12, 1)), ("1999-05", date(2026, 12, 1)), ("2026-1-1", date(2026, 12, 1)),
-])
+@pytest.mark.parametrize(
+    ("text", "month"),
+    [
+        ("2026-02", date(2026, 2, 1)),
+        ("2026-13", date(2026, 12, 1)),
+        ("nonsense", date(2026, 12, 1)),
+        (None, date(2026, 12, 1)),
+        ("1999-05", date(2026, 12, 1)),
+        ("2026-1-1", date(2026, 12, 1)),
+    ],
+)
 def test_months(text: str | None, month: date) -> None:
     assert parse_month(text, today=date(2026, 12, 4)) == month
 
@@ -51,11 +62,18 @@ def test_months_around_the_new_year() -> None:
     assert previous_month(date(2026, 3, 1)) == date(2026, 2, 1)
 
 
-@pytest.mark.parametrize(("agent", "name"), [
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36 Edg/120.0", "Edge on Windows"),
-    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Mobile Safari/604.1", "Safari on iPhone"),
-    ("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0", "Firefox on Linux"),
-    ("curl/8.4.0", "Unknown browser"), ("", "Unknown browser"),
-])
+@pytest.mark.parametrize(
+    ("agent", "name"),
+    [
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36 Edg/120.0",
+            "Edge on Windows",
+        ),
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Mobile Safari/604.1", "Safari on iPhone"),
+        ("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0", "Firefox on Linux"),
+        ("curl/8.4.0", "Unknown browser"),
+        ("", "Unknown browser"),
+    ],
+)
 def test_device_names(agent: str, name: str) -> None:
     assert device_name(agent) == name

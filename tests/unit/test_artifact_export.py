@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import BytesIO
 
 import docx
@@ -15,23 +15,40 @@ from webapp.models import Artifact
 
 
 def artifact(content: str, title: str = "Checkout stories", version: int = 1) -> Artifact:
-    return Artifact(id="a", thread_id="t", artifact_type="user_stories", title=title, content_markdown=content,
-                    version=version, created_at=datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc))
+    return Artifact(
+        id="a",
+        thread_id="t",
+        artifact_type="user_stories",
+        title=title,
+        content_markdown=content,
+        version=version,
+        created_at=datetime(2025, 3, 1, 9, 30, tzinfo=UTC),
+    )
 
 
 def test_inline_styles_become_runs() -> None:
     [paragraph] = blocks.parse("Pay **by *card*** with `code`, ~~cash~~ and [help](https://h.example)\nsoon")
     assert isinstance(paragraph, Paragraph)
     assert paragraph.runs == [
-        Run("Pay "), Run("by ", bold=True), Run("card", bold=True, italic=True), Run(" with "),
-        Run("code", code=True), Run(", "), Run("cash", strike=True), Run(" and "),
-        Run("help", href="https://h.example"), Run(" "), Run("soon"),
+        Run("Pay "),
+        Run("by ", bold=True),
+        Run("card", bold=True, italic=True),
+        Run(" with "),
+        Run("code", code=True),
+        Run(", "),
+        Run("cash", strike=True),
+        Run(" and "),
+        Run("help", href="https://h.example"),
+        Run(" "),
+        Run("soon"),
     ]
 
 
 def test_block_structure_is_kept() -> None:
-    parsed = blocks.parse("# Title\n\n3. three\n4. four\n   - nested\n\n> quoted\n\n---\n\n```sql\nselect 1;\n```\n"
-                          "\n| A | B |\n|---|---|\n| 1 |\n")
+    parsed = blocks.parse(
+        "# Title\n\n3. three\n4. four\n   - nested\n\n> quoted\n\n---\n\n```sql\nselect 1;\n```\n"
+        "\n| A | B |\n|---|---|\n| 1 |\n"
+    )
     heading, numbered, quote, rule, code, table = parsed
     assert heading == Heading(1, [Run("Title")])
     assert isinstance(numbered, ListBlock) and numbered.ordered and numbered.start == 3
@@ -42,17 +59,26 @@ def test_block_structure_is_kept() -> None:
 
 
 def test_html_and_images_stay_text() -> None:
-    [paragraph] = blocks.parse('<b>hi</b> ![plan](https://img.example/p.png)')
+    [paragraph] = blocks.parse("<b>hi</b> ![plan](https://img.example/p.png)")
     assert blocks.plain_text(paragraph.runs) == "<b>hi</b> [plan: https://img.example/p.png]"
 
 
 def test_diff_marks_added_removed_and_context_lines() -> None:
     lines = diff_lines("a\nb\nc\n", "a\nB\nc\nd\n")
-    assert lines == [DiffLine("hunk", "Lines 1–4"), DiffLine("same", "a"), DiffLine("removed", "b"),
-                     DiffLine("added", "B"), DiffLine("same", "c"), DiffLine("added", "d")]
+    assert lines == [
+        DiffLine("hunk", "Lines 1–4"),
+        DiffLine("same", "a"),
+        DiffLine("removed", "b"),
+        DiffLine("added", "B"),
+        DiffLine("same", "c"),
+        DiffLine("added", "d"),
+    ]
     assert diff_lines("same\n", "same\n") == []
-    assert diff_lines("--- x\n", "+++ y\n") == [DiffLine("hunk", "Line 1"), DiffLine("removed", "--- x"),
-                                                DiffLine("added", "+++ y")]
+    assert diff_lines("--- x\n", "+++ y\n") == [
+        DiffLine("hunk", "Line 1"),
+        DiffLine("removed", "--- x"),
+        DiffLine("added", "+++ y"),
+    ]
     assert diff_lines("gone\n", "")[0] == DiffLine("hunk", "Line 1")
 
 

@@ -46,7 +46,9 @@ def test_passages_never_cross_pages_and_remember_them() -> None:
 
 
 def test_table_rows_carry_labels_and_are_never_split() -> None:
-    table = Table("Budget", ["Item", "Cost"], [(number, [f"Item {number}", str(number * 10)]) for number in range(2, 200)])
+    table = Table(
+        "Budget", ["Item", "Cost"], [(number, [f"Item {number}", str(number * 10)]) for number in range(2, 200)]
+    )
     chunks = chunk_table(table)
     assert len(chunks) > 1 and all(chunk.sheet == "Budget" for chunk in chunks)
     lines = [line for chunk in chunks for line in chunk.text.split("\n")]

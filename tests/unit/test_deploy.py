@@ -17,8 +17,7 @@ def documented_commands() -> set[tuple[str, ...]]:
     """Each line of the README's production section's shell blocks, as words, the program without its path."""
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Production", 1)[1].split("\n## ", 1)[0]
-    lines = [line for block in re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
-             for line in block.splitlines()]
+    lines = [line for block in re.findall(r"```sh\n(.*?)```", section, re.DOTALL) for line in block.splitlines()]
     return {normalised(shlex.split(line.split("  #")[0])) for line in lines if line.strip()}
 
 
@@ -38,8 +37,11 @@ def dockerfile_cmd() -> list[str]:
 
 def service_commands() -> dict[str, list[str]]:
     """What each compose service runs: its own command, or the image's."""
-    return {name: service.get("command") or dockerfile_cmd()
-            for name, service in compose()["services"].items() if "build" in service}
+    return {
+        name: service.get("command") or dockerfile_cmd()
+        for name, service in compose()["services"].items()
+        if "build" in service
+    }
 
 
 def test_every_command_the_containers_run_is_documented() -> None:
@@ -81,4 +83,3 @@ def test_the_app_services_are_checked_by_readiness_and_share_redis(service: str)
     definition = compose()["services"][service]
     assert "/readyz" in " ".join(definition["healthcheck"]["test"])
     assert definition["environment"]["REDIS_URL"].startswith("redis://")
-

@@ -66,7 +66,9 @@ def test_an_xlsx_sheet_with_a_lying_dimension_is_still_held_to_the_budget() -> N
 
 @pytest.mark.timeout(20)
 def test_docx_cells_spanning_millions_of_columns_are_refused() -> None:
-    with pytest.raises(ParseError, match=r"20 rows × 20,000,000 columns.*more than the 5,000,000 table cells allowed in one file"):
+    with pytest.raises(
+        ParseError, match=r"20 rows × 20,000,000 columns.*more than the 5,000,000 table cells allowed in one file"
+    ):
         parse("spans.docx", hostile.docx_wide_spans(), LIMITS)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 import sqlalchemy as sa
@@ -27,8 +27,14 @@ def _user(email: str = "ana@example.com") -> User:
 
 def _document(user: User, **owner: str) -> Document:
     return Document(
-        user_id=user.id, filename="notes.txt", content_type="text/plain", size_bytes=5,
-        sha256="a" * 64, original=b"hello", extracted_text="hello", **owner,
+        user_id=user.id,
+        filename="notes.txt",
+        content_type="text/plain",
+        size_bytes=5,
+        sha256="a" * 64,
+        original=b"hello",
+        extracted_text="hello",
+        **owner,
     )
 
 
@@ -65,11 +71,15 @@ def test_deleting_a_thread_cascades_to_messages_artifacts_and_documents(ctx) -> 
     message = Message(thread_id=thread.id, role="assistant", content="Hi")
     db.session.add(message)
     db.session.flush()
-    db.session.add_all([
-        Artifact(thread_id=thread.id, message_id=message.id, artifact_type="brd", title="BRD", content_markdown="# BRD"),
-        _document(user, thread_id=thread.id),
-        Task(user_id=user.id, thread_id=thread.id, title="Follow up"),
-    ])
+    db.session.add_all(
+        [
+            Artifact(
+                thread_id=thread.id, message_id=message.id, artifact_type="brd", title="BRD", content_markdown="# BRD"
+            ),
+            _document(user, thread_id=thread.id),
+            Task(user_id=user.id, thread_id=thread.id, title="Follow up"),
+        ]
+    )
     db.session.commit()
 
     db.session.execute(sa.delete(Thread).where(Thread.id == thread.id))
@@ -114,8 +124,10 @@ def test_a_document_belongs_to_exactly_one_of_project_or_thread(ctx, owner: str)
 def test_thread_type_defaults_to_ba_assistant_in_the_database(ctx) -> None:
     user = _user()
     db.session.execute(
-        sa.text("INSERT INTO threads (id, user_id, title_locked, model_provider, created_at, last_activity_at) "
-                "VALUES ('t1', :user, false, 'offline', :now, :now)"),
+        sa.text(
+            "INSERT INTO threads (id, user_id, title_locked, model_provider, created_at, last_activity_at) "
+            "VALUES ('t1', :user, false, 'offline', :now, :now)"
+        ),
         {"user": user.id, "now": "2026-01-01 00:00:00"},
     )
     assert db.session.get(Thread, "t1").thread_type == "ba_assistant"
@@ -133,8 +145,10 @@ def test_thread_type_is_checked_by_the_database_too(ctx) -> None:
     user = _user()
     with pytest.raises(sa.exc.IntegrityError):
         db.session.execute(
-            sa.text("INSERT INTO threads (id, user_id, title_locked, model_provider, thread_type, created_at, last_activity_at) "
-                    "VALUES ('t2', :user, false, 'offline', 'bogus', :now, :now)"),
+            sa.text(
+                "INSERT INTO threads (id, user_id, title_locked, model_provider, thread_type, created_at, last_activity_at) "
+                "VALUES ('t2', :user, false, 'offline', 'bogus', :now, :now)"
+            ),
             {"user": user.id, "now": "2026-01-01 00:00:00"},
         )
     db.session.rollback()
@@ -160,8 +174,9 @@ def test_deleting_a_user_removes_everything_they_own(ctx) -> None:
     project = Project(user_id=user.id, name="Acme")
     db.session.add(project)
     db.session.flush()
-    db.session.add_all([Thread(user_id=user.id, project_id=project.id, model_provider="offline"),
-                        Task(user_id=user.id, title="Call")])
+    db.session.add_all(
+        [Thread(user_id=user.id, project_id=project.id, model_provider="offline"), Task(user_id=user.id, title="Call")]
+    )
     db.session.commit()
     db.session.execute(sa.delete(User))
     db.session.commit()
@@ -173,7 +188,7 @@ def test_timestamps_come_back_as_utc(ctx) -> None:
     user = _user()
     db.session.commit()
     db.session.expire_all()
-    assert db.session.get(User, user.id).created_at.tzinfo == timezone.utc
+    assert db.session.get(User, user.id).created_at.tzinfo == UTC
 
 
 def test_sqlite_runs_in_wal_mode(ctx) -> None:

@@ -32,7 +32,9 @@ def test_without_text_recognition_a_scan_is_refused_with_the_reason(command: str
 
 def test_text_recognition_reads_a_bounded_number_of_pages(tesseract: None) -> None:
     data = samples.scanned_pdf(*SCAN * 3)
-    with pytest.raises(ParseError, match="a scan of 3 pages; text recognition \\(OCR\\) reads at most 2 pages per file"):
+    with pytest.raises(
+        ParseError, match="a scan of 3 pages; text recognition \\(OCR\\) reads at most 2 pages per file"
+    ):
         parse("scan.pdf", data, ReadingLimits(ocr_command="tesseract", ocr_max_pages=2))
 
 

@@ -104,7 +104,7 @@ def test_text_and_markdown_are_decoded_and_cleaned() -> None:
     assert parsed.kind == "md" and parsed.content_type == "text/markdown"
     assert parsed.sections[0].text == "# Título\n\nLínea uno"
     # Control characters would break the page and the search markers.
-    assert parse("bell.txt", "ring\x07 the\x02 bell\x00".encode()).sections[0].text == "ring the bell"
+    assert parse("bell.txt", b"ring\x07 the\x02 bell\x00").sections[0].text == "ring the bell"
     assert parse("notes.txt", b"plain words").kind == "txt"
 
 

@@ -10,7 +10,9 @@ def test_paths_on_this_site_are_kept(target: str) -> None:
     assert local_path(target, "/home") == target
 
 
-@pytest.mark.parametrize("target", [None, "", "https://evil.example/", "//evil.example", "/\\evil.example",
-                                    "javascript:alert(1)", "projects"])
+@pytest.mark.parametrize(
+    "target",
+    [None, "", "https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "projects"],
+)
 def test_anything_else_falls_back(target: str | None) -> None:
     assert local_path(target, "/home") == "/home"

@@ -7,9 +7,11 @@ from webapp.rendering import markdown_source, markdown_to_html
 
 def test_a_code_block_has_its_language_and_a_copy_button() -> None:
     html = str(markdown_to_html("```python\nprint('hi')\n```"))
-    assert html.startswith('<div class="code-block"><div class="code-head"><span class="code-lang">python</span>'
-                           '<button type="button" class="code-copy" aria-label="Copy python code">Copy</button></div>'
-                           '<pre><code class="language-python">')
+    assert html.startswith(
+        '<div class="code-block"><div class="code-head"><span class="code-lang">python</span>'
+        '<button type="button" class="code-copy" aria-label="Copy python code">Copy</button></div>'
+        '<pre><code class="language-python">'
+    )
 
 
 def test_blocks_without_a_language_say_text() -> None:

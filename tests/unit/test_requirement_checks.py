@@ -14,8 +14,15 @@ GOOD_CRITERION = "Given a basket with one item\nWhen I pay by card\nThen the ord
 
 
 def item(key: str = "US-1", kind: str = "story", *, cited: bool = True, **fields: Any) -> ArtifactItem:
-    values = {"title": "Pay by card", "as_a": "shopper", "i_want": "to pay by card", "so_that": "I can check out",
-              "description": "", "acceptance_criteria": [GOOD_CRITERION], **fields}
+    values = {
+        "title": "Pay by card",
+        "as_a": "shopper",
+        "i_want": "to pay by card",
+        "so_that": "I can check out",
+        "description": "",
+        "acceptance_criteria": [GOOD_CRITERION],
+        **fields,
+    }
     found = ArtifactItem(key=key, kind=kind, **values)
     found.sources = [ItemSource(chunk_id=7, document_name="notes.txt", ordinal=2, position=0)] if cited else []
     return found
@@ -29,27 +36,33 @@ def test_a_well_formed_story_has_no_findings() -> None:
     assert check_item(item()) == []
 
 
-@pytest.mark.parametrize("text, terms", [
-    ("The page loads fast", ["fast"]),
-    ("A user-friendly and quick form", ["user-friendly", "quick"]),
-    ("Export PDF, Word, etc.", ["etc."]),
-    ("Notify the manager as appropriate", ["as appropriate"]),
-    ("Email and/or SMS", ["and/or"]),
-    ("Retry if   possible, where appropriate", ["if   possible", "where appropriate"]),
-    ("Fast, FAST and fast again", ["Fast"]),
-])
+@pytest.mark.parametrize(
+    "text, terms",
+    [
+        ("The page loads fast", ["fast"]),
+        ("A user-friendly and quick form", ["user-friendly", "quick"]),
+        ("Export PDF, Word, etc.", ["etc."]),
+        ("Notify the manager as appropriate", ["as appropriate"]),
+        ("Email and/or SMS", ["and/or"]),
+        ("Retry if   possible, where appropriate", ["if   possible", "where appropriate"]),
+        ("Fast, FAST and fast again", ["Fast"]),
+    ],
+)
 def test_ambiguous_words_are_flagged(text: str, terms: list[str]) -> None:
     assert ambiguous_terms(text) == terms
 
 
-@pytest.mark.parametrize("text", [
-    "Serve breakfast orders within 2 seconds",   # "fast" inside a word
-    "A steadfast audit trail of 7 years",
-    "Send the invoice by email or by post",
-    "Etcetera Ltd is the supplier",               # a name, not "etc."
-    "The fast-track lane for VIP customers",      # a compound, not a vague adjective
-    "Response within 200 ms for 95 % of requests",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Serve breakfast orders within 2 seconds",  # "fast" inside a word
+        "A steadfast audit trail of 7 years",
+        "Send the invoice by email or by post",
+        "Etcetera Ltd is the supplier",  # a name, not "etc."
+        "The fast-track lane for VIP customers",  # a compound, not a vague adjective
+        "Response within 200 ms for 95 % of requests",
+    ],
+)
 def test_precise_wording_is_not_flagged(text: str) -> None:
     assert ambiguous_terms(text) == []
 
@@ -64,30 +77,42 @@ def test_ambiguous_findings_name_the_word_and_field_once() -> None:
 
 def test_a_story_without_so_that_is_flagged_a_requirement_is_not() -> None:
     assert checks_of(item(so_that="  ")) == ["so_that"]
-    assert checks_of(item(kind="requirement", so_that="", description="The shop shall accept cards.",
-                          acceptance_criteria=[])) == []
+    assert (
+        checks_of(
+            item(kind="requirement", so_that="", description="The shop shall accept cards.", acceptance_criteria=[])
+        )
+        == []
+    )
 
 
-@pytest.mark.parametrize("criterion", [
-    "The user can pay by card",
-    "When I pay then I get a receipt",                 # no Given
-    "Given a basket, then the order is placed",        # no When
-    "Given a basket when I pay",                       # no Then
-    "Then the order is placed, given a basket, when I pay",  # out of order
-    "Given a basket\nWhen I pay\nThen",                # Then with nothing after it
-])
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        "The user can pay by card",
+        "When I pay then I get a receipt",  # no Given
+        "Given a basket, then the order is placed",  # no When
+        "Given a basket when I pay",  # no Then
+        "Then the order is placed, given a basket, when I pay",  # out of order
+        "Given a basket\nWhen I pay\nThen",  # Then with nothing after it
+    ],
+)
 def test_criteria_that_are_not_given_when_then_are_flagged(criterion: str) -> None:
     assert not is_scenario(criterion)
     found = check_item(item(acceptance_criteria=[GOOD_CRITERION, criterion]))
-    assert [f.message for f in found] == [f"Acceptance criterion 2 is not Given/When/Then: “{' '.join(criterion.split())}”."]
+    assert [f.message for f in found] == [
+        f"Acceptance criterion 2 is not Given/When/Then: “{' '.join(criterion.split())}”."
+    ]
 
 
-@pytest.mark.parametrize("criterion", [
-    GOOD_CRITERION,
-    "Given a basket, when I pay by card, then the order is placed",
-    "GIVEN a basket WHEN I pay THEN the order is placed",
-    "  given an expired card\n  and a basket\n  when I pay\n  then I am told why",
-])
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        GOOD_CRITERION,
+        "Given a basket, when I pay by card, then the order is placed",
+        "GIVEN a basket WHEN I pay THEN the order is placed",
+        "  given an expired card\n  and a basket\n  when I pay\n  then I am told why",
+    ],
+)
 def test_given_when_then_criteria_pass(criterion: str) -> None:
     assert is_scenario(criterion)
     assert check_item(item(acceptance_criteria=[criterion])) == []
@@ -116,7 +141,8 @@ def test_duplicates_within_the_artifact_and_the_project_are_flagged() -> None:
     found = check_items([first, again, different], [elsewhere, requirement])
     assert [f.message for f in found["US-1"]] == [
         "Looks like a duplicate of US-2: merge them or tell them apart.",
-        "Looks like a duplicate of US-9 in “Payment stories”: merge them or tell them apart."]
+        "Looks like a duplicate of US-9 in “Payment stories”: merge them or tell them apart.",
+    ]
     assert [f.check for f in found["US-2"]] == ["duplicate", "duplicate"]
     assert "US-3" not in found  # shares words, but is another need
     assert checks.similarity(first, different) < checks.DUPLICATE_SIMILARITY

@@ -43,7 +43,10 @@ class TestValidation:
         ana = _user()
         task = service.create_task(ana, title="  Send minutes ", due_date="2030-01-31", priority=" HIGH ")
         assert (task.title, task.due_date, task.priority, task.completed) == (
-            "Send minutes", date(2030, 1, 31), "high", False
+            "Send minutes",
+            date(2030, 1, 31),
+            "high",
+            False,
         )
 
     @pytest.mark.parametrize(
@@ -94,7 +97,11 @@ class TestValidation:
         service.update_task(ana, task.id, title="Draft BRD", project_id=project)
         task = service.get_task(ana, task.id)
         assert (task.title, task.description, task.due_date, task.priority, task.project.name) == (
-            "Draft BRD", "notes", date(2030, 1, 1), "low", "Acme"
+            "Draft BRD",
+            "notes",
+            date(2030, 1, 1),
+            "low",
+            "Acme",
         )
         service.update_task(ana, task.id, due_date="", project_id=None, description=None)
         task = service.get_task(ana, task.id)
@@ -142,24 +149,29 @@ class TestListing:
             ("Send minutes", "", "2030-02-01", "high", None),
         ]
         for title, description, due, priority, project_id in specs:
-            service.create_task(ana, title=title, description=description, due_date=due, priority=priority,
-                                project_id=project_id)
+            service.create_task(
+                ana, title=title, description=description, due_date=due, priority=priority, project_id=project_id
+            )
         service.complete_task(ana, _id(ana, "Send minutes"))
         return ana
 
     def test_newest_first_by_default(self, ana: str) -> None:
-        assert _titles(service.list_tasks(ana)) == [
-            "Send minutes", "Review BRD", "Book workshop", "Write user stories"
-        ]
+        assert _titles(service.list_tasks(ana)) == ["Send minutes", "Review BRD", "Book workshop", "Write user stories"]
 
     def test_due_date_soonest_first_and_undated_last(self, ana: str) -> None:
         assert _titles(service.list_tasks(ana, TaskQuery(sort="due"))) == [
-            "Review BRD", "Send minutes", "Write user stories", "Book workshop"
+            "Review BRD",
+            "Send minutes",
+            "Write user stories",
+            "Book workshop",
         ]
 
     def test_priority_high_first(self, ana: str) -> None:
         assert _titles(service.list_tasks(ana, TaskQuery(sort="priority"))) == [
-            "Send minutes", "Book workshop", "Review BRD", "Write user stories"
+            "Send minutes",
+            "Book workshop",
+            "Review BRD",
+            "Write user stories",
         ]
 
     def test_status_filters(self, ana: str) -> None:
@@ -210,8 +222,13 @@ class TestIsolation:
     def test_another_users_task_is_not_found_everywhere(self, ctx) -> None:
         ana, ben = _user(), _user("ben@example.com")
         task = service.create_task(ana, title="Ana's").id
-        for call in (service.get_task, service.complete_task, service.reopen_task, service.delete_task,
-                     service.restore_task):
+        for call in (
+            service.get_task,
+            service.complete_task,
+            service.reopen_task,
+            service.delete_task,
+            service.restore_task,
+        ):
             with pytest.raises(TaskNotFound) as raised:
                 call(ben, task)
             assert type(raised.value) is TaskNotFound

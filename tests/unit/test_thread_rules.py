@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from webapp.threads import export, service
 from webapp.fulltext import fts5_query, highlight, query_terms
+from webapp.threads import export, service
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,7 @@ def test_choose_provider_refuses_an_unconfigured_one() -> None:
 
 
 def test_cursor_round_trip_and_rejects_junk() -> None:
-    cursor = service.Cursor(datetime(2025, 3, 1, 9, 0, 0, 123456, tzinfo=timezone.utc), "abc")
+    cursor = service.Cursor(datetime(2025, 3, 1, 9, 0, 0, 123456, tzinfo=UTC), "abc")
     assert service.Cursor.parse(cursor.encode()) == cursor
     for junk in ("", "yesterday", "2025-03-01T09:00:00", "2025-03-01T09:00:00+00:00~"):
         with pytest.raises(ValueError):
@@ -65,7 +65,7 @@ def test_highlight_escapes_everything_but_the_markers() -> None:
 
 
 def test_export_timestamps_and_filenames() -> None:
-    moment = datetime(2025, 3, 1, 10, 30, tzinfo=timezone.utc)
+    moment = datetime(2025, 3, 1, 10, 30, tzinfo=UTC)
     assert export.iso_utc(moment) == "2025-03-01T10:30:00Z"
     assert export.iso_utc(None) is None
     thread = type("T", (), {"title": "Ünïcode — Q3 plan!", "created_at": moment})()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from webapp import timezones
 from webapp.models import Task, User
 
 # UTC+14 and UTC-11: 25 hours apart, so their dates always differ by one day.
 EAST, WEST = "Pacific/Kiritimati", "Pacific/Pago_Pago"
-NOON_UTC = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOON_UTC = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def test_today_is_the_date_in_the_zone() -> None:

@@ -54,8 +54,13 @@ def bar_chart(users: list[UserUsage], providers: list[str], *, top: int = 20) ->
     scale = PLOT_WIDTH / float(largest) if largest > 0 else 0.0
     series = {provider: index % SERIES_COUNT for index, provider in enumerate(providers)}
     bars = [_bar(user, row, scale, series) for row, user in enumerate(shown)]
-    return Chart(width=LABEL_WIDTH + PLOT_WIDTH + TOTAL_WIDTH, height=max(len(bars), 1) * ROW_HEIGHT,
-                 label_width=LABEL_WIDTH, bars=bars, series=series)
+    return Chart(
+        width=LABEL_WIDTH + PLOT_WIDTH + TOTAL_WIDTH,
+        height=max(len(bars), 1) * ROW_HEIGHT,
+        label_width=LABEL_WIDTH,
+        bars=bars,
+        series=series,
+    )
 
 
 def _bar(user: UserUsage, row: int, scale: float, series: dict[str, int]) -> Bar:
@@ -66,5 +71,10 @@ def _bar(user: UserUsage, row: int, scale: float, series: dict[str, int]) -> Bar
         segments.append(Segment(round(x, 2), round(width, 2), series[usage.provider], usage.provider, usage.cost))
         x += width
     label = user.name if len(user.name) <= 24 else user.name[:23] + "…"
-    return Bar(y=row * ROW_HEIGHT + (ROW_HEIGHT - BAR_HEIGHT) / 2, label=label, cost=user.cost,
-               end=round(x + 6, 2), segments=segments)
+    return Bar(
+        y=row * ROW_HEIGHT + (ROW_HEIGHT - BAR_HEIGHT) / 2,
+        label=label,
+        cost=user.cost,
+        end=round(x + 6, 2),
+        segments=segments,
+    )

@@ -14,5 +14,6 @@ class InviteForm(FlaskForm):
 
 
 class BudgetForm(FlaskForm):
-    budget = StringField("Monthly budget (USD)", validators=[Length(max=20)],
-                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    budget = StringField(
+        "Monthly budget (USD)", validators=[Length(max=20)], render_kw={"inputmode": "decimal", "autocomplete": "off"}
+    )

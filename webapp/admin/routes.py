@@ -25,12 +25,22 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
 # Actions that ask first, with what the confirmation says.
 CONFIRMATIONS = {
-    "disable": ("Disable {name}?", "They are signed out at once on every device and cannot sign in until "
-                "an admin enables the account again. Their projects and chats are kept.", "Disable account"),
-    "demote": ("Remove {name}'s admin rights?", "They keep their account but lose this console.",
-               "Remove admin rights"),
-    "sign_out": ("Sign {name} out everywhere?", "Every session of theirs ends now; they can sign in again.",
-                 "Sign out everywhere"),
+    "disable": (
+        "Disable {name}?",
+        "They are signed out at once on every device and cannot sign in until "
+        "an admin enables the account again. Their projects and chats are kept.",
+        "Disable account",
+    ),
+    "demote": (
+        "Remove {name}'s admin rights?",
+        "They keep their account but lose this console.",
+        "Remove admin rights",
+    ),
+    "sign_out": (
+        "Sign {name} out everywhere?",
+        "Every session of theirs ends now; they can sign in again.",
+        "Sign out everywhere",
+    ),
 }
 
 
@@ -66,10 +76,17 @@ def index() -> Response:
 def users() -> str:
     """List users, with search, last sign-in and this month's spend against budget."""
     search = request.args.get("q", "")[:254]
-    page = db.paginate(service.users_query(search), page=request.args.get("page", 1, type=int),
-                       per_page=PAGE_SIZE, error_out=False)
-    return render_template("admin/users.html", page=page, search=search, spend=service.month_spend_of(page.items),
-                           default_budget=_default_budget(), counts=service.counts())
+    page = db.paginate(
+        service.users_query(search), page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE, error_out=False
+    )
+    return render_template(
+        "admin/users.html",
+        page=page,
+        search=search,
+        spend=service.month_spend_of(page.items),
+        default_budget=_default_budget(),
+        counts=service.counts(),
+    )
 
 
 @bp.get("/users/<user_id>")
@@ -83,9 +100,14 @@ def user(user_id: str) -> str:
 def _render_user(person: User, budget_form: BudgetForm, status: int = 200) -> tuple[str, int]:
     recent = db.session.scalars(security_log.entries(security_log.LogFilter(user_id=person.id)).limit(10))
     return render_template(
-        "admin/user.html", person=person, budget_form=budget_form, identities=identities.of_user(person),
-        devices=len(login_sessions.of_user(person)), invited=links.has_open_invitation(person),
-        usage=month_usage(person, person.monthly_budget(_default_budget()), top=5), events=list(recent),
+        "admin/user.html",
+        person=person,
+        budget_form=budget_form,
+        identities=identities.of_user(person),
+        devices=len(login_sessions.of_user(person)),
+        invited=links.has_open_invitation(person),
+        usage=month_usage(person, person.monthly_budget(_default_budget()), top=5),
+        events=list(recent),
         default_budget=_default_budget(),
     ), status
 
@@ -97,8 +119,14 @@ def confirm(user_id: str, action: str) -> str:
         abort(404)
     person = _user_or_404(user_id)
     title, explanation, button = CONFIRMATIONS[action]
-    return render_template("admin/confirm.html", person=person, action=action, title=title.format(name=person.display_name),
-                           explanation=explanation, button=button)
+    return render_template(
+        "admin/confirm.html",
+        person=person,
+        action=action,
+        title=title.format(name=person.display_name),
+        explanation=explanation,
+        button=button,
+    )
 
 
 def _done(person: User, message: str) -> Response:
@@ -193,8 +221,13 @@ def reset_link(user_id: str) -> tuple[str, int, dict[str, str]]:
     token = links.issue(person, "reset", by=current_user)
     audit("password.reset_sent", user=person, detail="link made by an admin")
     address = _external(url_for("auth.reset_password", token=token))
-    return _link_page("admin/link.html", person=person, address=address, purpose="reset",
-                      hours=int(links.VALID_FOR["reset"].total_seconds() // 3600))
+    return _link_page(
+        "admin/link.html",
+        person=person,
+        address=address,
+        purpose="reset",
+        hours=int(links.VALID_FOR["reset"].total_seconds() // 3600),
+    )
 
 
 @bp.route("/invite", methods=["GET", "POST"])
@@ -203,16 +236,23 @@ def invite() -> str | tuple[str, int] | tuple[str, int, dict[str, str]]:
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            person, token = links.invite(email=form.email.data, display_name=form.display_name.data,
-                                         is_admin=form.is_admin.data, by=current_user)
+            person, token = links.invite(
+                email=form.email.data, display_name=form.display_name.data, is_admin=form.is_admin.data, by=current_user
+            )
         except AccountError as error:
             form.email.errors.append(error.message)
         else:
             audit("invite.sent", user=person)
             address = _external(url_for("auth.accept_invite", token=token))
             mailed = _mail_invitation(person, address)
-            return _link_page("admin/link.html", person=person, address=address, purpose="invite", mailed=mailed,
-                              days=links.VALID_FOR["invite"].days)
+            return _link_page(
+                "admin/link.html",
+                person=person,
+                address=address,
+                purpose="invite",
+                mailed=mailed,
+                days=links.VALID_FOR["invite"].days,
+            )
     return render_template("admin/invite.html", form=form), 422 if form.errors else 200
 
 
@@ -230,10 +270,16 @@ def _mail_invitation(person: User, address: str) -> bool:
     settings = mail.settings_from(current_app.config)
     if settings is None:
         return False
-    body = render_template("admin/mail/invitation.txt", person=person, address=address, inviter=current_user,
-                           days=links.VALID_FOR["invite"].days)
-    mail.send_later(settings, mail.compose(settings, to=person.email, subject="You are invited to BA Assistant",
-                                           body=body))
+    body = render_template(
+        "admin/mail/invitation.txt",
+        person=person,
+        address=address,
+        inviter=current_user,
+        days=links.VALID_FOR["invite"].days,
+    )
+    mail.send_later(
+        settings, mail.compose(settings, to=person.email, subject="You are invited to BA Assistant", body=body)
+    )
     return True
 
 
@@ -242,15 +288,29 @@ def usage() -> str:
     """Show usage and cost per user and provider for a month, as a table and a bar chart."""
     month = usage_report.parse_month(request.args.get("month"))
     result = usage_report.report(month)
-    return render_template("admin/usage.html", report=result, chart=bar_chart(result.users, result.providers),
-                           previous=usage_report.previous_month(month), following=usage_report.next_month(month))
+    return render_template(
+        "admin/usage.html",
+        report=result,
+        chart=bar_chart(result.users, result.providers),
+        previous=usage_report.previous_month(month),
+        following=usage_report.next_month(month),
+    )
 
 
 @bp.get("/security-log")
 def security_events() -> str:
     """Show the security log, newest first, filtered by kind and by email or address."""
     log_filter = security_log.LogFilter(event=request.args.get("event", ""), text=request.args.get("q", "")[:254])
-    page = db.paginate(security_log.entries(log_filter), page=request.args.get("page", 1, type=int),
-                       per_page=security_log.PAGE_SIZE, error_out=False)
-    return render_template("admin/security_log.html", page=page, log_filter=log_filter, event_kinds=security_log.EVENTS,
-                           keep_days=current_app.config["SECURITY_LOG_DAYS"])
+    page = db.paginate(
+        security_log.entries(log_filter),
+        page=request.args.get("page", 1, type=int),
+        per_page=security_log.PAGE_SIZE,
+        error_out=False,
+    )
+    return render_template(
+        "admin/security_log.html",
+        page=page,
+        log_filter=log_filter,
+        event_kinds=security_log.EVENTS,
+        keep_days=current_app.config["SECURITY_LOG_DAYS"],
+    )

@@ -32,8 +32,9 @@ def users_query(search: str = "") -> sa.Select[tuple[User]]:
     text = search.strip()[:254]
     if text:
         pattern = like_pattern(text)
-        query = query.where(sa.or_(User.email.ilike(pattern, escape="\\"),
-                                   User.display_name.ilike(pattern, escape="\\")))
+        query = query.where(
+            sa.or_(User.email.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\"))
+        )
     return query
 
 
@@ -44,22 +45,27 @@ def month_spend_of(users: list[User]) -> dict[str, Decimal]:
         by_start[month_start(user)].append(user.id)
     if not by_start:
         return {}
-    condition = sa.or_(*(sa.and_(TokenUsage.user_id.in_(ids), TokenUsage.created_at >= start)
-                         for start, ids in by_start.items()))
-    rows = db.session.execute(sa.select(TokenUsage.user_id, sa.func.sum(TokenUsage.cost))
-                              .where(condition).group_by(TokenUsage.user_id))
+    condition = sa.or_(
+        *(sa.and_(TokenUsage.user_id.in_(ids), TokenUsage.created_at >= start) for start, ids in by_start.items())
+    )
+    rows = db.session.execute(
+        sa.select(TokenUsage.user_id, sa.func.sum(TokenUsage.cost)).where(condition).group_by(TokenUsage.user_id)
+    )
     return {user_id: Decimal(str(total)) for user_id, total in rows}
 
 
 def _active_admins() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(User)
-                             .where(User.is_admin, User.disabled_at.is_(None))) or 0
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.is_admin, User.disabled_at.is_(None)))
+        or 0
+    )
 
 
 def _check_not_last_admin(user: User, action: str) -> None:
     if user.is_admin and user.is_active and _active_admins() <= 1:
-        raise AdminError(f"{user.display_name} is the only admin, so they cannot be {action}. "
-                         "Make someone else an admin first.")
+        raise AdminError(
+            f"{user.display_name} is the only admin, so they cannot be {action}. Make someone else an admin first."
+        )
 
 
 def disable(user: User, *, by: User) -> None:
@@ -113,7 +119,11 @@ class UserCounts:
 
 
 def counts() -> UserCounts:
-    row = db.session.execute(sa.select(
-        sa.func.count(), sa.func.count().filter(User.is_admin), sa.func.count().filter(User.disabled_at.is_not(None)),
-    ).select_from(User)).one()
+    row = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(User.is_admin),
+            sa.func.count().filter(User.disabled_at.is_not(None)),
+        ).select_from(User)
+    ).one()
     return UserCounts(int(row[0]), int(row[1]), int(row[2]))

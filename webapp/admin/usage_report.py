@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -71,15 +71,21 @@ def previous_month(month: date) -> date:
 
 
 def _at_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def report(month: date) -> Report:
     """Each user's tokens and cost per provider in `month`, the costliest user first."""
     rows = db.session.execute(
-        sa.select(User.id, User.display_name, User.email, TokenUsage.provider,
-                  sa.func.sum(TokenUsage.input_tokens), sa.func.sum(TokenUsage.output_tokens),
-                  sa.func.sum(TokenUsage.cost))
+        sa.select(
+            User.id,
+            User.display_name,
+            User.email,
+            TokenUsage.provider,
+            sa.func.sum(TokenUsage.input_tokens),
+            sa.func.sum(TokenUsage.output_tokens),
+            sa.func.sum(TokenUsage.cost),
+        )
         .join(User, User.id == TokenUsage.user_id)
         .where(TokenUsage.created_at >= _at_midnight(month), TokenUsage.created_at < _at_midnight(next_month(month)))
         .group_by(User.id, User.display_name, User.email, TokenUsage.provider)

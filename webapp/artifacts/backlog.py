@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from ..models import ArtifactItem
 
@@ -37,7 +37,8 @@ class Backlog:
             return None
         matches = [item for item in self.requirements if item.key == story.requirement_key]
         return next((item for item in matches if item.artifact_id == story.artifact_id), None) or (
-            matches[0] if matches else None)
+            matches[0] if matches else None
+        )
 
     def stories_of(self, requirement: ArtifactItem) -> list[ArtifactItem]:
         return [story for story in self.stories if self.requirement_of(story) is requirement]

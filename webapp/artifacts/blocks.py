@@ -6,8 +6,8 @@ of the Markdown, the same one the pages render (CommonMark with tables and strik
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Sequence, Union
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -73,7 +73,7 @@ class Rule:
     pass
 
 
-Block = Union[Heading, Paragraph, CodeBlock, ListBlock, Table, Quote, Rule]
+Block = Heading | Paragraph | CodeBlock | ListBlock | Table | Quote | Rule
 
 
 def parse(markdown: str) -> list[Block]:
@@ -165,9 +165,12 @@ def runs(inline: Token) -> list[Run]:
 
 
 _STYLE_SWITCHES = {
-    "strong_open": ("bold", True), "strong_close": ("bold", False),
-    "em_open": ("italic", True), "em_close": ("italic", False),
-    "s_open": ("strike", True), "s_close": ("strike", False),
+    "strong_open": ("bold", True),
+    "strong_close": ("bold", False),
+    "em_open": ("italic", True),
+    "em_close": ("italic", False),
+    "s_open": ("strike", True),
+    "s_close": ("strike", False),
 }
 
 

@@ -10,30 +10,69 @@ missing or removed source.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Literal, Protocol, Sequence
+from typing import Literal, Protocol
 
 Check = Literal["ambiguous", "so_that", "no_criteria", "not_gwt", "duplicate", "no_source", "source_removed"]
 
 # Words and phrases that cannot be verified as written (29148's list of vague terms, and common ones).
 AMBIGUOUS = (
-    "fast", "quick", "quickly", "slow", "user-friendly", "user friendly", "easy", "easily", "simple", "intuitive",
-    "efficient", "flexible", "robust", "seamless", "seamlessly", "adequate", "sufficient", "reasonable",
-    "as appropriate", "if appropriate", "where appropriate", "as needed", "as required", "if possible",
-    "where possible", "as soon as possible", "etc.", "etc", "and/or", "approximately", "minimal", "optimal",
-    "state-of-the-art", "best possible", "normally", "typically", "tbd",
+    "fast",
+    "quick",
+    "quickly",
+    "slow",
+    "user-friendly",
+    "user friendly",
+    "easy",
+    "easily",
+    "simple",
+    "intuitive",
+    "efficient",
+    "flexible",
+    "robust",
+    "seamless",
+    "seamlessly",
+    "adequate",
+    "sufficient",
+    "reasonable",
+    "as appropriate",
+    "if appropriate",
+    "where appropriate",
+    "as needed",
+    "as required",
+    "if possible",
+    "where possible",
+    "as soon as possible",
+    "etc.",
+    "etc",
+    "and/or",
+    "approximately",
+    "minimal",
+    "optimal",
+    "state-of-the-art",
+    "best possible",
+    "normally",
+    "typically",
+    "tbd",
 )
 _AMBIGUOUS = re.compile(
-    r"(?<![\w-])(" + "|".join(re.escape(term).replace(r"\ ", r"\s+") for term in
-                              sorted(AMBIGUOUS, key=len, reverse=True)) + r")(?![\w-])",
+    r"(?<![\w-])("
+    + "|".join(re.escape(term).replace(r"\ ", r"\s+") for term in sorted(AMBIGUOUS, key=len, reverse=True))
+    + r")(?![\w-])",
     re.IGNORECASE,
 )
 _GIVEN_WHEN_THEN = re.compile(r"^\s*given\b.+?\bwhen\b.+?\bthen\b\s*\S", re.IGNORECASE | re.DOTALL)
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset("a an the to of in on for and or by with as be is are can i want so that my our".split())
 DUPLICATE_SIMILARITY = 0.8
-_FIELDS = (("title", "title"), ("as_a", "as a"), ("i_want", "I want"), ("so_that", "so that"),
-           ("description", "requirement"))
+_FIELDS = (
+    ("title", "title"),
+    ("as_a", "as a"),
+    ("i_want", "I want"),
+    ("so_that", "so that"),
+    ("description", "requirement"),
+)
 
 
 class Source(Protocol):
@@ -106,16 +145,21 @@ def _ambiguous(item: Item) -> list[str]:
     messages: dict[str, str] = {}
     for label, text in texts:
         for term in (" ".join(term.lower().split()) for term in ambiguous_terms(text)):
-            messages.setdefault(term, f"Ambiguous: “{term}” ({label}) cannot be tested as written; "
-                                      "say how much, how soon or which ones.")
+            messages.setdefault(
+                term,
+                f"Ambiguous: “{term}” ({label}) cannot be tested as written; say how much, how soon or which ones.",
+            )
     return list(messages.values())
 
 
 def _story(item: Item) -> list[Finding]:
     findings = []
     if not item.so_that.strip():
-        findings.append(Finding(item.key, "so_that", "No “so that”: say what the user gains, or the story's value "
-                                                     "cannot be weighed."))
+        findings.append(
+            Finding(
+                item.key, "so_that", "No “so that”: say what the user gains, or the story's value cannot be weighed."
+            )
+        )
     if not item.acceptance_criteria:
         findings.append(Finding(item.key, "no_criteria", "No acceptance criteria: the story cannot be tested."))
     return findings
@@ -127,8 +171,11 @@ def is_scenario(criterion: str) -> bool:
 
 
 def _not_scenarios(criteria: Iterable[str]) -> list[str]:
-    return [f"Acceptance criterion {number} is not Given/When/Then: “{_short(criterion)}”."
-            for number, criterion in enumerate(criteria, start=1) if not is_scenario(criterion)]
+    return [
+        f"Acceptance criterion {number} is not Given/When/Then: “{_short(criterion)}”."
+        for number, criterion in enumerate(criteria, start=1)
+        if not is_scenario(criterion)
+    ]
 
 
 def _sources(item: Item) -> list[Finding]:
@@ -151,12 +198,20 @@ def similarity(first: Item, second: Item) -> float:
 
 
 def _duplicates(item: Item, siblings: Sequence[Item], elsewhere: Sequence[Elsewhere]) -> list[Finding]:
-    found = [f"{other.key}" for other in siblings
-             if other is not item and other.kind == item.kind and similarity(item, other) >= DUPLICATE_SIMILARITY]
-    found += [f"{other.item.key} in “{other.artifact_title}”" for other in elsewhere
-              if other.item.kind == item.kind and similarity(item, other.item) >= DUPLICATE_SIMILARITY]
-    return [Finding(item.key, "duplicate", f"Looks like a duplicate of {place}: merge them or tell them apart.")
-            for place in found]
+    found = [
+        f"{other.key}"
+        for other in siblings
+        if other is not item and other.kind == item.kind and similarity(item, other) >= DUPLICATE_SIMILARITY
+    ]
+    found += [
+        f"{other.item.key} in “{other.artifact_title}”"
+        for other in elsewhere
+        if other.item.kind == item.kind and similarity(item, other.item) >= DUPLICATE_SIMILARITY
+    ]
+    return [
+        Finding(item.key, "duplicate", f"Looks like a duplicate of {place}: merge them or tell them apart.")
+        for place in found
+    ]
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import IO, Sequence
+from collections.abc import Sequence
+from typing import IO
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -75,8 +76,8 @@ class _DocxWriter:
             return
         table = self.document.add_table(rows=len(rows), cols=columns)
         table.style = "Table Grid"
-        for index, (cells, row) in enumerate(zip(rows, table.rows)):
-            for runs, cell in zip(cells, row.cells):
+        for index, (cells, row) in enumerate(zip(rows, table.rows, strict=False)):
+            for runs, cell in zip(cells, row.cells, strict=False):
                 add_runs(cell.paragraphs[0], runs, bold=index == 0 and bool(block.header))
 
     def code(self, block: CodeBlock, style: str | None) -> None:

@@ -6,7 +6,8 @@ save from a page showing an older version is refused (409) with a link to the ne
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import abort, flash, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -42,12 +43,23 @@ def _saved(new: Artifact, message: str) -> Response:
 
 
 def _stale(artifact: Artifact, error: StaleVersion, target: str | None) -> Response:
-    return render("artifacts/stale.html", "artifacts/_stale.html", target=target, status=409,
-                  artifact=artifact, latest=error.latest)
+    return render(
+        "artifacts/stale.html",
+        "artifacts/_stale.html",
+        target=target,
+        status=409,
+        artifact=artifact,
+        latest=error.latest,
+    )
 
 
-def _attempt(artifact: Artifact, target: str | None, change: Callable[[], Artifact], message: str,
-             on_error: Callable[[dict[str, str]], Response]) -> Response:
+def _attempt(
+    artifact: Artifact,
+    target: str | None,
+    change: Callable[[], Artifact],
+    message: str,
+    on_error: Callable[[dict[str, str]], Response],
+) -> Response:
     """Run one edit; a newer version, a missing item or fields to fix each get their own answer."""
     try:
         new = change()
@@ -62,8 +74,13 @@ def _attempt(artifact: Artifact, target: str | None, change: Callable[[], Artifa
 
 def _form_context(artifact: Artifact, **context: Any) -> dict[str, Any]:
     errors = context.get("errors") or {}
-    return {"artifact": artifact, "page": service.artifact_page(artifact), "labels": FIELD_LABELS,
-            "error_names": [label for name, label in FIELD_LABELS.items() if name in errors], **context}
+    return {
+        "artifact": artifact,
+        "page": service.artifact_page(artifact),
+        "labels": FIELD_LABELS,
+        "error_names": [label for name, label in FIELD_LABELS.items() if name in errors],
+        **context,
+    }
 
 
 # One item
@@ -74,8 +91,12 @@ def item(artifact_id: str, key: str) -> Response:
     """Show one item (its card, when an inline edit is cancelled)."""
     artifact = get_owned_or_404(artifact_id)
     found = _item_of(artifact, key)
-    return render("artifacts/item.html", "artifacts/_item.html", target=_item_id(key),
-                  **_form_context(artifact, item=found, findings=traceability.findings(artifact)))
+    return render(
+        "artifacts/item.html",
+        "artifacts/_item.html",
+        target=_item_id(key),
+        **_form_context(artifact, item=found, findings=traceability.findings(artifact)),
+    )
 
 
 @bp.get("/<artifact_id>/items/<key>/edit")
@@ -83,8 +104,12 @@ def edit_item(artifact_id: str, key: str) -> Response:
     """Show the form that edits one item, in its place or as a page."""
     artifact = get_owned_or_404(artifact_id)
     found = _item_of(artifact, key)
-    return render("artifacts/item_edit.html", "artifacts/_item_form.html", target=_item_id(key),
-                  **_form_context(artifact, item=found, kind=found.kind, values=found, errors={}))
+    return render(
+        "artifacts/item_edit.html",
+        "artifacts/_item_form.html",
+        target=_item_id(key),
+        **_form_context(artifact, item=found, kind=found.kind, values=found, errors={}),
+    )
 
 
 @bp.post("/<artifact_id>/items/<key>")
@@ -94,11 +119,21 @@ def update_item(artifact_id: str, key: str) -> Response:
     found = _item_of(artifact, key)
 
     def invalid(errors: dict[str, str]) -> Response:
-        return render("artifacts/item_edit.html", "artifacts/_item_form.html", target=_item_id(key), status=422,
-                      **_form_context(artifact, item=found, kind=found.kind, values=request.form, errors=errors))
+        return render(
+            "artifacts/item_edit.html",
+            "artifacts/_item_form.html",
+            target=_item_id(key),
+            status=422,
+            **_form_context(artifact, item=found, kind=found.kind, values=request.form, errors=errors),
+        )
 
-    return _attempt(artifact, _item_id(key), lambda: revisions.edit_item(artifact, key, request.form),
-                    f"{key} saved as version {{version}}.", invalid)
+    return _attempt(
+        artifact,
+        _item_id(key),
+        lambda: revisions.edit_item(artifact, key, request.form),
+        f"{key} saved as version {{version}}.",
+        invalid,
+    )
 
 
 @bp.post("/<artifact_id>/items")
@@ -109,12 +144,27 @@ def add_item(artifact_id: str) -> Response:
     target = f"add-{kind}"
 
     def invalid(errors: dict[str, str]) -> Response:
-        return render("artifacts/item_edit.html", "artifacts/_item_form.html", target=target, status=422,
-                      **_form_context(artifact, item=None, kind=kind if kind in ("story", "requirement") else "story",
-                                      values=request.form, errors=errors))
+        return render(
+            "artifacts/item_edit.html",
+            "artifacts/_item_form.html",
+            target=target,
+            status=422,
+            **_form_context(
+                artifact,
+                item=None,
+                kind=kind if kind in ("story", "requirement") else "story",
+                values=request.form,
+                errors=errors,
+            ),
+        )
 
-    return _attempt(artifact, target, lambda: revisions.add_item(artifact, request.form),
-                    "Item added as version {version}.", invalid)
+    return _attempt(
+        artifact,
+        target,
+        lambda: revisions.add_item(artifact, request.form),
+        "Item added as version {version}.",
+        invalid,
+    )
 
 
 @bp.post("/<artifact_id>/items/<key>/move")
@@ -125,8 +175,13 @@ def move_item(artifact_id: str, key: str) -> Response:
     offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if offset is None:
         abort(400)
-    return _attempt(artifact, None, lambda: revisions.move_item(artifact, key, offset),
-                    f"{key} moved {request.form['direction']}: version {{version}}.", lambda errors: abort(400))
+    return _attempt(
+        artifact,
+        None,
+        lambda: revisions.move_item(artifact, key, offset),
+        f"{key} moved {request.form['direction']}: version {{version}}.",
+        lambda errors: abort(400),
+    )
 
 
 @bp.get("/<artifact_id>/items/<key>/delete")
@@ -143,11 +198,21 @@ def delete_item(artifact_id: str, key: str) -> Response:
     found = _item_of(artifact, key)
 
     def refused(errors: dict[str, str]) -> Response:
-        return render("artifacts/item_delete.html", "artifacts/_form_errors.html", target=_item_id(key),
-                      status=422, **_form_context(artifact, item=found, errors=errors))
+        return render(
+            "artifacts/item_delete.html",
+            "artifacts/_form_errors.html",
+            target=_item_id(key),
+            status=422,
+            **_form_context(artifact, item=found, errors=errors),
+        )
 
-    return _attempt(artifact, _item_id(key), lambda: revisions.delete_item(artifact, key),
-                    f"{key} removed: version {{version}}.", refused)
+    return _attempt(
+        artifact,
+        _item_id(key),
+        lambda: revisions.delete_item(artifact, key),
+        f"{key} removed: version {{version}}.",
+        refused,
+    )
 
 
 # The whole artifact
@@ -168,9 +233,18 @@ def update(artifact_id: str) -> Response:
     form = request.form
 
     def invalid(errors: dict[str, str]) -> Response:
-        return render("artifacts/edit.html", "artifacts/_edit_form.html", target="artifact-edit", status=422,
-                      **_form_context(artifact, values=form, errors=errors))
+        return render(
+            "artifacts/edit.html",
+            "artifacts/_edit_form.html",
+            target="artifact-edit",
+            status=422,
+            **_form_context(artifact, values=form, errors=errors),
+        )
 
-    return _attempt(artifact, "artifact-edit",
-                    lambda: revisions.edit_artifact(artifact, title=form.get("title", ""), text=form.get("content", "")),
-                    "Saved as version {version}.", invalid)
+    return _attempt(
+        artifact,
+        "artifact-edit",
+        lambda: revisions.edit_artifact(artifact, title=form.get("title", ""), text=form.get("content", "")),
+        "Saved as version {version}.",
+        invalid,
+    )

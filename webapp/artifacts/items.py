@@ -8,8 +8,9 @@ the form as one message per field.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from ..models import ITEM_KINDS, ITEM_PRIORITIES, ITEM_STATUSES, ArtifactItem, ItemSource
 
@@ -29,10 +30,20 @@ KIND_LABELS = {"story": "User story", "requirement": "Requirement"}
 PRIORITY_LABELS = {"must": "Must have", "should": "Should have", "could": "Could have", "wont": "Won't have"}
 STATUS_LABELS = {"draft": "Draft", "review": "In review", "approved": "Approved"}
 FIELD_LABELS = {
-    "kind": "Type", "key": "Key", "title": "Title", "as_a": "As a", "i_want": "I want", "so_that": "So that",
-    "description": "Requirement", "acceptance_criteria": "Acceptance criteria", "priority": "Priority",
-    "estimate": "Estimate", "status": "Status", "requirement_key": "Requirement it implements",
-    "sources": "Sources", "content": "Content",
+    "kind": "Type",
+    "key": "Key",
+    "title": "Title",
+    "as_a": "As a",
+    "i_want": "I want",
+    "so_that": "So that",
+    "description": "Requirement",
+    "acceptance_criteria": "Acceptance criteria",
+    "priority": "Priority",
+    "estimate": "Estimate",
+    "status": "Status",
+    "requirement_key": "Requirement it implements",
+    "sources": "Sources",
+    "content": "Content",
 }
 
 
@@ -91,7 +102,9 @@ def _text(value: Any, name: str, errors: dict[str, str]) -> str:
     return text
 
 
-def _choice(value: Any, name: str, choices: Sequence[str], errors: dict[str, str], *, default: str | None) -> str | None:
+def _choice(
+    value: Any, name: str, choices: Sequence[str], errors: dict[str, str], *, default: str | None
+) -> str | None:
     if value is None or value == "":
         return default
     text = str(value).strip().lower().replace("'", "").replace("’", "")
@@ -181,8 +194,9 @@ def _required(values: Mapping[str, Any], kind: str | None) -> dict[str, str]:
     return {name: "required." for name in needed if not values[name]}
 
 
-def draft_from_form(form: Mapping[str, Any], *, kind: str, key: str | None,
-                    citations: Sequence[Citation] = ()) -> ItemDraft:
+def draft_from_form(
+    form: Mapping[str, Any], *, kind: str, key: str | None, citations: Sequence[Citation] = ()
+) -> ItemDraft:
     """An item typed in the page; ItemFieldsError names each field to fix."""
     values, errors = clean_fields({**_form_values(form), "kind": kind, "key": key})
     if errors:
@@ -201,16 +215,32 @@ def _form_values(form: Mapping[str, Any]) -> dict[str, Any]:
 def draft_from_item(item: ArtifactItem) -> ItemDraft:
     """An item as it is, to carry into the next version."""
     return ItemDraft(
-        kind=item.kind, title=item.title, key=item.key, as_a=item.as_a, i_want=item.i_want, so_that=item.so_that,
-        description=item.description, acceptance_criteria=tuple(item.acceptance_criteria or ()),
-        priority=item.priority, estimate=item.estimate, status=item.status, requirement_key=item.requirement_key,
+        kind=item.kind,
+        title=item.title,
+        key=item.key,
+        as_a=item.as_a,
+        i_want=item.i_want,
+        so_that=item.so_that,
+        description=item.description,
+        acceptance_criteria=tuple(item.acceptance_criteria or ()),
+        priority=item.priority,
+        estimate=item.estimate,
+        status=item.status,
+        requirement_key=item.requirement_key,
         citations=tuple(citation_of(source) for source in item.sources),
     )
 
 
 def citation_of(source: ItemSource) -> Citation:
-    return Citation(source.chunk_id, source.document_id, source.document_name, source.ordinal, source.page,
-                    source.sheet, source.excerpt)
+    return Citation(
+        source.chunk_id,
+        source.document_id,
+        source.document_name,
+        source.ordinal,
+        source.page,
+        source.sheet,
+        source.excerpt,
+    )
 
 
 def assign_keys(drafts: Sequence[ItemDraft], used: Iterable[str] = ()) -> list[ItemDraft]:
@@ -231,14 +261,36 @@ def assign_keys(drafts: Sequence[ItemDraft], used: Iterable[str] = ()) -> list[I
 
 def build_item(draft: ItemDraft, position: int) -> ArtifactItem:
     """A new row for one version; the citations become its source rows."""
-    values = {name: getattr(draft, name) for name in (
-        "kind", "key", "title", "as_a", "i_want", "so_that", "description", "priority", "estimate", "status",
-        "requirement_key")}
+    values = {
+        name: getattr(draft, name)
+        for name in (
+            "kind",
+            "key",
+            "title",
+            "as_a",
+            "i_want",
+            "so_that",
+            "description",
+            "priority",
+            "estimate",
+            "status",
+            "requirement_key",
+        )
+    }
     item = ArtifactItem(**values, position=position, acceptance_criteria=list(draft.acceptance_criteria))
-    item.sources = [ItemSource(position=index, chunk_id=c.chunk_id, document_id=c.document_id,
-                               document_name=c.document_name, ordinal=c.ordinal, page=c.page, sheet=c.sheet,
-                               excerpt=c.excerpt)
-                    for index, c in enumerate(draft.citations)]
+    item.sources = [
+        ItemSource(
+            position=index,
+            chunk_id=c.chunk_id,
+            document_id=c.document_id,
+            document_name=c.document_name,
+            ordinal=c.ordinal,
+            page=c.page,
+            sheet=c.sheet,
+            excerpt=c.excerpt,
+        )
+        for index, c in enumerate(draft.citations)
+    ]
     return item
 
 
@@ -257,7 +309,7 @@ def place(citation: Citation | ItemSource) -> str:
 
 
 def story_sentence(item: ArtifactItem | ItemDraft) -> str:
-    """"As a …, I want …, so that …" (without the last part when it is missing)."""
+    """ "As a …, I want …, so that …" (without the last part when it is missing)."""
     sentence = f"As a {item.as_a}, I want {item.i_want}"
     return f"{sentence}, so that {item.so_that}" if item.so_that else sentence
 
@@ -278,8 +330,10 @@ def _item_markdown(item: ArtifactItem) -> str:
     lines += ["", " · ".join(_facts(item))]
     if item.acceptance_criteria:
         lines += ["", "**Acceptance criteria**", ""]
-        lines += [f"{number}. " + "  \n   ".join(_inline(line) for line in criterion.splitlines())
-                  for number, criterion in enumerate(item.acceptance_criteria, start=1)]
+        lines += [
+            f"{number}. " + "  \n   ".join(_inline(line) for line in criterion.splitlines())
+            for number, criterion in enumerate(item.acceptance_criteria, start=1)
+        ]
     if item.sources:
         cited = "; ".join(place(source) + (" (source removed)" if source.removed else "") for source in item.sources)
         lines += ["", f"**Sources:** {_inline(cited)}"]

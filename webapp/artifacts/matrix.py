@@ -8,13 +8,25 @@ without a source still has its row, saying so, since that gap is what the matrix
 from __future__ import annotations
 
 import io
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..models import ArtifactItem
 from .backlog import Backlog
 
-COLUMNS = ["Requirement", "Requirement title", "Story", "Story title", "Acceptance criteria", "Source document",
-           "Page", "Passage", "Excerpt", "Source status", "Artifact"]
+COLUMNS = [
+    "Requirement",
+    "Requirement title",
+    "Story",
+    "Story title",
+    "Acceptance criteria",
+    "Source document",
+    "Page",
+    "Passage",
+    "Excerpt",
+    "Source status",
+    "Artifact",
+]
 WIDTHS = [13, 30, 10, 30, 60, 28, 8, 9, 60, 15, 28]
 
 
@@ -32,15 +44,25 @@ def matrix_rows(found: Backlog) -> Iterator[list[Any]]:
 def _rows(requirement: ArtifactItem | None, story: ArtifactItem | None) -> Iterator[list[Any]]:
     item = story or requirement
     assert item is not None
-    traced = [requirement.key if requirement else (story.requirement_key or "" if story else ""),
-              requirement.title if requirement else "", story.key if story else "", story.title if story else "",
-              "\n\n".join(item.acceptance_criteria or [])]
+    traced = [
+        requirement.key if requirement else (story.requirement_key or "" if story else ""),
+        requirement.title if requirement else "",
+        story.key if story else "",
+        story.title if story else "",
+        "\n\n".join(item.acceptance_criteria or []),
+    ]
     if not item.sources:
         yield traced + ["", None, "", "", "no source", item.artifact.title]
     for source in item.sources:
         where = source.page if source.page is not None else (source.sheet or None)
-        yield traced + [source.document_name, where, f"§{source.ordinal}", source.excerpt,
-                        "source removed" if source.removed else "cited", item.artifact.title]
+        yield traced + [
+            source.document_name,
+            where,
+            f"§{source.ordinal}",
+            source.excerpt,
+            "source removed" if source.removed else "cited",
+            item.artifact.title,
+        ]
 
 
 def matrix_xlsx(found: Backlog, title: str) -> bytes:

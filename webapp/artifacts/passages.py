@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 
@@ -31,8 +31,7 @@ def citations(thread: Thread, passage_ids: Iterable[int]) -> dict[int, Citation]
 
 
 def citation(chunk: DocumentChunk, filename: str) -> Citation:
-    return Citation(chunk.id, chunk.document_id, filename, chunk.ordinal, chunk.page, chunk.sheet,
-                    excerpt(chunk.text))
+    return Citation(chunk.id, chunk.document_id, filename, chunk.ordinal, chunk.page, chunk.sheet, excerpt(chunk.text))
 
 
 def excerpt(text: str) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -32,8 +32,12 @@ def _new_pdf(title: str) -> FPDF:
     pdf = FPDF(format="A4")
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
-    for style, name in (("", "DejaVuSans"), ("B", "DejaVuSans-Bold"), ("I", "DejaVuSans-Oblique"),
-                        ("BI", "DejaVuSans-BoldOblique")):
+    for style, name in (
+        ("", "DejaVuSans"),
+        ("B", "DejaVuSans-Bold"),
+        ("I", "DejaVuSans-Oblique"),
+        ("BI", "DejaVuSans-BoldOblique"),
+    ):
         pdf.add_font(SANS, style, FONTS / f"{name}.ttf")
     pdf.add_font(MONO, "", FONTS / "DejaVuSansMono.ttf")
     pdf.set_title(title)
@@ -77,8 +81,9 @@ class _PdfWriter:
         elif isinstance(block, Rule):
             self.rule()
 
-    def runs(self, runs: Sequence[Run], *, size: float = BODY_SIZE, bold: bool = False,
-             colour: tuple[int, int, int] = TEXT) -> None:
+    def runs(
+        self, runs: Sequence[Run], *, size: float = BODY_SIZE, bold: bool = False, colour: tuple[int, int, int] = TEXT
+    ) -> None:
         """Write styled text from the current position, wrapping at the margins; end the paragraph."""
         height = _line_height(size)
         for piece in runs:
@@ -111,8 +116,12 @@ class _PdfWriter:
             return
         self.pdf.set_font(SANS, "", BODY_SIZE - 1)
         self.pdf.set_text_color(*TEXT)
-        with self.pdf.table(first_row_as_headings=bool(block.header), line_height=_line_height(BODY_SIZE),
-                            text_align="LEFT", align="LEFT") as table:
+        with self.pdf.table(
+            first_row_as_headings=bool(block.header),
+            line_height=_line_height(BODY_SIZE),
+            text_align="LEFT",
+            align="LEFT",
+        ) as table:
             for cells in rows:
                 texts = [plain_text(runs) for runs in cells]
                 table.row(texts + [""] * (columns - len(texts)))

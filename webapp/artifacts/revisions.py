@@ -6,7 +6,7 @@ StaleVersion, so that nothing typed since is overwritten without the user knowin
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -45,12 +45,19 @@ def _index(drafts: Sequence[ItemDraft], key: str) -> int:
     raise ItemNotFound(key)
 
 
-def _save(artifact: Artifact, drafts: Sequence[ItemDraft], *, title: str | None = None,
-          text: str | None = None) -> Artifact:
+def _save(
+    artifact: Artifact, drafts: Sequence[ItemDraft], *, title: str | None = None, text: str | None = None
+) -> Artifact:
     try:
         new = service.save_version(
-            thread_id=artifact.thread_id, previous=artifact, message_id=None, artifact_type=artifact.artifact_type,
-            title=title or artifact.title, text=service.prose(artifact) if text is None else text, drafts=drafts)
+            thread_id=artifact.thread_id,
+            previous=artifact,
+            message_id=None,
+            artifact_type=artifact.artifact_type,
+            title=title or artifact.title,
+            text=service.prose(artifact) if text is None else text,
+            drafts=drafts,
+        )
     except service.ArtifactError as error:
         db.session.rollback()
         raise ItemFieldsError({"content": str(error)}) from error
@@ -126,6 +133,15 @@ def edit_artifact(artifact: Artifact, *, title: str, text: str) -> Artifact:
 def _title_taken(artifact: Artifact, title: str) -> bool:
     """Whether another artifact of the chat has (or had) this title: the assistant's saves go by title."""
     root = service.root_id(artifact)
-    return bool(db.session.scalar(sa.select(sa.exists().where(
-        Artifact.thread_id == artifact.thread_id, sa.func.lower(Artifact.title) == title.lower(),
-        Artifact.id != root, sa.func.coalesce(Artifact.first_version_id, "") != root))))
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    Artifact.thread_id == artifact.thread_id,
+                    sa.func.lower(Artifact.title) == title.lower(),
+                    Artifact.id != root,
+                    sa.func.coalesce(Artifact.first_version_id, "") != root,
+                )
+            )
+        )
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -31,7 +31,7 @@ def artifact_type_label(artifact_type: str) -> str:
 
 @bp.app_template_filter("item_kind")
 def item_kind_label(kind: str) -> str:
-    """"User story" or "Requirement"."""
+    """ "User story" or "Requirement"."""
     return KIND_LABELS.get(kind, kind)
 
 
@@ -66,16 +66,28 @@ def index() -> Response:
     """List the user's artifacts (newest version of each), most recently saved first."""
     filters = service.ArtifactFilters.parse(request.args.get("type"), request.args.get("project"))
     found = service.library(current_user.id, filters, page=request.args.get("page", 1, type=int))
-    return render("artifacts/index.html", "artifacts/_library.html", target="artifact-library",
-                  library=found, type_labels=service.TYPE_LABELS)
+    return render(
+        "artifacts/index.html",
+        "artifacts/_library.html",
+        target="artifact-library",
+        library=found,
+        type_labels=service.TYPE_LABELS,
+    )
 
 
 @bp.get("/<artifact_id>")
 def show(artifact_id: str) -> str:
     """Show one version of an artifact, with its version history and exports."""
     page = service.artifact_page(get_owned_or_404(artifact_id))
-    return render_template("artifacts/show.html", page=page, artifact=page.artifact,
-                           findings=traceability.findings(page.artifact), values={}, errors={}, error_names=[])
+    return render_template(
+        "artifacts/show.html",
+        page=page,
+        artifact=page.artifact,
+        findings=traceability.findings(page.artifact),
+        values={},
+        errors={},
+        error_names=[],
+    )
 
 
 @bp.get("/<artifact_id>/changes")
@@ -119,8 +131,9 @@ def send_export(data: bytes, filename: str, mimetype: str) -> Response:
 
 def nothing_to_export(reason: str, back_url: str, back_label: str) -> tuple[str, int]:
     """Say why there is no file, instead of sending an empty one."""
-    return render_template("artifacts/nothing_to_export.html", reason=reason, back_url=back_url,
-                           back_label=back_label), 409
+    return render_template(
+        "artifacts/nothing_to_export.html", reason=reason, back_url=back_url, back_label=back_label
+    ), 409
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -132,8 +145,9 @@ BACKLOG_EXPORTS: dict[str, tuple[str, str, str, Callable[[Backlog, str], bytes]]
 }
 
 
-def backlog_download(items: Sequence[ArtifactItem], kind: str, *, name: str, scope: str, back_url: str,
-                     back_label: str) -> Response | tuple[str, int]:
+def backlog_download(
+    items: Sequence[ArtifactItem], kind: str, *, name: str, scope: str, back_url: str, back_label: str
+) -> Response | tuple[str, int]:
     """One of the backlog exports (Jira, Azure DevOps, matrix) of `items`, or why there is none."""
     suffix, mimetype, need, build = BACKLOG_EXPORTS[kind]
     try:
@@ -145,8 +159,14 @@ def backlog_download(items: Sequence[ArtifactItem], kind: str, *, name: str, sco
 
 def _artifact_backlog(artifact_id: str, kind: str) -> Response | tuple[str, int]:
     artifact = get_owned_or_404(artifact_id)
-    return backlog_download(artifact.items, kind, name=artifact.title, scope=f"“{artifact.title}”",
-                            back_url=url_for("artifacts.show", artifact_id=artifact.id), back_label=artifact.title)
+    return backlog_download(
+        artifact.items,
+        kind,
+        name=artifact.title,
+        scope=f"“{artifact.title}”",
+        back_url=url_for("artifacts.show", artifact_id=artifact.id),
+        back_label=artifact.title,
+    )
 
 
 @bp.get("/<artifact_id>/export.jira.csv")

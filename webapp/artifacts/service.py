@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import difflib
 import re
-from itertools import islice
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Sequence
+from itertools import islice
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import ARTIFACT_TYPES, Artifact, ArtifactItem, Thread
-from .items import ItemDraft, assign_keys, build_item, items_markdown
 from ..threads.service import NO_PROJECT, project_options
+from .items import ItemDraft, assign_keys, build_item, items_markdown
 
 MAX_TITLE = 200
 MAX_CONTENT = 200_000
@@ -84,7 +85,8 @@ def project_artifacts(user_id: str, project_id: str) -> list[Artifact]:
 def get_artifact(user_id: str, artifact_id: str) -> Artifact | None:
     """One version of an artifact, if it is in one of the user's threads."""
     return db.session.scalar(
-        sa.select(Artifact).join(Thread, Thread.id == Artifact.thread_id)
+        sa.select(Artifact)
+        .join(Thread, Thread.id == Artifact.thread_id)
         .where(Artifact.id == artifact_id, Thread.user_id == user_id)
     )
 
@@ -92,11 +94,13 @@ def get_artifact(user_id: str, artifact_id: str) -> Artifact | None:
 def versions_of(artifact: Artifact) -> list[Artifact]:
     """Every version of an artifact, newest first."""
     root = root_id(artifact)
-    return list(db.session.scalars(
-        sa.select(Artifact)
-        .where(sa.or_(Artifact.id == root, Artifact.first_version_id == root))
-        .order_by(Artifact.version.desc())
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Artifact)
+            .where(sa.or_(Artifact.id == root, Artifact.first_version_id == root))
+            .order_by(Artifact.version.desc())
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +217,9 @@ def diff_lines(older: str, newer: str, *, context: int = 3) -> list[DiffLine]:
     """A line diff of two texts: where each change is, then added, removed and unchanged lines."""
     diff = difflib.unified_diff(older.splitlines(), newer.splitlines(), lineterm="", n=context)
     # The first two lines name the files being compared; there are none here.
-    return [DiffLine(_DIFF_KINDS[raw[:1]], _hunk_label(raw) if raw[:1] == "@" else raw[1:])
-            for raw in islice(diff, 2, None)]
+    return [
+        DiffLine(_DIFF_KINDS[raw[:1]], _hunk_label(raw) if raw[:1] == "@" else raw[1:]) for raw in islice(diff, 2, None)
+    ]
 
 
 def _hunk_label(header: str) -> str:
@@ -245,7 +250,12 @@ def prose(artifact: Artifact) -> str:
 
 
 def save_artifact(
-    *, thread: Thread, message_id: str | None, artifact_type: str, title: str, content_markdown: str,
+    *,
+    thread: Thread,
+    message_id: str | None,
+    artifact_type: str,
+    title: str,
+    content_markdown: str,
     items: Sequence[ItemDraft] | None = None,
 ) -> Artifact:
     """Save a new artifact, or a new version of the thread's artifact with the same title.
@@ -259,8 +269,15 @@ def save_artifact(
     if len(content_markdown) > MAX_CONTENT or not (content_markdown.strip() or items):
         raise ArtifactError(f"Content must be between 1 and {MAX_CONTENT} characters.")
     previous = _latest_titled(thread.id, title)
-    return save_version(thread_id=thread.id, previous=previous, message_id=message_id, artifact_type=artifact_type,
-                        title=title, text=content_markdown, drafts=items or [])
+    return save_version(
+        thread_id=thread.id,
+        previous=previous,
+        message_id=message_id,
+        artifact_type=artifact_type,
+        title=title,
+        text=content_markdown,
+        drafts=items or [],
+    )
 
 
 def _clean_title(title: str) -> str:
@@ -286,17 +303,31 @@ def used_keys(previous: Artifact | None) -> set[str]:
     if previous is None:
         return set()
     root = root_id(previous)
-    return set(db.session.scalars(
-        sa.select(ArtifactItem.key).join(Artifact, Artifact.id == ArtifactItem.artifact_id)
-        .where(sa.or_(Artifact.id == root, Artifact.first_version_id == root))
-    ))
+    return set(
+        db.session.scalars(
+            sa.select(ArtifactItem.key)
+            .join(Artifact, Artifact.id == ArtifactItem.artifact_id)
+            .where(sa.or_(Artifact.id == root, Artifact.first_version_id == root))
+        )
+    )
 
 
-def save_version(*, thread_id: str, previous: Artifact | None, message_id: str | None, artifact_type: str,
-                 title: str, text: str, drafts: Sequence[ItemDraft]) -> Artifact:
+def save_version(
+    *,
+    thread_id: str,
+    previous: Artifact | None,
+    message_id: str | None,
+    artifact_type: str,
+    title: str,
+    text: str,
+    drafts: Sequence[ItemDraft],
+) -> Artifact:
     """Add the next version after `previous` (or a first one); the previous items stop being current."""
     artifact = Artifact(
-        thread_id=thread_id, message_id=message_id, artifact_type=artifact_type, title=title,
+        thread_id=thread_id,
+        message_id=message_id,
+        artifact_type=artifact_type,
+        title=title,
         version=previous.version + 1 if previous else 1,
         first_version_id=root_id(previous) if previous else None,
     )
@@ -307,8 +338,9 @@ def save_version(*, thread_id: str, previous: Artifact | None, message_id: str |
     if len(artifact.content_markdown) > MAX_DRAWN:
         raise ArtifactError(f"The artifact would be over {MAX_DRAWN:,} characters long; split it in two.")
     if previous is not None:
-        db.session.execute(sa.update(ArtifactItem).where(ArtifactItem.artifact_id == previous.id)
-                           .values(is_current=False))
+        db.session.execute(
+            sa.update(ArtifactItem).where(ArtifactItem.artifact_id == previous.id).values(is_current=False)
+        )
     db.session.add(artifact)
     db.session.flush()
     return artifact

@@ -20,14 +20,16 @@ COVERAGE_PER_PAGE = 100
 
 def current_items(user_id: str, *conditions: sa.ColumnElement[bool]) -> list[ArtifactItem]:
     """The current items of the user's artifacts matching `conditions`, each with its artifact loaded."""
-    return list(db.session.scalars(
-        sa.select(ArtifactItem)
-        .join(ArtifactItem.artifact)
-        .join(Thread, Thread.id == Artifact.thread_id)
-        .where(ArtifactItem.is_current.is_(True), Thread.user_id == user_id, *conditions)
-        .options(contains_eager(ArtifactItem.artifact))
-        .order_by(Artifact.created_at, Artifact.id, ArtifactItem.position)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(ArtifactItem)
+            .join(ArtifactItem.artifact)
+            .join(Thread, Thread.id == Artifact.thread_id)
+            .where(ArtifactItem.is_current.is_(True), Thread.user_id == user_id, *conditions)
+            .options(contains_eager(ArtifactItem.artifact))
+            .order_by(Artifact.created_at, Artifact.id, ArtifactItem.position)
+        )
+    )
 
 
 def project_items(user_id: str, project_id: str) -> list[ArtifactItem]:
@@ -40,9 +42,11 @@ def findings(artifact: Artifact) -> dict[str, list[checks.Finding]]:
     thread = artifact.thread
     others: list[checks.Elsewhere] = []
     if thread.project_id:
-        others = [checks.Elsewhere(item.artifact.title, item)
-                  for item in project_items(thread.user_id, thread.project_id)
-                  if item.artifact_id != artifact.id and _root(item.artifact) != _root(artifact)]
+        others = [
+            checks.Elsewhere(item.artifact.title, item)
+            for item in project_items(thread.user_id, thread.project_id)
+            if item.artifact_id != artifact.id and _root(item.artifact) != _root(artifact)
+        ]
     return checks.check_items(artifact.items, others)
 
 
@@ -70,8 +74,7 @@ def citing_items(user_id: str, document_id: str) -> dict[int, list[CitingItem]]:
         .join(Artifact, Artifact.id == ArtifactItem.artifact_id)
         .join(Thread, Thread.id == Artifact.thread_id)
         .join(DocumentChunk, DocumentChunk.id == ItemSource.chunk_id)
-        .where(DocumentChunk.document_id == document_id, ArtifactItem.is_current.is_(True),
-               Thread.user_id == user_id)
+        .where(DocumentChunk.document_id == document_id, ArtifactItem.is_current.is_(True), Thread.user_id == user_id)
         .order_by(Artifact.title, ArtifactItem.position)
     ).all()
     cited: dict[int, list[CitingItem]] = {}
@@ -125,15 +128,25 @@ def coverage(user_id: str, project_id: str, *, page: int = 1, per_page: int = CO
     cited = _is_cited()
     total, covered = db.session.execute(
         sa.select(sa.func.count(), sa.func.count().filter(cited))
-        .select_from(DocumentChunk).join(Document, Document.id == DocumentChunk.document_id).where(scope)
+        .select_from(DocumentChunk)
+        .join(Document, Document.id == DocumentChunk.document_id)
+        .where(scope)
     ).one()
     rows = db.session.execute(
-        sa.select(DocumentChunk.id, Document.id, Document.filename, DocumentChunk.ordinal, DocumentChunk.page,
-                  DocumentChunk.sheet, sa.func.substr(DocumentChunk.text, 1, 400))
+        sa.select(
+            DocumentChunk.id,
+            Document.id,
+            Document.filename,
+            DocumentChunk.ordinal,
+            DocumentChunk.page,
+            DocumentChunk.sheet,
+            sa.func.substr(DocumentChunk.text, 1, 400),
+        )
         .join(Document, Document.id == DocumentChunk.document_id)
         .where(scope, ~cited)
         .order_by(Document.filename, Document.id, DocumentChunk.ordinal)
-        .offset((page - 1) * per_page).limit(per_page + 1)
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
     ).all()
     uncited = [UncitedPassage(*row) for row in rows[:per_page]]
     return Coverage(total, covered, uncited, page, len(rows) > per_page)

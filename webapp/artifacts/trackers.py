@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from html import escape
-from typing import Iterable, Sequence
 
 from ..models import ArtifactItem
 from .backlog import Backlog, slug, spreadsheet_safe
@@ -24,10 +24,27 @@ from .items import place, story_sentence
 
 JIRA_PRIORITIES = {"must": "Highest", "should": "High", "could": "Medium", "wont": "Lowest"}
 AZURE_PRIORITIES = {"must": "1", "should": "2", "could": "3", "wont": "4"}
-JIRA_COLUMNS = ["Issue Id", "Issue Type", "Summary", "Description", "Priority", "Story Points", "Epic Name",
-                "Epic Link", "Parent"]
-AZURE_COLUMNS = ["ID", "Work Item Type", "Title", "Description", "Acceptance Criteria", "Priority", "Story Points",
-                 "Tags"]
+JIRA_COLUMNS = [
+    "Issue Id",
+    "Issue Type",
+    "Summary",
+    "Description",
+    "Priority",
+    "Story Points",
+    "Epic Name",
+    "Epic Link",
+    "Parent",
+]
+AZURE_COLUMNS = [
+    "ID",
+    "Work Item Type",
+    "Title",
+    "Description",
+    "Acceptance Criteria",
+    "Priority",
+    "Story Points",
+    "Tags",
+]
 
 
 def _csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
@@ -71,17 +88,37 @@ def _epic_name(requirement: ArtifactItem) -> str:
 
 def _jira_epic(epic: ArtifactItem, ids: dict[int, str], labels: dict[int, list[str]], width: int) -> list[str]:
     description = "\n\n".join(part for part in (epic.description, _jira_criteria(epic), _sources_line(epic)) if part)
-    row = [ids[id(epic)], "Epic", epic.title, description, JIRA_PRIORITIES.get(epic.priority or "", ""),
-           _estimate(epic), _epic_name(epic), "", ""]
+    row = [
+        ids[id(epic)],
+        "Epic",
+        epic.title,
+        description,
+        JIRA_PRIORITIES.get(epic.priority or "", ""),
+        _estimate(epic),
+        _epic_name(epic),
+        "",
+        "",
+    ]
     return row + _padded(labels[id(epic)], width)
 
 
-def _jira_story(story: ArtifactItem, epic: ArtifactItem | None, ids: dict[int, str], labels: dict[int, list[str]],
-                width: int) -> list[str]:
-    description = "\n\n".join(part for part in (story_sentence(story) + ".", _jira_criteria(story),
-                                                _sources_line(story)) if part)
-    row = [ids[id(story)], "Story", story.title, description, JIRA_PRIORITIES.get(story.priority or "", ""),
-           _estimate(story), "", _epic_name(epic) if epic else "", ids[id(epic)] if epic else ""]
+def _jira_story(
+    story: ArtifactItem, epic: ArtifactItem | None, ids: dict[int, str], labels: dict[int, list[str]], width: int
+) -> list[str]:
+    description = "\n\n".join(
+        part for part in (story_sentence(story) + ".", _jira_criteria(story), _sources_line(story)) if part
+    )
+    row = [
+        ids[id(story)],
+        "Story",
+        story.title,
+        description,
+        JIRA_PRIORITIES.get(story.priority or "", ""),
+        _estimate(story),
+        "",
+        _epic_name(epic) if epic else "",
+        ids[id(epic)] if epic else "",
+    ]
     return row + _padded(labels[id(story)], width)
 
 
@@ -111,8 +148,18 @@ def _azure_story(story: ArtifactItem, requirement: ArtifactItem | None) -> list[
         parts.append(f"<p>Implements {escape(requirement.key)}: {escape(requirement.title)}</p>")
     if story.sources:
         parts.append(f"<p>{escape(_sources_line(story))}</p>")
-    criteria = "".join(f"<li>{'<br>'.join(escape(line) for line in criterion.splitlines())}</li>"
-                       for criterion in story.acceptance_criteria)
+    criteria = "".join(
+        f"<li>{'<br>'.join(escape(line) for line in criterion.splitlines())}</li>"
+        for criterion in story.acceptance_criteria
+    )
     tags = [story.key, *([requirement.key] if requirement else []), story.artifact.title.replace(";", ",")]
-    return ["", "User Story", story.title, "".join(parts), f"<ol>{criteria}</ol>" if criteria else "",
-            AZURE_PRIORITIES.get(story.priority or "", ""), _estimate(story), "; ".join(tags)]
+    return [
+        "",
+        "User Story",
+        story.title,
+        "".join(parts),
+        f"<ol>{criteria}</ol>" if criteria else "",
+        AZURE_PRIORITIES.get(story.priority or "", ""),
+        _estimate(story),
+        "; ".join(tags),
+    ]

@@ -26,7 +26,7 @@ def _parse(slug: str, text: str) -> Skill:
         for line in match.group(1).splitlines():
             key, _, value = line.partition(":")
             fields[key.strip()] = value.strip()
-        text = text[match.end():]
+        text = text[match.end() :]
     return Skill(slug, fields.get("name", slug), fields.get("description", ""), text.strip())
 
 

@@ -12,5 +12,12 @@ from ..models import User
 def audit(event: str, *, user: User | None = None, email: str | None = None, detail: str = "") -> None:
     """Log `event` about `user` (the signed-in user when not given), done by whoever is signed in."""
     actor = current_user._get_current_object() if current_user.is_authenticated else None
-    security_log.record(event, user=user or actor, email=email, actor=actor, ip=request.remote_addr,
-                        detail=detail, keep_days=current_app.config["SECURITY_LOG_DAYS"])
+    security_log.record(
+        event,
+        user=user or actor,
+        email=email,
+        actor=actor,
+        ip=request.remote_addr,
+        detail=detail,
+        keep_days=current_app.config["SECURITY_LOG_DAYS"],
+    )

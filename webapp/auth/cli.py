@@ -16,8 +16,12 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 @click.option("--email", prompt=True, help="Log-in email address.")
 @click.option("--name", "display_name", prompt="Display name", help="Name shown in the app.")
 @click.option(
-    "--password", prompt=True, hide_input=True, confirmation_prompt=True,
-    envvar="BA_USER_PASSWORD", help="At least 10 characters (or set BA_USER_PASSWORD).",
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="BA_USER_PASSWORD",
+    help="At least 10 characters (or set BA_USER_PASSWORD).",
 )
 @click.option("--admin/--no-admin", default=None, help="Default: admin only for the first user.")
 def create_user_command(email: str, display_name: str, password: str, admin: bool | None) -> None:

@@ -38,8 +38,11 @@ class ProfileForm(FlaskForm):
     display_name = StringField("Display name", validators=[DataRequired(), Length(max=80)])
     theme = SelectField("Theme", choices=[SelectChoice(theme, theme.title()) for theme in THEMES])
     default_provider = SelectField("Default provider for new chats", choices=[])
-    timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
-                           render_kw={"list": "timezone-names", "autocomplete": "off"})
+    timezone = StringField(
+        "Time zone",
+        validators=[Optional(), Length(max=64)],
+        render_kw={"list": "timezone-names", "autocomplete": "off"},
+    )
 
 
 class PasswordForm(FlaskForm):

@@ -38,8 +38,13 @@ def accept_invite(token: str) -> Response | tuple[str, int, dict[str, str]]:
         audit("invite.accepted", user=user)
         flash(f"Welcome, {user.display_name}.", "success")
         return redirect(url_for("home.index"), 303)
-    return _link_page("auth/accept_invite.html", 422 if form.errors else 200, form=form, invited=link.user,
-                      sso_providers=sso_providers().values())
+    return _link_page(
+        "auth/accept_invite.html",
+        422 if form.errors else 200,
+        form=form,
+        invited=link.user,
+        sso_providers=sso_providers().values(),
+    )
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -71,8 +76,10 @@ def forgot_password() -> str | Response | tuple[str, int]:
     form = ForgotForm()
     if form.validate_on_submit():
         _mail_reset_link(settings, form.email.data)
-        flash("If an account here uses that email, a link to choose a new password is on its way. "
-              "It works for an hour.", "info")
+        flash(
+            "If an account here uses that email, a link to choose a new password is on its way. It works for an hour.",
+            "info",
+        )
         return redirect(url_for("auth.login"), 303)
     return render_template("auth/forgot_password.html", form=form), 422 if form.errors else 200
 
@@ -84,6 +91,7 @@ def _mail_reset_link(settings: mail.MailSettings, email: str) -> None:
     token = links.issue(user, "reset", by=None, valid_for=links.MAILED_RESET_VALID_FOR)
     address = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("auth.reset_password", token=token)
     body = render_template("auth/mail/reset_password.txt", user=user, address=address)
-    mail.send_later(settings, mail.compose(settings, to=user.email, subject="Choose a new BA Assistant password",
-                                           body=body))
+    mail.send_later(
+        settings, mail.compose(settings, to=user.email, subject="Choose a new BA Assistant password", body=body)
+    )
     audit("password.reset_sent", user=user, detail="by mail")

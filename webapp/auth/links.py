@@ -38,11 +38,20 @@ def _digest(token: str) -> str:
 def issue(user: User, purpose: str, *, by: User | None, valid_for: timedelta | None = None) -> str:
     """A new link for `user`, replacing any open one for the same purpose; its token."""
     token = secrets.token_urlsafe(32)
-    db.session.execute(sa.delete(AccountLink).where(
-        AccountLink.user_id == user.id, AccountLink.purpose == purpose, AccountLink.used_at.is_(None)))
-    db.session.add(AccountLink(user_id=user.id, purpose=purpose, token_hash=_digest(token),
-                               created_by_id=by.id if by else None,
-                               expires_at=utcnow() + (valid_for or VALID_FOR[purpose])))
+    db.session.execute(
+        sa.delete(AccountLink).where(
+            AccountLink.user_id == user.id, AccountLink.purpose == purpose, AccountLink.used_at.is_(None)
+        )
+    )
+    db.session.add(
+        AccountLink(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_digest(token),
+            created_by_id=by.id if by else None,
+            expires_at=utcnow() + (valid_for or VALID_FOR[purpose]),
+        )
+    )
     db.session.commit()
     return token
 
@@ -55,14 +64,19 @@ def invite(*, email: str, display_name: str, is_admin: bool, by: User) -> tuple[
 
 def open_link(token: str, purpose: str) -> AccountLink:
     """The link of this token, if it can still be used."""
-    link = db.session.scalar(sa.select(AccountLink).options(joinedload(AccountLink.user))
-                             .where(AccountLink.token_hash == _digest(token), AccountLink.purpose == purpose))
+    link = db.session.scalar(
+        sa.select(AccountLink)
+        .options(joinedload(AccountLink.user))
+        .where(AccountLink.token_hash == _digest(token), AccountLink.purpose == purpose)
+    )
     noun = "invitation" if purpose == "invite" else "password reset link"
     if link is None:
         raise LinkError(f"This {noun} is not valid. Check that you copied all of it.", status=404)
     if link.used_at is not None:
-        raise LinkError(f"This {noun} has already been used. Each link works once; "
-                        "ask your administrator for a new one if you need it.")
+        raise LinkError(
+            f"This {noun} has already been used. Each link works once; "
+            "ask your administrator for a new one if you need it."
+        )
     if link.expires_at <= utcnow():
         raise LinkError(f"This {noun} has expired. Ask your administrator for a new one.")
     if not link.user.is_active:
@@ -75,8 +89,9 @@ def use(link: AccountLink, *, password: str, display_name: str | None = None) ->
     user = link.user
     password_hash = service.hash_password(password)
     # Claimed in one statement, so two requests racing with the same link cannot both use it.
-    claimed = db.session.execute(sa.update(AccountLink).where(
-        AccountLink.id == link.id, AccountLink.used_at.is_(None)).values(used_at=utcnow())).rowcount
+    claimed = db.session.execute(
+        sa.update(AccountLink).where(AccountLink.id == link.id, AccountLink.used_at.is_(None)).values(used_at=utcnow())
+    ).rowcount
     if not claimed:
         db.session.rollback()
         raise LinkError("This link has already been used.")
@@ -89,13 +104,28 @@ def use(link: AccountLink, *, password: str, display_name: str | None = None) ->
 
 def close_invitations(user: User) -> None:
     """Spend the user's open invitation (they found another way in)."""
-    db.session.execute(sa.update(AccountLink).where(
-        AccountLink.user_id == user.id, AccountLink.purpose == "invite", AccountLink.used_at.is_(None),
-    ).values(used_at=utcnow()))
+    db.session.execute(
+        sa.update(AccountLink)
+        .where(
+            AccountLink.user_id == user.id,
+            AccountLink.purpose == "invite",
+            AccountLink.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+    )
     db.session.commit()
 
 
 def has_open_invitation(user: User) -> bool:
-    return bool(db.session.scalar(sa.select(sa.exists().where(
-        AccountLink.user_id == user.id, AccountLink.purpose == "invite", AccountLink.used_at.is_(None),
-        AccountLink.expires_at > utcnow()))))
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    AccountLink.user_id == user.id,
+                    AccountLink.purpose == "invite",
+                    AccountLink.used_at.is_(None),
+                    AccountLink.expires_at > utcnow(),
+                )
+            )
+        )
+    )

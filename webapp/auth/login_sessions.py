@@ -32,8 +32,16 @@ def start(user: User, *, remember: bool, method: str, ip: str | None, user_agent
     """Record a new signed-in browser for `user`; the token its cookies carry."""
     token = secrets.token_urlsafe(32)
     _forget_expired(user, utcnow())
-    db.session.add(LoginSession(user_id=user.id, token_hash=_digest(token), remember=remember, method=method,
-                                ip=ip, user_agent=user_agent[:200]))
+    db.session.add(
+        LoginSession(
+            user_id=user.id,
+            token_hash=_digest(token),
+            remember=remember,
+            method=method,
+            ip=ip,
+            user_agent=user_agent[:200],
+        )
+    )
     user.last_login_at = utcnow()
     db.session.commit()
     return token
@@ -41,8 +49,9 @@ def start(user: User, *, remember: bool, method: str, ip: str | None, user_agent
 
 def find(token: str) -> LoginSession | None:
     """The live session of this token, with its user; an expired one is deleted."""
-    row = db.session.scalar(sa.select(LoginSession).options(joinedload(LoginSession.user))
-                            .where(LoginSession.token_hash == _digest(token)))
+    row = db.session.scalar(
+        sa.select(LoginSession).options(joinedload(LoginSession.user)).where(LoginSession.token_hash == _digest(token))
+    )
     if row is None:
         return None
     now = utcnow()
@@ -57,9 +66,15 @@ def find(token: str) -> LoginSession | None:
 
 
 def _forget_expired(user: User, now: datetime) -> None:
-    db.session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id, sa.or_(
-        sa.and_(LoginSession.remember, LoginSession.created_at < now - REMEMBERED_FOR),
-        sa.and_(sa.not_(LoginSession.remember), LoginSession.last_seen_at < now - IDLE_LIMIT))))
+    db.session.execute(
+        sa.delete(LoginSession).where(
+            LoginSession.user_id == user.id,
+            sa.or_(
+                sa.and_(LoginSession.remember, LoginSession.created_at < now - REMEMBERED_FOR),
+                sa.and_(sa.not_(LoginSession.remember), LoginSession.last_seen_at < now - IDLE_LIMIT),
+            ),
+        )
+    )
 
 
 def _expired(row: LoginSession, now: datetime) -> bool:
@@ -77,8 +92,9 @@ def end(token: str | None) -> None:
 
 def end_by_id(user: User, session_id: str) -> bool:
     """End one of the user's sessions by its id (another device); whether there was one."""
-    result = db.session.execute(sa.delete(LoginSession).where(LoginSession.id == session_id,
-                                                              LoginSession.user_id == user.id))
+    result = db.session.execute(
+        sa.delete(LoginSession).where(LoginSession.id == session_id, LoginSession.user_id == user.id)
+    )
     db.session.commit()
     return bool(result.rowcount)
 
@@ -92,8 +108,11 @@ def end_all(user: User) -> int:
 
 def of_user(user: User) -> list[LoginSession]:
     """The user's signed-in browsers, the most recently used first."""
-    return list(db.session.scalars(sa.select(LoginSession).where(LoginSession.user_id == user.id)
-                                   .order_by(LoginSession.last_seen_at.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(LoginSession).where(LoginSession.user_id == user.id).order_by(LoginSession.last_seen_at.desc())
+        )
+    )
 
 
 def is_current(row: LoginSession, token: str | None) -> bool:

@@ -6,10 +6,11 @@ import logging
 import smtplib
 import ssl
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Any, Mapping
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,14 @@ def settings_from(config: Mapping[str, Any]) -> MailSettings | None:
     if not config.get("MAIL_SERVER") or not config.get("PUBLIC_URL"):
         return None
     security = config["MAIL_SECURITY"] if config["MAIL_SECURITY"] in SECURITY_MODES else "starttls"
-    return MailSettings(server=config["MAIL_SERVER"], port=config["MAIL_PORT"], security=security,
-                        sender=config["MAIL_FROM"], username=config.get("MAIL_USERNAME"),
-                        password=config.get("MAIL_PASSWORD"))
+    return MailSettings(
+        server=config["MAIL_SERVER"],
+        port=config["MAIL_PORT"],
+        security=security,
+        sender=config["MAIL_FROM"],
+        username=config.get("MAIL_USERNAME"),
+        password=config.get("MAIL_PASSWORD"),
+    )
 
 
 def compose(settings: MailSettings, *, to: str, subject: str, body: str) -> EmailMessage:
@@ -65,6 +71,7 @@ def send(settings: MailSettings, message: EmailMessage) -> None:
 def send_later(settings: MailSettings, message: EmailMessage) -> threading.Thread:
     """Deliver `message` on a thread of its own, so the answer does not wait for the mail server
     (and takes as long whether or not a mail was sent)."""
+
     def deliver() -> None:
         try:
             send(settings, message)

@@ -8,7 +8,8 @@ audience unchecked and cannot express Microsoft's multi-tenant issuer
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import requests
 from authlib.integrations.base_client import MismatchingStateError
@@ -32,7 +33,9 @@ def register_clients(app: Flask, providers: Iterable[SsoProvider]) -> None:
     oauth = OAuth(app)
     for provider in providers:
         oauth.register(
-            provider.name, client_id=provider.client_id, client_secret=provider.client_secret,
+            provider.name,
+            client_id=provider.client_id,
+            client_secret=provider.client_secret,
             server_metadata_url=provider.metadata_url,
             client_kwargs={"scope": SCOPE, "code_challenge_method": "S256", "default_timeout": TIMEOUT_SECONDS},
         )
@@ -55,23 +58,28 @@ def authorize_redirect(provider: SsoProvider, redirect_uri: str) -> Response:
 def _check_issuer(provider: SsoProvider, metadata: dict[str, Any]) -> None:
     named = str(metadata.get("issuer", "")).rstrip("/")
     if provider.issuer is not None and named != provider.issuer:
-        raise SsoFailure(f"discovery document names issuer {named!r}",
-                         f"{provider.label} is not set up correctly on this server. Tell your administrator.")
+        raise SsoFailure(
+            f"discovery document names issuer {named!r}",
+            f"{provider.label} is not set up correctly on this server. Tell your administrator.",
+        )
 
 
 def verified_claims(provider: SsoProvider) -> SsoClaims:
     """Trade the code for tokens and verify the ID token; what it says about its user."""
     client = _client(provider)
     try:
-        token = client.authorize_access_token(claims_options=_claims_options(provider, client.load_server_metadata()),
-                                              leeway=LEEWAY_SECONDS)
+        token = client.authorize_access_token(
+            claims_options=_claims_options(provider, client.load_server_metadata()), leeway=LEEWAY_SECONDS
+        )
     except MismatchingStateError as error:
         raise SsoFailure("state does not match", STATE_MESSAGE) from error
     except OAuthError as error:
         raise _refused(provider, error) from error
     except JoseError as error:
-        raise SsoFailure(f"ID token refused: {type(error).__name__}: {error}",
-                         f"{provider.label}'s answer could not be verified, so you were not signed in.") from error
+        raise SsoFailure(
+            f"ID token refused: {type(error).__name__}: {error}",
+            f"{provider.label}'s answer could not be verified, so you were not signed in.",
+        ) from error
     except _TRANSPORT_ERRORS as error:
         raise _unreachable(provider, error) from error
     userinfo = token.get("userinfo")
@@ -83,13 +91,17 @@ def verified_claims(provider: SsoProvider) -> SsoClaims:
 def _refused(provider: SsoProvider, error: OAuthError) -> SsoFailure:
     if error.error == "access_denied":
         return SsoFailure("consent cancelled", f"Signing in with {provider.label} was cancelled.")
-    return SsoFailure(f"provider error: {str(error.error)[:60]}",
-                      f"{provider.label} did not sign you in. Start again, or ask your administrator.")
+    return SsoFailure(
+        f"provider error: {str(error.error)[:60]}",
+        f"{provider.label} did not sign you in. Start again, or ask your administrator.",
+    )
 
 
 def _unreachable(provider: SsoProvider, error: Exception) -> SsoFailure:
-    return SsoFailure(f"provider unreachable: {type(error).__name__}: {str(error)[:200]}",
-                      f"{provider.label} could not be reached. Try again in a moment.")
+    return SsoFailure(
+        f"provider unreachable: {type(error).__name__}: {str(error)[:200]}",
+        f"{provider.label} could not be reached. Try again in a moment.",
+    )
 
 
 def _claims_options(provider: SsoProvider, metadata: dict[str, Any]) -> dict[str, Any]:
@@ -116,5 +128,11 @@ def _claims(provider: SsoProvider, userinfo: Mapping[str, Any]) -> SsoClaims:
     verified = any(userinfo.get(claim) in (True, "true", 1) for claim in provider.verified_email_claims)
     name = userinfo.get("name")
     name = name.strip() if isinstance(name, str) and name.strip() else (email or "").partition("@")[0]
-    return SsoClaims(provider=provider.name, label=provider.label, subject=str(userinfo["sub"])[:255],
-                     email=email[:254] if email else None, email_verified=verified, name=name[:80])
+    return SsoClaims(
+        provider=provider.name,
+        label=provider.label,
+        subject=str(userinfo["sub"])[:255],
+        email=email[:254] if email else None,
+        email_verified=verified,
+        name=name[:80],
+    )

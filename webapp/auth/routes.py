@@ -30,9 +30,12 @@ def register() -> str | Response:
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = service.register(email=form.email.data, display_name=form.display_name.data,
-                                    password=form.password.data,
-                                    allowed_domains=current_app.config["ALLOWED_EMAIL_DOMAINS"])
+            user = service.register(
+                email=form.email.data,
+                display_name=form.display_name.data,
+                password=form.password.data,
+                allowed_domains=current_app.config["ALLOWED_EMAIL_DOMAINS"],
+            )
         except service.AccountError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
@@ -45,8 +48,12 @@ def register() -> str | Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 303,
-               error_message="Too many failed log-in attempts from your address. Wait a few minutes and try again.")
+@limiter.limit(
+    login_limit,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code != 303,
+    error_message="Too many failed log-in attempts from your address. Wait a few minutes and try again.",
+)
 def login() -> str | Response:
     """Log in with email and password, or choose a single sign-on provider."""
     if current_user.is_authenticated:
@@ -60,12 +67,18 @@ def login() -> str | Response:
             sign_in(user, remember=form.remember.data)
             audit("login.succeeded", user=user, detail="password")
             return redirect(safe_next(url_for("home.index")), 303)
-        audit("login.failed", user=user, email=form.email.data.strip().lower(),
-              detail="account disabled" if user else "wrong email or password")
-        form.form_errors.append("This account is disabled. Ask your administrator." if user
-                                else "Wrong email or password.")
-    return render_template("auth/login.html", form=form, sso_providers=sso_providers().values(),
-                           local_login=_local_login()), 422 if form.errors else 200
+        audit(
+            "login.failed",
+            user=user,
+            email=form.email.data.strip().lower(),
+            detail="account disabled" if user else "wrong email or password",
+        )
+        form.form_errors.append(
+            "This account is disabled. Ask your administrator." if user else "Wrong email or password."
+        )
+    return render_template(
+        "auth/login.html", form=form, sso_providers=sso_providers().values(), local_login=_local_login()
+    ), 422 if form.errors else 200
 
 
 @bp.post("/logout")

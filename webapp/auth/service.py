@@ -58,8 +58,12 @@ def create_user(*, email: str, display_name: str, password: str | None, is_admin
         raise AccountError("email", "An account with this email already exists.")
     if is_admin is None:
         is_admin = db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
-    user = User(email=email, display_name=display_name.strip()[:80] or email.partition("@")[0],
-                password_hash=password_hash, is_admin=is_admin)
+    user = User(
+        email=email,
+        display_name=display_name.strip()[:80] or email.partition("@")[0],
+        password_hash=password_hash,
+        is_admin=is_admin,
+    )
     db.session.add(user)
     db.session.commit()
     return user
@@ -87,13 +91,17 @@ def authenticate(email: str, password: str) -> User | None:
     return user if check_password_hash(user.password_hash, password) else None
 
 
-def update_profile(user: User, *, display_name: str, theme: str, default_provider: str | None,
-                   timezone: str | None) -> None:
+def update_profile(
+    user: User, *, display_name: str, theme: str, default_provider: str | None, timezone: str | None
+) -> None:
     if theme not in THEMES:
         raise AccountError("theme", "Choose one of the listed themes.")
     zone = (timezone or "").strip() or None
     if zone is not None and not timezones.is_valid(zone):
-        raise AccountError("timezone", "Pick a time zone from the list, such as Europe/Berlin, or leave it empty to use your browser's.")
+        raise AccountError(
+            "timezone",
+            "Pick a time zone from the list, such as Europe/Berlin, or leave it empty to use your browser's.",
+        )
     user.display_name = display_name.strip()
     user.theme = theme
     user.default_provider = default_provider or None

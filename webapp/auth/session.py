@@ -17,8 +17,9 @@ _TOKEN_KEY = "_user_id"
 
 def sign_in(user: User, *, remember: bool = False, method: str = "password") -> None:
     """Start a signed-in session for `user` in this browser."""
-    token = login_sessions.start(user, remember=remember, method=method, ip=request.remote_addr,
-                                 user_agent=request.user_agent.string)
+    token = login_sessions.start(
+        user, remember=remember, method=method, ip=request.remote_addr, user_agent=request.user_agent.string
+    )
     login_user(user, remember=remember, duration=login_sessions.REMEMBERED_FOR)
     # Both cookies carry the token instead of the id, so ending the session ends every copy of them.
     session[_TOKEN_KEY] = token

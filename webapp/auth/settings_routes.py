@@ -23,12 +23,14 @@ from .sso import configured as sso_providers
 def _provider_choices() -> list[SelectChoice]:
     registry = current_app.extensions["llm"]
     return [SelectChoice("", "Server default")] + [
-        SelectChoice(info.name, info.display_name) for info in registry.available()]
+        SelectChoice(info.name, info.display_name) for info in registry.available()
+    ]
 
 
 def _profile_form(*, posted: bool = False) -> ProfileForm:
-    profile = ProfileForm() if posted else ProfileForm(obj=current_user,
-                                                       default_provider=current_user.default_provider or "")
+    profile = (
+        ProfileForm() if posted else ProfileForm(obj=current_user, default_provider=current_user.default_provider or "")
+    )
     profile.default_provider.choices = _provider_choices()
     return profile
 
@@ -52,12 +54,21 @@ def _render_settings(*, profile: ProfileForm, password: PasswordForm, status: in
     budget = current_user.monthly_budget(Decimal(str(current_app.config["USER_MONTHLY_BUDGET_USD"])))
     providers = sso_providers()
     return render(
-        "auth/settings.html", "auth/_settings_forms.html", target="settings-forms", status=status,
-        profile=profile, password=password, providers=registry.describe(),
-        usage=month_usage(current_user, budget), timezone_names=sorted(timezones.all_names()),
-        local_login=current_app.config["LOCAL_LOGIN"], sso_providers=providers,
-        identities=identities.of_user(current_user), devices=login_sessions.of_user(current_user),
-        current_token=current_token(), is_current=login_sessions.is_current,
+        "auth/settings.html",
+        "auth/_settings_forms.html",
+        target="settings-forms",
+        status=status,
+        profile=profile,
+        password=password,
+        providers=registry.describe(),
+        usage=month_usage(current_user, budget),
+        timezone_names=sorted(timezones.all_names()),
+        local_login=current_app.config["LOCAL_LOGIN"],
+        sso_providers=providers,
+        identities=identities.of_user(current_user),
+        devices=login_sessions.of_user(current_user),
+        current_token=current_token(),
+        is_current=login_sessions.is_current,
     )
 
 
@@ -69,8 +80,11 @@ def update_profile() -> Response:
     if profile.validate_on_submit():
         try:
             service.update_profile(
-                current_user, display_name=profile.display_name.data, theme=profile.theme.data,
-                default_provider=profile.default_provider.data, timezone=profile.timezone.data,
+                current_user,
+                display_name=profile.display_name.data,
+                theme=profile.theme.data,
+                default_provider=profile.default_provider.data,
+                timezone=profile.timezone.data,
             )
         except service.AccountError as error:
             getattr(profile, error.field).errors.append(error.message)
@@ -138,8 +152,9 @@ def end_session(session_id: str) -> Response:
 def unlink_identity(identity_id: str) -> Response:
     """Remove a single sign-on account from the ways in, never the last one."""
     try:
-        identity = identities.unlink(current_user, identity_id, password_counts=current_app.config["LOCAL_LOGIN"],
-                                     providers=set(sso_providers()))
+        identity = identities.unlink(
+            current_user, identity_id, password_counts=current_app.config["LOCAL_LOGIN"], providers=set(sso_providers())
+        )
     except service.AccountError as error:
         flash(error.message, "error")
         return redirect_client(url_for("auth.settings"))

@@ -6,9 +6,9 @@ configured: with its HTTP and crypto libraries it costs each web process about 1
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from collections.abc import Iterable
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, session, url_for
@@ -17,8 +17,10 @@ from werkzeug.wrappers import Response
 from .identities import SsoClaims
 
 _FLOW_KEY = "sso_flow"
-STATE_MESSAGE = ("This sign-in does not match one started in this browser (it may have been used already "
-                  "or have expired). Start again.")
+STATE_MESSAGE = (
+    "This sign-in does not match one started in this browser (it may have been used already "
+    "or have expired). Start again."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,19 +52,41 @@ def providers_from(config: Mapping[str, Any]) -> dict[str, SsoProvider]:
     providers: list[SsoProvider] = []
     if config.get("GOOGLE_CLIENT_ID") and config.get("GOOGLE_CLIENT_SECRET"):
         issuer = config["GOOGLE_ISSUER"].rstrip("/")
-        providers.append(SsoProvider(
-            "google", "Google", f"{issuer}/.well-known/openid-configuration", config["GOOGLE_CLIENT_ID"],
-            config["GOOGLE_CLIENT_SECRET"], issuer=issuer, issuer_aliases=(issuer.removeprefix("https://"),)))
+        providers.append(
+            SsoProvider(
+                "google",
+                "Google",
+                f"{issuer}/.well-known/openid-configuration",
+                config["GOOGLE_CLIENT_ID"],
+                config["GOOGLE_CLIENT_SECRET"],
+                issuer=issuer,
+                issuer_aliases=(issuer.removeprefix("https://"),),
+            )
+        )
     if config.get("MICROSOFT_CLIENT_ID") and config.get("MICROSOFT_CLIENT_SECRET"):
         authority = f"{config['MICROSOFT_AUTHORITY'].rstrip('/')}/{config['MICROSOFT_TENANT']}/v2.0"
-        providers.append(SsoProvider(
-            "microsoft", "Microsoft", f"{authority}/.well-known/openid-configuration", config["MICROSOFT_CLIENT_ID"],
-            config["MICROSOFT_CLIENT_SECRET"], verified_email_claims=("email_verified", "xms_edov")))
+        providers.append(
+            SsoProvider(
+                "microsoft",
+                "Microsoft",
+                f"{authority}/.well-known/openid-configuration",
+                config["MICROSOFT_CLIENT_ID"],
+                config["MICROSOFT_CLIENT_SECRET"],
+                verified_email_claims=("email_verified", "xms_edov"),
+            )
+        )
     if config.get("OIDC_ISSUER") and config.get("OIDC_CLIENT_ID"):
         issuer = config["OIDC_ISSUER"].rstrip("/")
-        providers.append(SsoProvider(
-            "oidc", config["OIDC_NAME"], f"{issuer}/.well-known/openid-configuration", config["OIDC_CLIENT_ID"],
-            config.get("OIDC_CLIENT_SECRET") or "", issuer=issuer))
+        providers.append(
+            SsoProvider(
+                "oidc",
+                config["OIDC_NAME"],
+                f"{issuer}/.well-known/openid-configuration",
+                config["OIDC_CLIENT_ID"],
+                config.get("OIDC_CLIENT_SECRET") or "",
+                issuer=issuer,
+            )
+        )
     return {provider.name: provider for provider in providers}
 
 
@@ -97,7 +121,8 @@ def start(provider: SsoProvider, *, next_url: str, link_user_id: str | None = No
     from . import oidc_client
 
     redirect = oidc_client.authorize_redirect(
-        provider, url_for("auth.sso_callback", provider_name=provider.name, _external=True))
+        provider, url_for("auth.sso_callback", provider_name=provider.name, _external=True)
+    )
     session[_FLOW_KEY] = {"provider": provider.name, "next": next_url, "link": link_user_id}
     return redirect
 

@@ -70,8 +70,10 @@ def _sign_in(provider: sso.SsoProvider, claims: identities.SsoClaims, flow: dict
     if current_user.is_authenticated:
         raise identities.SsoRefused("already signed in", "You are already signed in.")
     user, created = identities.sign_in_user(
-        claims, registration_open=current_app.config["ALLOW_REGISTRATION"],
-        allowed_domains=current_app.config["ALLOWED_EMAIL_DOMAINS"])
+        claims,
+        registration_open=current_app.config["ALLOW_REGISTRATION"],
+        allowed_domains=current_app.config["ALLOWED_EMAIL_DOMAINS"],
+    )
     sign_in(user, method=provider.name)
     if created:
         audit("account.created", user=user, detail=f"through {provider.label}")
@@ -86,4 +88,3 @@ def _link(provider: sso.SsoProvider, claims: identities.SsoClaims, flow: dict) -
     audit("sso.linked", detail=f"{provider.label} {identity.email or identity.subject}")
     flash(f"{provider.label} account linked: you can sign in with it now.", "success")
     return redirect(url_for("auth.settings"), 303)
-

@@ -102,8 +102,12 @@ class Tree:
         if len(siblings) < 2 or message_id not in siblings:
             return None
         index = siblings.index(message_id)
-        return Versions(index + 1, len(siblings), siblings[index - 1] if index else None,
-                        siblings[index + 1] if index + 1 < len(siblings) else None)
+        return Versions(
+            index + 1,
+            len(siblings),
+            siblings[index - 1] if index else None,
+            siblings[index + 1] if index + 1 < len(siblings) else None,
+        )
 
 
 @dataclass
@@ -139,8 +143,11 @@ class Branch:
 
 
 def _nodes(thread_ids: Collection[str]) -> dict[str, list[Node]]:
-    statement = (sa.select(Message.thread_id, Message.id, Message.parent_id, Message.deleted_at.is_not(None))
-                 .where(Message.thread_id.in_(thread_ids)).order_by(Message.created_at, Message.id))
+    statement = (
+        sa.select(Message.thread_id, Message.id, Message.parent_id, Message.deleted_at.is_not(None))
+        .where(Message.thread_id.in_(thread_ids))
+        .order_by(Message.created_at, Message.id)
+    )
     found: dict[str, list[Node]] = {thread_id: [] for thread_id in thread_ids}
     for thread_id, id_, parent_id, deleted in db.session.execute(statement):
         found[thread_id].append(Node(id_, parent_id, bool(deleted)))
@@ -194,6 +201,6 @@ def load(ids: Sequence[str]) -> list[Message]:
     """The messages `ids`, in that order."""
     found: dict[str, Message] = {}
     for start in range(0, len(ids), LOAD_CHUNK):
-        chunk = ids[start:start + LOAD_CHUNK]
+        chunk = ids[start : start + LOAD_CHUNK]
         found.update((m.id, m) for m in db.session.scalars(sa.select(Message).where(Message.id.in_(chunk))))
     return [found[id_] for id_ in ids if id_ in found]

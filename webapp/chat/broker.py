@@ -115,7 +115,7 @@ class MemoryBroker:
             if channel.offset + len(channel.events) <= after and channel.closed_at is None:
                 channel.changed.wait(timeout)
             # Numbers have no holes, so the list index is the number minus the one before the first.
-            return channel.events[max(0, after - channel.offset):]
+            return channel.events[max(0, after - channel.offset) :]
 
     def open(self, message_id: str) -> None:
         with self._lock:
@@ -150,8 +150,9 @@ class RedisBroker:
 
         self._redis = redis.Redis.from_url(url, decode_responses=True, **redis_options(socket_timeout=2))
         # Blocking reads have their own connections, whose socket waits longer than any read.
-        self._reader = redis.Redis.from_url(url, decode_responses=True,
-                                            **redis_options(socket_timeout=MAX_READ_SECONDS + 10))
+        self._reader = redis.Redis.from_url(
+            url, decode_responses=True, **redis_options(socket_timeout=MAX_READ_SECONDS + 10)
+        )
         self._errors: tuple[type[Exception], ...] = (redis.RedisError,)
         self._outages: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
         self._down_until = 0.0
@@ -188,6 +189,7 @@ class RedisBroker:
                 pipe.delete(self._key(message_id), self._stop_key(message_id))
                 pipe.set(f"ba:open:{message_id}", "1", ex=24 * 3600)
                 pipe.execute()
+
         self._call(run)
 
     def publish(self, message_id: str, event: StreamEvent) -> None:
@@ -223,7 +225,8 @@ class RedisBroker:
                 for key in keys:
                     pipe.exists(self._stop_key(key))
                 return pipe.execute()
-        return {key for key, found in zip(keys, self._call(run)) if found}
+
+        return {key for key, found in zip(keys, self._call(run), strict=False) if found}
 
     def close(self, message_id: str) -> None:
         def run() -> None:
@@ -231,6 +234,7 @@ class RedisBroker:
                 for name in (self._key(message_id), f"ba:open:{message_id}", self._stop_key(message_id)):
                     pipe.expire(name, RETAIN_SECONDS)
                 pipe.execute()
+
         self._call(run)
 
 

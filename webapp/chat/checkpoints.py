@@ -51,12 +51,20 @@ _LEASE = sa.bindparam("b_lease", type_=_table.c.lease_until.type)
 # is streaming again as soon as the runner gets through.
 _SAVE = (
     _table.update()
-    .where(_table.c.id == sa.bindparam("b_id"),
-           sa.or_(_table.c.status == "streaming", _table.c.status == "interrupted"),
-           _table.c.stream_seq < sa.bindparam("b_seq"))
-    .values(content=sa.bindparam("b_content"), stream_seq=sa.bindparam("b_seq"),
-            tool_calls=sa.bindparam("b_tools", type_=_table.c.tool_calls.type), status="streaming",
-            error=None, lease_until=_LEASE, updated_at=_AT)
+    .where(
+        _table.c.id == sa.bindparam("b_id"),
+        sa.or_(_table.c.status == "streaming", _table.c.status == "interrupted"),
+        _table.c.stream_seq < sa.bindparam("b_seq"),
+    )
+    .values(
+        content=sa.bindparam("b_content"),
+        stream_seq=sa.bindparam("b_seq"),
+        tool_calls=sa.bindparam("b_tools", type_=_table.c.tool_calls.type),
+        status="streaming",
+        error=None,
+        lease_until=_LEASE,
+        updated_at=_AT,
+    )
 )
 _RENEW = (
     _table.update()
@@ -134,5 +142,11 @@ class CheckpointWriter:
 
 
 def _row(message_id: str, snapshot: Snapshot, lease: Any, now: Any) -> dict[str, Any]:
-    return {"b_id": message_id, "b_seq": snapshot.seq, "b_content": snapshot.text, "b_tools": snapshot.tool_calls,
-            "b_lease": lease, "b_at": now}
+    return {
+        "b_id": message_id,
+        "b_seq": snapshot.seq,
+        "b_content": snapshot.text,
+        "b_tools": snapshot.tool_calls,
+        "b_lease": lease,
+        "b_at": now,
+    }

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-
 from ..assistant.prompts import build_system_prompt
 from ..assistant.skills import get_skill
 from ..llm.base import Message as Turn
@@ -41,10 +40,21 @@ def assistant_turns(message: Message) -> list[Turn]:
     turns: list[Turn] = []
     start = 0
     for offset, calls in _tool_rounds(message.tool_calls or []):
-        turns.append(Turn("assistant", message.content[start:offset], tool_calls=tuple(
-            ToolCall(c["id"], c["name"], c.get("arguments") or {}) for c in calls)))
-        turns.append(Turn("user", tool_results=tuple(
-            ToolResult(c["id"], c["name"], _trim(c.get("result", "")), bool(c.get("is_error"))) for c in calls)))
+        turns.append(
+            Turn(
+                "assistant",
+                message.content[start:offset],
+                tool_calls=tuple(ToolCall(c["id"], c["name"], c.get("arguments") or {}) for c in calls),
+            )
+        )
+        turns.append(
+            Turn(
+                "user",
+                tool_results=tuple(
+                    ToolResult(c["id"], c["name"], _trim(c.get("result", "")), bool(c.get("is_error"))) for c in calls
+                ),
+            )
+        )
         start = offset
     rest = message.content[start:]
     if rest.strip():
@@ -71,14 +81,16 @@ def _mergeable(previous: Turn, turn: Turn) -> bool:
 
 
 def message_tokens(message: Message) -> int:
-    tool_text = sum(len(str(c.get("arguments", ""))) + min(len(c.get("result", "")), TOOL_RESULT_CHARS)
-                    for c in message.tool_calls or [])
+    tool_text = sum(
+        len(str(c.get("arguments", ""))) + min(len(c.get("result", "")), TOOL_RESULT_CHARS)
+        for c in message.tool_calls or []
+    )
     return estimate_tokens(len(message.content) + tool_text) + PER_MESSAGE_TOKENS
 
 
 @dataclass(frozen=True, slots=True)
 class ContextPlan:
-    kept: list[Message]     # sent whole, oldest first
+    kept: list[Message]  # sent whole, oldest first
     dropped: list[Message]  # older messages that must be covered by the summary
 
 
@@ -109,8 +121,6 @@ def plan_context(messages: Sequence[Message], budget_tokens: int) -> ContextPlan
     return ContextPlan(kept_messages, dropped)
 
 
-
-
 # The part of the model's window kept for the summary of older turns.
 SUMMARY_SHARE = 0.1
 
@@ -121,12 +131,14 @@ def history_before(message: Message) -> list[Message]:
     return selected_path(message.thread, through=message)[:-1]
 
 
-def build_context(thread: Thread, message: Message, provider: Provider, model: str,
-                  *, reply_tokens: int = 4096) -> tuple[str, list[Turn]]:
+def build_context(
+    thread: Thread, message: Message, provider: Provider, model: str, *, reply_tokens: int = 4096
+) -> tuple[str, list[Turn]]:
     """The system prompt and the history for the reply `message`."""
     project = thread.project
     system = build_system_prompt(
-        thread_type=thread.thread_type, mode=thread.conversation_mode,
+        thread_type=thread.thread_type,
+        mode=thread.conversation_mode,
         project_name=project.name if project else None,
         project_instructions=project.instructions if project else None,
         skill=get_skill(thread.skill),

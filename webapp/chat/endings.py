@@ -74,19 +74,38 @@ def _write(connection: sa.Connection, end: ReplyEnd, now: datetime) -> bool:
     saved = connection.execute(
         _messages.update()
         .where(_messages.c.id == end.message_id, _messages.c.status.in_(ended_before))
-        .values(status=end.status, cut_reason=end.cut_reason, error=end.note, stream_seq=end.seq,
-                content=end.text, tool_calls=end.tool_calls, provider=end.provider, model=end.model,
-                input_tokens=_messages.c.input_tokens + end.used.input_tokens,
-                output_tokens=_messages.c.output_tokens + end.used.output_tokens,
-                lease_until=lease_from(now) if end.keep_lease else None, stop_requested=False, updated_at=now)
+        .values(
+            status=end.status,
+            cut_reason=end.cut_reason,
+            error=end.note,
+            stream_seq=end.seq,
+            content=end.text,
+            tool_calls=end.tool_calls,
+            provider=end.provider,
+            model=end.model,
+            input_tokens=_messages.c.input_tokens + end.used.input_tokens,
+            output_tokens=_messages.c.output_tokens + end.used.output_tokens,
+            lease_until=lease_from(now) if end.keep_lease else None,
+            stop_requested=False,
+            updated_at=now,
+        )
     )
     if saved.rowcount == 0:  # the thread was deleted while the reply ran
         return False
     if end.provider and (end.used.input_tokens or end.used.output_tokens):
-        connection.execute(sa.insert(TokenUsage), usage_values(
-            user_id=end.user_id, thread_id=end.thread_id, message_id=end.message_id, provider=end.provider,
-            model=end.model or "", purpose="chat", used=Usage(end.used.input_tokens, end.used.output_tokens),
-            estimated=end.used.estimated))
+        connection.execute(
+            sa.insert(TokenUsage),
+            usage_values(
+                user_id=end.user_id,
+                thread_id=end.thread_id,
+                message_id=end.message_id,
+                provider=end.provider,
+                model=end.model or "",
+                purpose="chat",
+                used=Usage(end.used.input_tokens, end.used.output_tokens),
+                estimated=end.used.estimated,
+            ),
+        )
     _touch(connection, end.thread_id, now)
     return True
 

@@ -63,7 +63,7 @@ class _Follower:
             self.changed.notify_all()
 
     def after(self, seq: int) -> list[StreamEvent]:
-        return self.events[bisect.bisect_right(self.seqs, seq):]
+        return self.events[bisect.bisect_right(self.seqs, seq) :]
 
     @property
     def ended(self) -> bool:
@@ -72,8 +72,10 @@ class _Follower:
 
 def parse(response: Any) -> dict[str, list[StreamEvent]]:
     """XREAD's answer as events per key (entry ids are `0-<seq>`)."""
-    return {key: [StreamEvent(int(entry_id.split("-")[1]), fields["kind"], fields["data"]) for entry_id, fields in entries]
-            for key, entries in response or []}
+    return {
+        key: [StreamEvent(int(entry_id.split("-")[1]), fields["kind"], fields["data"]) for entry_id, fields in entries]
+        for key, entries in response or []
+    }
 
 
 class Fanout:
@@ -88,8 +90,7 @@ class Fanout:
         self._wake_id = "0-0"
         self._thread: threading.Thread | None = None
 
-    def read(self, key: str, after: int, timeout: float,
-             seen: Callable[[], bool]) -> Sequence[StreamEvent] | None:
+    def read(self, key: str, after: int, timeout: float, seen: Callable[[], bool]) -> Sequence[StreamEvent] | None:
         """Events of `key` after `after`, waiting up to `timeout`; None if Redis never saw the reply."""
         follower = self._follower(key, after, seen)
         if follower is None:

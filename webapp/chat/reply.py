@@ -21,7 +21,8 @@ from ..assistant.tools import ToolContext, ToolOutcome, run_tool, tools_for
 from ..database import commit_without_expiring
 from ..edges import clean_text, clean_value
 from ..extensions import db
-from ..llm.base import Finished, Message as Turn, Provider, ProviderError, TextDelta, ToolCall, ToolResult, Usage
+from ..llm.base import Finished, Provider, ProviderError, TextDelta, ToolCall, ToolResult, Usage
+from ..llm.base import Message as Turn
 from ..llm.registry import UnknownProvider
 from ..models import Message, Thread
 from .broker import Broker, BrokerUnavailable
@@ -129,7 +130,8 @@ def _load(message_id: str) -> Message | None:
     """The reply with its thread, project and user, in one query (the context needs them all)."""
     thread = joinedload(Message.thread)
     return db.session.scalar(
-        sa.select(Message).where(Message.id == message_id)
+        sa.select(Message)
+        .where(Message.id == message_id)
         .options(thread.joinedload(Thread.project), thread.joinedload(Thread.user))
     )
 
@@ -144,8 +146,10 @@ def _produce(run: Run, message: Message, registry: Any) -> Ending:
     except Stopped:
         return STOPPED
     except UnknownProvider:
-        return Ending("error", note=(f"The provider \"{wanted}\" is not configured on this server. "
-                                     "Pick another provider for this chat."))
+        return Ending(
+            "error",
+            note=(f'The provider "{wanted}" is not configured on this server. Pick another provider for this chat.'),
+        )
     except ProviderError as error:
         log.warning("provider error", extra={"message_id": message.id, "kind": error.kind, "detail": error.detail})
         return Ending("interrupted" if error.kind == "incomplete" else "error", note=error.user_message())
@@ -166,8 +170,9 @@ def _converse(run: Run, message: Message) -> Ending:
     # works; the message and thread stay loaded for the end of the reply.
     commit_without_expiring()
     for _ in range(MAX_TOOL_ROUNDS):
-        result = _stream_round(run, system=system, history=history, tools=tools, model=run.model,
-                               max_tokens=MAX_REPLY_TOKENS)
+        result = _stream_round(
+            run, system=system, history=history, tools=tools, model=run.model, max_tokens=MAX_REPLY_TOKENS
+        )
         if result.finished is not None and result.finished.reason in _CUTS:
             return cut_ending(result.finished, run.provider.display_name)
         if not result.calls:
@@ -193,7 +198,9 @@ def _stream_round(run: Run, **request: Any) -> RoundResult:
                 writer.delta(clean_text(event.text))
             elif isinstance(event, ToolCall):
                 received += len(json.dumps(event.arguments))
-                result.calls.append(ToolCall(clean_text(event.id), clean_text(event.name), clean_value(event.arguments)))
+                result.calls.append(
+                    ToolCall(clean_text(event.id), clean_text(event.name), clean_value(event.arguments))
+                )
             elif isinstance(event, Usage):
                 reported = event
             elif isinstance(event, Finished):
@@ -213,8 +220,11 @@ def _stream_round(run: Run, **request: Any) -> RoundResult:
 
 def _request_chars(system: str, history: Sequence[Turn]) -> int:
     return len(system) + sum(
-        len(turn.text) + sum(len(json.dumps(c.arguments)) for c in turn.tool_calls)
-        + sum(len(r.content) for r in turn.tool_results) for turn in history)
+        len(turn.text)
+        + sum(len(json.dumps(c.arguments)) for c in turn.tool_calls)
+        + sum(len(r.content) for r in turn.tool_results)
+        for turn in history
+    )
 
 
 def _run_tools(calls: list[ToolCall], run: Run) -> list[Turn]:
@@ -226,11 +236,19 @@ def _run_tools(calls: list[ToolCall], run: Run) -> list[Turn]:
     for call in calls:
         outcome = _tool_outcome(call, ctx)
         results.append(outcome.result)
-        writer.activity(outcome.activity, {
-            "id": call.id, "name": call.name, "arguments": call.arguments, "offset": offset,
-            "result": outcome.result.content, "is_error": outcome.result.is_error, "activity": outcome.activity,
-        })
-    round_text = writer.text[_round_start(earlier):offset]
+        writer.activity(
+            outcome.activity,
+            {
+                "id": call.id,
+                "name": call.name,
+                "arguments": call.arguments,
+                "offset": offset,
+                "result": outcome.result.content,
+                "is_error": outcome.result.is_error,
+                "activity": outcome.activity,
+            },
+        )
+    round_text = writer.text[_round_start(earlier) : offset]
     return [Turn("assistant", round_text, tool_calls=tuple(calls)), Turn("user", tool_results=tuple(results))]
 
 
@@ -267,10 +285,18 @@ def _finish(run: Run, ending: Ending, engine: Engine) -> str | None:
         ending = STOPPED
     snapshot = writer.snapshot()
     end = ReplyEnd(
-        message_id=writer.message_id, thread_id=run.thread_id, user_id=run.user_id,
-        status=ending.status, cut_reason=ending.cut_reason, note=ending.note, seq=snapshot.seq,
-        text=snapshot.text, tool_calls=snapshot.tool_calls,
-        provider=run.provider.name if run.provider else None, model=run.model, used=run.meter,
+        message_id=writer.message_id,
+        thread_id=run.thread_id,
+        user_id=run.user_id,
+        status=ending.status,
+        cut_reason=ending.cut_reason,
+        note=ending.note,
+        seq=snapshot.seq,
+        text=snapshot.text,
+        tool_calls=snapshot.tool_calls,
+        provider=run.provider.name if run.provider else None,
+        model=run.model,
+        used=run.meter,
         keep_lease=ending.status == "complete" and not run.continuing,
     )
     _rollback()  # nothing of the session's is written at the end; its connection goes back

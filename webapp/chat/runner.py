@@ -32,8 +32,12 @@ class ReplyRunner:
         self._checkpoints = CheckpointWriter(engine)
         self._stops = StopWatcher(broker, engine)
         self._engine = Engine(
-            registry=app.extensions["llm"], broker=broker, checkpoints=self._checkpoints, stops=self._stops,
-            database=engine, patience=float(app.config["LLM_READ_TIMEOUT"]),
+            registry=app.extensions["llm"],
+            broker=broker,
+            checkpoints=self._checkpoints,
+            stops=self._stops,
+            database=engine,
+            patience=float(app.config["LLM_READ_TIMEOUT"]),
         )
 
     def submit(self, message_id: str, *, continuing: bool = False) -> None:

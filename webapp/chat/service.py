@@ -87,9 +87,7 @@ def budget_state(user: User, budget: Decimal) -> tuple[Decimal, Decimal]:
 
 
 def streaming_reply(thread: Thread) -> Message | None:
-    return db.session.scalars(
-        visible_messages(thread.id).where(Message.status == "streaming").limit(1)
-    ).first()
+    return db.session.scalars(visible_messages(thread.id).where(Message.status == "streaming").limit(1)).first()
 
 
 def is_orphaned(message: Message) -> bool:
@@ -112,8 +110,11 @@ def mark_interrupted(message: Message) -> None:
     now = utcnow()
     db.session.execute(
         sa.update(Message)
-        .where(Message.id == message.id, Message.status == "streaming",
-               sa.or_(Message.lease_until.is_(None), Message.lease_until <= now))
+        .where(
+            Message.id == message.id,
+            Message.status == "streaming",
+            sa.or_(Message.lease_until.is_(None), Message.lease_until <= now),
+        )
         .values(status="interrupted", error=_INTERRUPTED, updated_at=now),
         execution_options={"synchronize_session": False},
     )
@@ -131,21 +132,31 @@ def _check_can_reply(thread: Thread, settings: ChatSettings, *, provider: str | 
     provider = provider or thread.model_provider
     if not settings.registry.is_configured(provider):
         raise ProviderUnavailable(
-            f"The provider \"{provider}\" is not configured on this server. "
-            "Pick another provider for this chat.")
+            f'The provider "{provider}" is not configured on this server. Pick another provider for this chat.'
+        )
     budget = thread.user.monthly_budget(settings.monthly_budget)
     spent, share = budget_state(thread.user, budget)
     if budget > 0 and share >= 1:
         raise BudgetExhausted(
             f"Your monthly budget is spent (${spent:.2f} of ${budget:.2f}); "
-            "new replies resume on the 1st. Your administrator can raise your budget.")
+            "new replies resume on the 1st. Your administrator can raise your budget."
+        )
 
 
 def _new_reply(thread: Thread, parent_id: str | None) -> Message:
     now = utcnow()
-    reply = Message(id=new_id(), thread_id=thread.id, parent_id=parent_id, role="assistant", status="streaming",
-                    content="", provider=thread.model_provider, model=thread.model_name, created_at=now,
-                    lease_until=lease_from(now))
+    reply = Message(
+        id=new_id(),
+        thread_id=thread.id,
+        parent_id=parent_id,
+        role="assistant",
+        status="streaming",
+        content="",
+        provider=thread.model_provider,
+        model=thread.model_name,
+        created_at=now,
+        lease_until=lease_from(now),
+    )
     db.session.add(reply)
     # The new reply ends the branch the thread shows.
     thread.current_leaf_id = reply.id
@@ -153,8 +164,9 @@ def _new_reply(thread: Thread, parent_id: str | None) -> Message:
 
 
 def _new_question(thread: Thread, content: str, parent_id: str | None) -> Message:
-    question = Message(id=new_id(), thread_id=thread.id, parent_id=parent_id, role="user", content=content,
-                       created_at=utcnow())
+    question = Message(
+        id=new_id(), thread_id=thread.id, parent_id=parent_id, role="user", content=content, created_at=utcnow()
+    )
     db.session.add(question)
     return question
 
@@ -182,8 +194,10 @@ def _check_shown(message: Message) -> None:
     if message.deleted_at is not None:
         raise StaleAction("This message was deleted. Reload the page to see the chat as it is.")
     if message.id not in branches.selected_branch(message.thread):
-        raise StaleAction("This message is no longer on the version of the chat that is shown. "
-                          "Reload the page to see the chat as it is.")
+        raise StaleAction(
+            "This message is no longer on the version of the chat that is shown. "
+            "Reload the page to see the chat as it is."
+        )
 
 
 def regenerate(message: Message, settings: ChatSettings) -> Message:
@@ -271,8 +285,13 @@ def undo_delete(message: Message) -> None:
 def purge_deleted(thread_id: str) -> None:
     """Remove messages whose undo window has passed; what followed each now follows its parent."""
     cutoff = utcnow() - timedelta(seconds=UNDO_SECONDS)
-    gone = dict(db.session.execute(sa.select(Message.id, Message.parent_id).where(
-        Message.thread_id == thread_id, Message.deleted_at.is_not(None), Message.deleted_at < cutoff)).all())
+    gone = dict(
+        db.session.execute(
+            sa.select(Message.id, Message.parent_id).where(
+                Message.thread_id == thread_id, Message.deleted_at.is_not(None), Message.deleted_at < cutoff
+            )
+        ).all()
+    )
     if not gone:
         return
 
@@ -282,22 +301,38 @@ def purge_deleted(thread_id: str) -> None:
         return parent_id
 
     for message_id, parent_id in gone.items():
-        db.session.execute(sa.update(Message).where(Message.parent_id == message_id, Message.id.not_in(gone))
-                           .values(parent_id=survivor(parent_id)), execution_options={"synchronize_session": False})
-        db.session.execute(sa.update(Thread).where(Thread.id == thread_id, Thread.current_leaf_id == message_id)
-                           .values(current_leaf_id=survivor(parent_id)), execution_options={"synchronize_session": False})
+        db.session.execute(
+            sa.update(Message)
+            .where(Message.parent_id == message_id, Message.id.not_in(gone))
+            .values(parent_id=survivor(parent_id)),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.execute(
+            sa.update(Thread)
+            .where(Thread.id == thread_id, Thread.current_leaf_id == message_id)
+            .values(current_leaf_id=survivor(parent_id)),
+            execution_options={"synchronize_session": False},
+        )
     db.session.execute(sa.delete(Message).where(Message.id.in_(gone)))
     db.session.commit()
 
 
-def change_settings(thread: Thread, *, provider: str, model: str | None, mode: str | None, skill: str | None,
-                    registry: Any, skills: tuple[str, ...]) -> None:
+def change_settings(
+    thread: Thread,
+    *,
+    provider: str,
+    model: str | None,
+    mode: str | None,
+    skill: str | None,
+    registry: Any,
+    skills: tuple[str, ...],
+) -> None:
     """Switch the thread's provider, model, mode or skill; history carries over.
 
     A switch of mode under an existing conversation is kept, for the page to show where it happened.
     """
     if not registry.is_configured(provider):
-        raise ProviderUnavailable(f"The provider \"{provider}\" is not configured on this server.")
+        raise ProviderUnavailable(f'The provider "{provider}" is not configured on this server.')
     if thread.thread_type == "ba_assistant" and mode not in (None, "meeting", "refinement"):
         raise ChatError("Choose the meeting or the refinement mode.")
     if skill and skill not in skills:
@@ -305,7 +340,12 @@ def change_settings(thread: Thread, *, provider: str, model: str | None, mode: s
     if model and len(model) > 100:
         raise ChatError("Model names are limited to 100 characters.")
     had_messages = db.session.scalar(sa.select(sa.exists().where(visible_messages(thread.id).whereclause)))
-    if thread.thread_type == "ba_assistant" and mode != thread.conversation_mode and thread.conversation_mode and had_messages:
+    if (
+        thread.thread_type == "ba_assistant"
+        and mode != thread.conversation_mode
+        and thread.conversation_mode
+        and had_messages
+    ):
         thread.record_mode_change(mode, utcnow())
     thread.model_provider, thread.model_name = provider, (model or "").strip() or None
     if thread.thread_type == "ba_assistant":

@@ -71,8 +71,15 @@ class Superseded(Exception):
     """A newer stream of the user's has taken this one's place."""
 
 
-def relay(broker: Broker, message_id: str, after: int, views: StreamViews, slot: StreamSlot,
-          *, heartbeat: float = HEARTBEAT_SECONDS) -> Iterator[str]:
+def relay(
+    broker: Broker,
+    message_id: str,
+    after: int,
+    views: StreamViews,
+    slot: StreamSlot,
+    *,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> Iterator[str]:
     """Send what exists after `after`, then each new event, then `done`.
 
     Without the broker (it never saw the reply, Redis is down or lost events), the stream
@@ -89,8 +96,9 @@ def relay(broker: Broker, message_id: str, after: int, views: StreamViews, slot:
         slot.release()
 
 
-def _relay(broker: Broker, message_id: str, after: int, views: StreamViews, slot: StreamSlot,
-           heartbeat: float) -> Iterator[str]:
+def _relay(
+    broker: Broker, message_id: str, after: int, views: StreamViews, slot: StreamSlot, heartbeat: float
+) -> Iterator[str]:
     quiet_since = lease_checked = time.monotonic()
     # A quiet stream wakes this often to look at its slot, and at the reply's lease less often.
     lease_every = min(heartbeat, LEASE_CHECK_SECONDS)

@@ -28,13 +28,20 @@ INTERVAL_SECONDS = 0.2
 
 _table = Message.__table__
 _REQUESTED = sa.select(_table.c.id).where(
-    _table.c.id.in_(sa.bindparam("b_ids", expanding=True)), _table.c.stop_requested.is_(True))
+    _table.c.id.in_(sa.bindparam("b_ids", expanding=True)), _table.c.stop_requested.is_(True)
+)
 _STOP = (
     _table.update()
-    .where(_table.c.id == sa.bindparam("b_id"),
-           sa.or_(_table.c.status == "streaming", _table.c.status == "interrupted"))
-    .values(content=sa.bindparam("b_content"), stream_seq=sa.bindparam("b_seq"), status="stopped", error=None,
-            updated_at=sa.bindparam("b_at", type_=_table.c.updated_at.type))
+    .where(
+        _table.c.id == sa.bindparam("b_id"), sa.or_(_table.c.status == "streaming", _table.c.status == "interrupted")
+    )
+    .values(
+        content=sa.bindparam("b_content"),
+        stream_seq=sa.bindparam("b_seq"),
+        status="stopped",
+        error=None,
+        updated_at=sa.bindparam("b_at", type_=_table.c.updated_at.type),
+    )
 )
 
 
@@ -105,8 +112,13 @@ class StopWatcher:
             return
         now = utcnow()
         with self._engine.begin() as connection:
-            connection.execute(_STOP, [{"b_id": reply.message_id, "b_seq": seq, "b_content": text, "b_at": now}
-                                       for reply, seq, text in unsaved])
+            connection.execute(
+                _STOP,
+                [
+                    {"b_id": reply.message_id, "b_seq": seq, "b_content": text, "b_at": now}
+                    for reply, seq, text in unsaved
+                ],
+            )
         for reply, _, _ in unsaved:
             with self._lock:
                 self._unsaved.pop(reply.message_id, None)

@@ -113,6 +113,7 @@ class RedisCounter:
                     for closed in oldest:
                         pipe.set(f"ba:stream-closed:{closed}", "1", ex=MARKER_SECONDS)
                     pipe.execute()
+
         self._call(run, lambda: self._memory.open(user_id, stream_id))
 
     def closed(self, stream_id: str) -> bool:
@@ -125,6 +126,7 @@ class RedisCounter:
                 pipe.zrem(f"ba:streams:{user_id}", stream_id)
                 pipe.delete(f"ba:stream-closed:{stream_id}")
                 pipe.execute()
+
         self._call(run, lambda: None)
         self._memory.release(user_id, stream_id)
 

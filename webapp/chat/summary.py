@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 
 from ..edges import clean_text
 from ..extensions import db
-from ..llm.base import Message as Turn, Provider, ProviderError, TextDelta, Usage
+from ..llm.base import Message as Turn
+from ..llm.base import Provider, ProviderError, TextDelta, Usage
 from ..models import Message, Thread
 from . import usage
 
@@ -37,13 +38,15 @@ def extractive_summary(previous: str | None, messages: Iterable[Message], limit:
     return "\n".join(lines)
 
 
-def _summarise_with_model(thread: Thread, previous: str | None, new: Sequence[Message], provider: Provider,
-                          model: str, max_tokens: int) -> str:
+def _summarise_with_model(
+    thread: Thread, previous: str | None, new: Sequence[Message], provider: Provider, model: str, max_tokens: int
+) -> str:
     earlier = f"Earlier summary:\n{previous}\n\n" if previous else ""
     prompt = f"{earlier}New turns:\n{transcript(new)}"
     parts, used = [], Usage(0, 0)
-    for event in provider.stream(system=SUMMARY_PROMPT, history=[Turn("user", prompt)], tools=[],
-                                 model=model, max_tokens=max_tokens):
+    for event in provider.stream(
+        system=SUMMARY_PROMPT, history=[Turn("user", prompt)], tools=[], model=model, max_tokens=max_tokens
+    ):
         if isinstance(event, TextDelta):
             parts.append(event.text)
         elif isinstance(event, Usage):
@@ -52,8 +55,9 @@ def _summarise_with_model(thread: Thread, previous: str | None, new: Sequence[Me
     return clean_text("".join(parts)).strip()
 
 
-def ensure_summary(thread: Thread, dropped: Sequence[Message], provider: Provider, model: str,
-                   *, max_tokens: int) -> str:
+def ensure_summary(
+    thread: Thread, dropped: Sequence[Message], provider: Provider, model: str, *, max_tokens: int
+) -> str:
     """Return a summary covering every dropped message, extending the stored one if needed.
 
     `dropped` is the start of one branch of the thread. The stored summary goes on with it only
@@ -63,7 +67,7 @@ def ensure_summary(thread: Thread, dropped: Sequence[Message], provider: Provide
     through = thread.history_summary_through
     covered = next((i for i, m in enumerate(dropped) if m.created_at == through), None)
     previous = thread.history_summary if covered is not None else None
-    new = list(dropped[covered + 1:]) if covered is not None else list(dropped)
+    new = list(dropped[covered + 1 :]) if covered is not None else list(dropped)
     if not new and previous:
         return previous
     summary = ""

@@ -8,7 +8,8 @@ import re
 from ..database import commit_without_expiring
 from ..edges import clean_text
 from ..extensions import db
-from ..llm.base import Message as Turn, Provider, ProviderError, TextDelta, Usage
+from ..llm.base import Message as Turn
+from ..llm.base import Provider, ProviderError, TextDelta, Usage
 from ..models import Message, Thread
 from . import usage
 from .branches import load, selected_branch
@@ -29,14 +30,14 @@ def derive_title(text: str) -> str:
     words = " ".join(re.sub(r"[#*_`>\[\]]", " ", text).split())
     if len(words) <= TITLE_MAX:
         return words or "New chat"
-    sentence = re.match(r"(.{12,}?[.?!])(?:\s|$)", words[:TITLE_MAX + 1])
+    sentence = re.match(r"(.{12,}?[.?!])(?:\s|$)", words[: TITLE_MAX + 1])
     if sentence:
         return sentence[1].rstrip(".")
     return words[:TITLE_MAX].rsplit(" ", 1)[0].rstrip(" .,;:!?-–—") + "…"
 
 
 def _clean(title: str) -> str:
-    title = " ".join(clean_text(title).strip().strip('"\'').split())
+    title = " ".join(clean_text(title).strip().strip("\"'").split())
     return title.rstrip(".")[:TITLE_MAX] or "New chat"
 
 
@@ -48,8 +49,9 @@ def _first_messages(thread: Thread) -> list[Message]:
 def _ask_model(thread: Thread, provider: Provider, model: str, messages: list[Message]) -> str:
     transcript = "\n\n".join(f"{m.role}: {m.content[:1500]}" for m in messages if m.content)
     text, used = [], Usage(0, 0)
-    for event in provider.stream(system=TITLE_PROMPT, history=[Turn("user", transcript)], tools=[],
-                                 model=model, max_tokens=30):
+    for event in provider.stream(
+        system=TITLE_PROMPT, history=[Turn("user", transcript)], tools=[], model=model, max_tokens=30
+    ):
         if isinstance(event, TextDelta):
             text.append(event.text)
         elif isinstance(event, Usage):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -41,23 +41,55 @@ class Meter:
         self.output_tokens += reported.output_tokens
 
 
-def usage_values(*, user_id: str, thread_id: str, message_id: str | None, provider: str, model: str,
-                 purpose: str, used: Usage, estimated: bool = False) -> dict[str, Any]:
+def usage_values(
+    *,
+    user_id: str,
+    thread_id: str,
+    message_id: str | None,
+    provider: str,
+    model: str,
+    purpose: str,
+    used: Usage,
+    estimated: bool = False,
+) -> dict[str, Any]:
     """A usage row's columns, priced."""
     return {
-        "id": new_id(), "user_id": user_id, "thread_id": thread_id, "message_id": message_id,
-        "provider": provider, "model": model, "purpose": purpose, "input_tokens": used.input_tokens,
-        "output_tokens": used.output_tokens, "cost": cost_of(provider, model, used).usd, "estimated": estimated,
+        "id": new_id(),
+        "user_id": user_id,
+        "thread_id": thread_id,
+        "message_id": message_id,
+        "provider": provider,
+        "model": model,
+        "purpose": purpose,
+        "input_tokens": used.input_tokens,
+        "output_tokens": used.output_tokens,
+        "cost": cost_of(provider, model, used).usd,
+        "estimated": estimated,
         "created_at": utcnow(),
     }
 
 
-def record(thread: Thread, message: Message | None, provider: str, model: str, purpose: str,
-           input_tokens: int, output_tokens: int) -> TokenUsage:
+def record(
+    thread: Thread,
+    message: Message | None,
+    provider: str,
+    model: str,
+    purpose: str,
+    input_tokens: int,
+    output_tokens: int,
+) -> TokenUsage:
     """Add a usage row (the caller commits)."""
-    row = TokenUsage(**usage_values(user_id=thread.user_id, thread_id=thread.id,
-                                    message_id=message.id if message else None, provider=provider, model=model,
-                                    purpose=purpose, used=Usage(input_tokens, output_tokens)))
+    row = TokenUsage(
+        **usage_values(
+            user_id=thread.user_id,
+            thread_id=thread.id,
+            message_id=message.id if message else None,
+            provider=provider,
+            model=model,
+            purpose=purpose,
+            used=Usage(input_tokens, output_tokens),
+        )
+    )
     db.session.add(row)
     return row
 
@@ -65,14 +97,15 @@ def record(thread: Thread, message: Message | None, provider: str, model: str, p
 def month_start(user: User, now: datetime | None = None) -> datetime:
     """The first moment of the current month in the user's time zone, in UTC."""
     here = (now or utcnow()).astimezone(zone(user.timezone))
-    return here.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+    return here.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 def month_spend(user: User) -> Decimal:
     """What the user's usage has cost since the start of their month."""
     total = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(TokenUsage.cost), 0))
-        .where(TokenUsage.user_id == user.id, TokenUsage.created_at >= month_start(user))
+        sa.select(sa.func.coalesce(sa.func.sum(TokenUsage.cost), 0)).where(
+            TokenUsage.user_id == user.id, TokenUsage.created_at >= month_start(user)
+        )
     )
     return Decimal(str(total))
 
@@ -87,10 +120,11 @@ class Totals:
 def thread_totals(thread_id: str) -> Totals:
     """Tokens and cost of everything done for one thread (replies, titles, summaries)."""
     row = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(TokenUsage.input_tokens), 0),
-                  sa.func.coalesce(sa.func.sum(TokenUsage.output_tokens), 0),
-                  sa.func.coalesce(sa.func.sum(TokenUsage.cost), 0))
-        .where(TokenUsage.thread_id == thread_id)
+        sa.select(
+            sa.func.coalesce(sa.func.sum(TokenUsage.input_tokens), 0),
+            sa.func.coalesce(sa.func.sum(TokenUsage.output_tokens), 0),
+            sa.func.coalesce(sa.func.sum(TokenUsage.cost), 0),
+        ).where(TokenUsage.thread_id == thread_id)
     ).one()
     return Totals(int(row[0]), int(row[1]), Decimal(str(row[2])))
 
@@ -120,9 +154,13 @@ class MonthUsage:
 def month_usage(user: User, budget: Decimal, *, top: int = 10) -> MonthUsage:
     """This month's tokens and cost (the user's month), in total and for the threads that cost most."""
     rows = db.session.execute(
-        sa.select(TokenUsage.thread_id, Thread.title,
-                  sa.func.sum(TokenUsage.input_tokens), sa.func.sum(TokenUsage.output_tokens),
-                  sa.func.sum(TokenUsage.cost))
+        sa.select(
+            TokenUsage.thread_id,
+            Thread.title,
+            sa.func.sum(TokenUsage.input_tokens),
+            sa.func.sum(TokenUsage.output_tokens),
+            sa.func.sum(TokenUsage.cost),
+        )
         .outerjoin(Thread, Thread.id == TokenUsage.thread_id)
         .where(TokenUsage.user_id == user.id, TokenUsage.created_at >= month_start(user))
         .group_by(TokenUsage.thread_id, Thread.title)
@@ -130,7 +168,9 @@ def month_usage(user: User, budget: Decimal, *, top: int = 10) -> MonthUsage:
     ).all()
     threads = [ThreadSpend(r[0], r[1], int(r[2]), int(r[3]), Decimal(str(r[4]))) for r in rows]
     return MonthUsage(
-        spent=sum((t.cost for t in threads), Decimal(0)), budget=budget,
-        input_tokens=sum(t.input_tokens for t in threads), output_tokens=sum(t.output_tokens for t in threads),
+        spent=sum((t.cost for t in threads), Decimal(0)),
+        budget=budget,
+        input_tokens=sum(t.input_tokens for t in threads),
+        output_tokens=sum(t.output_tokens for t in threads),
         threads=threads[:top],
     )

@@ -31,7 +31,12 @@ def read_docx(archive: zipfile.ZipFile, limits: ReadingLimits) -> ParsedDocument
     reader = _BodyReader(run_content, CellBudget(limits.max_cells))
     with archive.open("word/document.xml") as source:
         events = etree.iterparse(
-            source, events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+            source,
+            events=("start", "end"),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
         )
         for event, element in events:
             reader.feed(event, element)

@@ -8,7 +8,7 @@ its limit takes tesseract with it.
 from __future__ import annotations
 
 import shutil
-from typing import Iterator
+from collections.abc import Iterator
 
 # Scanned text is read best at about 300 dots per inch; PDF pages measure 72 points per inch.
 RENDER_SCALE = 300 / 72

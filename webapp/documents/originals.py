@@ -7,7 +7,6 @@ holds a whole file; PostgreSQL takes a bytea value whole, so there the file is h
 from __future__ import annotations
 
 import hashlib
-
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -57,11 +56,12 @@ def store(session: Session, document_id: str, measured: Measured) -> None:
     if connection.dialect.name != "sqlite":
         session.execute(sa.update(Document).where(Document.id == document_id).values(original=measured.stream.read()))
         return
-    session.execute(sa.update(Document).where(Document.id == document_id)
-                    .values(original=sa.func.zeroblob(measured.size)))
-    rowid = session.scalar(sa.select(sa.literal_column("rowid")).select_from(Document).where(Document.id == document_id))
+    session.execute(
+        sa.update(Document).where(Document.id == document_id).values(original=sa.func.zeroblob(measured.size))
+    )
+    rowid = session.scalar(
+        sa.select(sa.literal_column("rowid")).select_from(Document).where(Document.id == document_id)
+    )
     with connection.connection.driver_connection.blobopen("documents", "original", rowid) as blob:
         while block := measured.stream.read(BLOCK):
             blob.write(block)
-
-

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .kinds import CONTENT_TYPES
 

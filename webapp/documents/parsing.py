@@ -9,15 +9,22 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
+from collections.abc import Callable
 from pathlib import PurePath
-from typing import Callable, Optional
 
 import charset_normalizer
 
 from . import docx_reader, pdf_reader, sheets
 from .kinds import KIND_LABELS
 from .parsed import (
-    MEGABYTE, ParsedDocument, ParseError, ReadingLimits, Section, Table, clean_text, has_control_characters,
+    MEGABYTE,
+    ParsedDocument,
+    ParseError,
+    ReadingLimits,
+    Section,
+    Table,
+    clean_text,
+    has_control_characters,
 )
 
 __all__ = ["ParseError", "ParsedDocument", "ReadingLimits", "Section", "Table", "detect_kind", "parse"]
@@ -28,7 +35,20 @@ MAX_ZIP_ENTRIES = 10_000
 MAX_ENTRY_RATIO = 250
 RATIO_CHECK_FROM_BYTES = 5 * 1024 * 1024
 
-_BINARY_EXTENSIONS = {".pdf", ".docx", ".xlsx", ".doc", ".xls", ".ppt", ".pptx", ".zip", ".png", ".jpg", ".jpeg", ".gif"}
+_BINARY_EXTENSIONS = {
+    ".pdf",
+    ".docx",
+    ".xlsx",
+    ".doc",
+    ".xls",
+    ".ppt",
+    ".pptx",
+    ".zip",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+}
 _CSV_EXTENSIONS = {".csv", ".tsv"}
 _MARKDOWN_EXTENSIONS = {".md", ".markdown"}
 _UNSUPPORTED_SIGNATURES = {
@@ -42,10 +62,12 @@ _UNSUPPORTED_SIGNATURES = {
 }
 
 
-Progress = Optional[Callable[[str], None]]
+Progress = Callable[[str], None] | None
 
 
-def parse(filename: str, data: bytes, limits: ReadingLimits | None = None, *, progress: Progress = None) -> ParsedDocument:
+def parse(
+    filename: str, data: bytes, limits: ReadingLimits | None = None, *, progress: Progress = None
+) -> ParsedDocument:
     """Recognise `data` by its content and extract its text, or raise ParseError.
 
     `progress`, if given, is told what the reader is doing ("Reading page 3 of 40") now and then.
@@ -62,7 +84,9 @@ def parse(filename: str, data: bytes, limits: ReadingLimits | None = None, *, pr
         if "memory" in str(error).lower():
             raise MemoryError(str(error)) from error  # a C library that says so in words (libxml2)
         log.info("could not parse %s as %s: %r", filename, kind, error)
-        raise ParseError(f"The file looks like {KIND_LABELS[kind]} but could not be read; it may be damaged.") from error
+        raise ParseError(
+            f"The file looks like {KIND_LABELS[kind]} but could not be read; it may be damaged."
+        ) from error
     if not any(section.text.strip() for section in parsed.sections) and not any(t.columns for t in parsed.tables):
         raise ParseError(_no_text_message(kind))
     return parsed
@@ -150,7 +174,9 @@ def text_encoding(data: bytes) -> str:
         return "utf-8"
     encoding = _guess_encoding(data)
     if encoding is None:
-        raise ParseError("This is not a supported type. Upload PDF, Word (.docx), Excel (.xlsx), CSV, text or Markdown.")
+        raise ParseError(
+            "This is not a supported type. Upload PDF, Word (.docx), Excel (.xlsx), CSV, text or Markdown."
+        )
     return encoding
 
 
@@ -163,8 +189,11 @@ def _guess_encoding(data: bytes) -> str | None:
     if wide:
         return wide
     # Without NUL bytes in every other place it is not UTF-16, whatever a short sample suggests.
-    matches = [m for m in charset_normalizer.from_bytes(data[:1_000_000]) if not m.encoding.startswith("utf_16")
-               and not m.encoding.startswith("utf_32")]
+    matches = [
+        m
+        for m in charset_normalizer.from_bytes(data[:1_000_000])
+        if not m.encoding.startswith("utf_16") and not m.encoding.startswith("utf_32")
+    ]
     if not matches:
         return "cp1252" if _looks_like_cp1252_text(data[:1_000_000]) else None
     best = min(matches, key=lambda match: (match.chaos, -match.coherence))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import re
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from . import ocr
 from .parsed import ParsedDocument, ParseError, ReadingLimits, Section, clean_text
@@ -21,7 +22,7 @@ COUNT_SLICE = 256 * 1024
 _SPACE = re.compile(rb"\s")
 
 
-def read_pdf(data: bytes, limits: ReadingLimits, progress: Optional[Callable[[str], None]] = None) -> ParsedDocument:
+def read_pdf(data: bytes, limits: ReadingLimits, progress: Callable[[str], None] | None = None) -> ParsedDocument:
     import pypdf  # only in the import process
 
     reader = pypdf.PdfReader(io.BytesIO(data))

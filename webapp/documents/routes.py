@@ -5,7 +5,16 @@ from __future__ import annotations
 import io
 
 from flask import (
-    Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
 )
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -94,7 +103,9 @@ def upload_to_thread(thread_id: str) -> Response:
 
 def _upload_response(outcomes: list[service.UploadOutcome], back: str, *, documents: list[Document]) -> Response:
     if targets("upload-results"):
-        html = render_template("documents/_upload_results.html", outcomes=outcomes, documents=documents, refresh_list=True)
+        html = render_template(
+            "documents/_upload_results.html", outcomes=outcomes, documents=documents, refresh_list=True
+        )
         response = make_response(html, 200 if outcomes else 422)
         response.vary.add("HX-Target")
         response.headers["HX-Trigger"] = DOCUMENTS_CHANGED
@@ -169,8 +180,13 @@ def show(document_id: str) -> str:
     """Show a document's extracted text, passage by passage, with the searched words marked in the opened one."""
     document = get_owned_or_404(document_id)
     kind = KINDS_BY_CONTENT_TYPE.get(document.content_type, "txt")
-    context: dict[str, object] = {"document": document, "kind": kind, "max_passages": MAX_PASSAGES_SHOWN, "marked": {},
-                                  "citations": citing_items(current_user.id, document.id)}
+    context: dict[str, object] = {
+        "document": document,
+        "kind": kind,
+        "max_passages": MAX_PASSAGES_SHOWN,
+        "marked": {},
+        "citations": citing_items(current_user.id, document.id),
+    }
     if document.status != "stored":
         context["chunks"] = []
     elif kind in TABULAR_KINDS:
@@ -193,8 +209,12 @@ def download(document_id: str) -> Response:
     """Send the file exactly as it was uploaded."""
     document = get_owned_or_404(document_id)
     response = send_file(
-        io.BytesIO(document.original), mimetype=document.content_type, as_attachment=True,
-        download_name=document.filename, etag=document.sha256, max_age=0,
+        io.BytesIO(document.original),
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=document.filename,
+        etag=document.sha256,
+        max_age=0,
     )
     # The original bytes keep their own encoding; say which, rather than Werkzeug's default UTF-8.
     encoding = (document.meta or {}).get("encoding")
@@ -208,7 +228,9 @@ def download(document_id: str) -> Response:
 def download_table(document_id: str, file_format: str) -> Response:
     """Send a spreadsheet or CSV document's parsed table as CSV (one sheet) or XLSX (all sheets)."""
     document = get_owned_or_404(document_id)
-    views = service.sheet_views(document) if document.content_type in (CONTENT_TYPES["xlsx"], CONTENT_TYPES["csv"]) else []
+    views = (
+        service.sheet_views(document) if document.content_type in (CONTENT_TYPES["xlsx"], CONTENT_TYPES["csv"]) else []
+    )
     if not views or file_format not in ("csv", "xlsx"):
         abort(404)
     stem = document.filename.rsplit(".", 1)[0] or "table"
@@ -220,7 +242,9 @@ def download_table(document_id: str, file_format: str) -> Response:
             abort(404)
         data, mimetype = tables.to_csv(views[index]), "text/csv"
         stem = f"{stem} - {views[index].name}" if len(views) > 1 and views[index].name else stem
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=f"{stem} (parsed).{file_format}")
+    return send_file(
+        io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=f"{stem} (parsed).{file_format}"
+    )
 
 
 @bp.get("/documents/<document_id>/delete")
@@ -256,6 +280,10 @@ def search() -> Response:
         abort(404)
     hits = search_chunks(user_id=current_user.id, query=query, project_id=project_id, limit=30) if query else []
     return render(
-        "documents/search.html", "documents/_search_results.html", target="search-results",
-        query=query, project=project, hits=hits,
+        "documents/search.html",
+        "documents/_search_results.html",
+        target="search-results",
+        query=query,
+        project=project,
+        hits=hits,
     )

@@ -63,9 +63,7 @@ def _hits(matches: list[fulltext.Match]) -> list[SearchHit]:
     if not matches:
         return []
     ids = [match.row.fts_id for match in matches]
-    pairs = db.session.execute(
-        sa.select(DocumentChunk, Document).join(Document).where(DocumentChunk.id.in_(ids))
-    ).all()
+    pairs = db.session.execute(sa.select(DocumentChunk, Document).join(Document).where(DocumentChunk.id.in_(ids))).all()
     found = {chunk.id: (chunk, document) for chunk, document in pairs}
     return [
         SearchHit(found[match.row.fts_id][1], found[match.row.fts_id][0], match.snippet, match.score)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Literal, Mapping
+from typing import Any, BinaryIO, Literal
 
 import sqlalchemy as sa
 from flask import current_app
@@ -150,13 +151,17 @@ def _upload_one(target: _Target, incoming: IncomingFile, limits: UploadLimits) -
         return UploadOutcome(filename, "error", "The file is empty.")
     existing = _find_duplicate(target, measured.sha256)
     if existing is not None and existing.status != "refused":
-        return UploadOutcome(filename, "duplicate", f"Already uploaded as “{existing.filename}”; not stored again.", existing)
+        return UploadOutcome(
+            filename, "duplicate", f"Already uploaded as “{existing.filename}”; not stored again.", existing
+        )
     if existing is not None:
         # A refused file may be tried again (a limit may have been raised since): it replaces the refusal.
         db.session.delete(existing)
         db.session.flush()
     elif _count_documents(target) >= limits.max_documents:
-        return UploadOutcome(filename, "error", f"This holds the maximum of {limits.max_documents} documents; delete some first.")
+        return UploadOutcome(
+            filename, "error", f"This holds the maximum of {limits.max_documents} documents; delete some first."
+        )
     return _receive(target, filename, measured)
 
 
@@ -212,8 +217,10 @@ def list_documents(*, user_id: str, project_id: str | None = None, thread_id: st
     owner = Document.project_id == project_id if project_id is not None else Document.thread_id == thread_id
     return list(
         db.session.scalars(
-            sa.select(Document).where(Document.user_id == user_id, owner)
-            .options(selectinload(Document.import_job)).order_by(Document.created_at.desc())
+            sa.select(Document)
+            .where(Document.user_id == user_id, owner)
+            .options(selectinload(Document.import_job))
+            .order_by(Document.created_at.desc())
         )
     )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .parsed import CellBudget, ParsedDocument, ParseError, ReadingLimits, Table, build_table, cell_text
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..models import DocumentChunk
@@ -25,7 +26,7 @@ _NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d+)?")
 def row_line(table: Table, number: int, cells: Sequence[str]) -> str:
     """Render one row with its sheet, row number and column labels."""
     place = f"{table.name}, row {number}" if table.name else f"Row {number}"
-    filled = [f"{label}: {value}" for label, value in zip(table.columns, cells) if value]
+    filled = [f"{label}: {value}" for label, value in zip(table.columns, cells, strict=False) if value]
     return SEPARATOR.join([place, *filled])
 
 
@@ -65,7 +66,7 @@ def read_row(line: str, columns: Sequence[str]) -> Row:
             index += 1
         if index == len(columns):
             break
-        cells[index] = part[len(columns[index]) + 2:]
+        cells[index] = part[len(columns[index]) + 2 :]
         index += 1
     return Row(int(match.group(1)) if match else None, cells)
 

@@ -20,6 +20,8 @@ def worker_command(burst: bool) -> None:
         raise click.ClickException(
             "REDIS_URL is not set: without it, imports run in the web server's own pool and need no worker."
         )
-    click.echo(f"Reading imports from Redis (memory cap {queue.settings.memory_label}, "
-               f"time limit {queue.settings.timeout_s:g} s).")
+    click.echo(
+        f"Reading imports from Redis (memory cap {queue.settings.memory_label}, "
+        f"time limit {queue.settings.timeout_s:g} s)."
+    )
     queue.work(burst=burst)

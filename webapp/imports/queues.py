@@ -182,8 +182,13 @@ class RedisQueue(ImportQueue):
     def submit(self, job_id: str) -> None:
         attempts = service.attempts_of(db.session, job_id)
         self._queue().enqueue(
-            run_job, job_id, job_id=_rq_id(job_id, attempts), job_timeout=int(self.settings.timeout_s) + 60,
-            result_ttl=0, failure_ttl=24 * 3600, description=f"import {job_id}",
+            run_job,
+            job_id,
+            job_id=_rq_id(job_id, attempts),
+            job_timeout=int(self.settings.timeout_s) + 60,
+            result_ttl=0,
+            failure_ttl=24 * 3600,
+            description=f"import {job_id}",
         )
 
     def recover_lost(self) -> None:

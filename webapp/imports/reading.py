@@ -15,13 +15,12 @@ import sys
 import time
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
 # Loaded here so the fork server holds them and each reading process starts with them ready.
 import lxml.etree  # noqa: F401
 import openpyxl  # noqa: F401
 import pypdf  # noqa: F401
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from ..database import sqlite_engine_settings
 from ..documents.chunking import Chunk, chunk_document
@@ -84,8 +83,9 @@ def _die_with_parent() -> None:
 def read_and_store(session: Session, assignment: Assignment) -> None:
     ticket, settings = assignment.ticket, assignment.settings
     row = session.execute(
-        sa.select(Document.filename, Document.original, Document.project_id, Document.thread_id)
-        .where(Document.id == ticket.document_id)
+        sa.select(Document.filename, Document.original, Document.project_id, Document.thread_id).where(
+            Document.id == ticket.document_id
+        )
     ).one_or_none()
     session.rollback()
     if row is None:
@@ -122,27 +122,41 @@ class _Progress:
 def _store_passages(session: Session, ticket: service.Ticket, chunks: list[Chunk]) -> None:
     total = len(chunks)
     for start in range(0, total, service.BATCH):
-        batch = chunks[start:start + service.BATCH]
+        batch = chunks[start : start + service.BATCH]
         if not service.check_in(session, ticket, f"Storing passages: {start + len(batch):,} of {total:,}"):
             session.rollback()
             raise Cancelled
         rows = [
-            {"document_id": ticket.document_id, "ordinal": ordinal, "text": clean_text(chunk.text), "page": chunk.page,
-             "sheet": clean_text(chunk.sheet) if chunk.sheet else chunk.sheet}
+            {
+                "document_id": ticket.document_id,
+                "ordinal": ordinal,
+                "text": clean_text(chunk.text),
+                "page": chunk.page,
+                "sheet": clean_text(chunk.sheet) if chunk.sheet else chunk.sheet,
+            }
             for ordinal, chunk in enumerate(batch, start=start + 1)
         ]
         session.execute(sa.insert(DocumentChunk), rows)
         session.commit()
 
 
-def _store_document(session: Session, ticket: service.Ticket, parsed: ParsedDocument, chunks: list[Chunk],
-                    owners: tuple[str | None, str | None]) -> None:
+def _store_document(
+    session: Session,
+    ticket: service.Ticket,
+    parsed: ParsedDocument,
+    chunks: list[Chunk],
+    owners: tuple[str | None, str | None],
+) -> None:
     if not service.finish_stored(session, ticket, stored_message(parsed, chunks), peak_memory_kb=peak_memory_kb()):
         session.rollback()
         raise Cancelled
     session.execute(
-        sa.update(Document).where(Document.id == ticket.document_id).values(
-            status="stored", content_type=parsed.content_type, extracted_text=clean_text(extracted_text(parsed, chunks)),
+        sa.update(Document)
+        .where(Document.id == ticket.document_id)
+        .values(
+            status="stored",
+            content_type=parsed.content_type,
+            extracted_text=clean_text(extracted_text(parsed, chunks)),
             meta=clean_value({**parsed.meta, "kind": parsed.kind, "chunks": len(chunks)}),
         )
     )

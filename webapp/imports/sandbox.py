@@ -84,7 +84,10 @@ class Sandbox:
     def run(self, session: Session, ticket: service.Ticket) -> Ending:
         """Read the attempt's file in its own process; say how that process ended."""
         process = reading_context().Process(
-            target=_read, args=(Assignment(ticket, self._settings),), name=f"import-{ticket.job_id}", daemon=True,
+            target=_read,
+            args=(Assignment(ticket, self._settings),),
+            name=f"import-{ticket.job_id}",
+            daemon=True,
         )
         process.start()
         with self._lock:

@@ -7,9 +7,9 @@ database lock that other requests wait on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -42,12 +42,18 @@ def dispatch(session: Session, *, jobs_per_user: int) -> list[str]:
 
     Returns the ids of the jobs now queued; the caller gives them to the workers.
     """
-    active = dict(session.execute(
-        sa.select(ImportJob.user_id, sa.func.count()).where(ImportJob.state.in_(ACTIVE_STATES)).group_by(ImportJob.user_id)
-    ).all())
+    active = dict(
+        session.execute(
+            sa.select(ImportJob.user_id, sa.func.count())
+            .where(ImportJob.state.in_(ACTIVE_STATES))
+            .group_by(ImportJob.user_id)
+        ).all()
+    )
     waiting = session.execute(
-        sa.select(ImportJob.id, ImportJob.user_id).where(ImportJob.state == "waiting")
-        .order_by(ImportJob.created_at, ImportJob.id).limit(DISPATCH_WINDOW)
+        sa.select(ImportJob.id, ImportJob.user_id)
+        .where(ImportJob.state == "waiting")
+        .order_by(ImportJob.created_at, ImportJob.id)
+        .limit(DISPATCH_WINDOW)
     ).all()
     session.rollback()
     queued = []
@@ -64,11 +70,14 @@ def _promote(session: Session, job_id: str, user_id: str, jobs_per_user: int) ->
     session.execute(sa.select(User.id).where(User.id == user_id).with_for_update())
     other = aliased(ImportJob)
     active = (
-        sa.select(sa.func.count()).select_from(other)
-        .where(other.user_id == user_id, other.state.in_(ACTIVE_STATES)).scalar_subquery()
+        sa.select(sa.func.count())
+        .select_from(other)
+        .where(other.user_id == user_id, other.state.in_(ACTIVE_STATES))
+        .scalar_subquery()
     )
     result = session.execute(
-        sa.update(ImportJob).where(ImportJob.id == job_id, ImportJob.state == "waiting", active < jobs_per_user)
+        sa.update(ImportJob)
+        .where(ImportJob.id == job_id, ImportJob.state == "waiting", active < jobs_per_user)
         .values(state="queued", progress="Waiting for a free reader")
         .execution_options(synchronize_session=False)
     )
@@ -80,9 +89,15 @@ def claim(session: Session, job_id: str, *, lease_s: float) -> Ticket | None:
     """Start a queued job's next attempt; None if it was cancelled or another worker has it."""
     now = utcnow()
     result = session.execute(
-        sa.update(ImportJob).where(ImportJob.id == job_id, ImportJob.state == "queued")
-        .values(state="running", attempts=ImportJob.attempts + 1, started_at=now,
-                lease_until=now + timedelta(seconds=lease_s), progress="Reading the file")
+        sa.update(ImportJob)
+        .where(ImportJob.id == job_id, ImportJob.state == "queued")
+        .values(
+            state="running",
+            attempts=ImportJob.attempts + 1,
+            started_at=now,
+            lease_until=now + timedelta(seconds=lease_s),
+            progress="Reading the file",
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -100,7 +115,9 @@ def _current(ticket: Ticket) -> sa.ColumnElement[bool]:
 def renew(session: Session, ticket: Ticket, *, lease_s: float) -> bool:
     """Extend the attempt's lease; False once the job was cancelled (deleted) or taken back."""
     result = session.execute(
-        sa.update(ImportJob).where(_current(ticket)).values(lease_until=utcnow() + timedelta(seconds=lease_s))
+        sa.update(ImportJob)
+        .where(_current(ticket))
+        .values(lease_until=utcnow() + timedelta(seconds=lease_s))
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -117,7 +134,9 @@ def is_current(session: Session, ticket: Ticket) -> bool:
 def check_in(session: Session, ticket: Ticket, progress: str) -> bool:
     """Record progress inside the caller's transaction; False if the attempt no longer owns the job."""
     result = session.execute(
-        sa.update(ImportJob).where(_current(ticket)).values(progress=progress[:200])
+        sa.update(ImportJob)
+        .where(_current(ticket))
+        .values(progress=progress[:200])
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -149,9 +168,16 @@ def refuse(session: Session, ticket: Ticket, message: str, *, peak_memory_kb: in
 
 def _finish(session: Session, ticket: Ticket, message: str, peak_memory_kb: int | None) -> bool:
     result = session.execute(
-        sa.update(ImportJob).where(_current(ticket))
-        .values(state="finished", message=message, progress=None, lease_until=None, finished_at=utcnow(),
-                peak_memory_kb=peak_memory_kb)
+        sa.update(ImportJob)
+        .where(_current(ticket))
+        .values(
+            state="finished",
+            message=message,
+            progress=None,
+            lease_until=None,
+            finished_at=utcnow(),
+            peak_memory_kb=peak_memory_kb,
+        )
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -169,8 +195,9 @@ def take_back_lapsed(session: Session, *, max_attempts: int, now: datetime | Non
     """
     now = now or utcnow()
     lapsed = session.execute(
-        sa.select(ImportJob.id, ImportJob.document_id, ImportJob.attempts)
-        .where(ImportJob.state == "running", ImportJob.lease_until < now)
+        sa.select(ImportJob.id, ImportJob.document_id, ImportJob.attempts).where(
+            ImportJob.state == "running", ImportJob.lease_until < now
+        )
     ).all()
     session.rollback()
     exhausted = []
@@ -179,7 +206,8 @@ def take_back_lapsed(session: Session, *, max_attempts: int, now: datetime | Non
             exhausted.append(Ticket(job_id, document_id, attempts))
             continue
         session.execute(
-            sa.update(ImportJob).where(ImportJob.id == job_id, ImportJob.state == "running", ImportJob.lease_until < now)
+            sa.update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.state == "running", ImportJob.lease_until < now)
             .values(state="waiting", lease_until=None, progress="Interrupted by a restart; waiting to be read again")
             .execution_options(synchronize_session=False)
         )
@@ -191,8 +219,10 @@ def put_back(session: Session, job_ids: Sequence[str]) -> None:
     """Queued jobs that no worker will ever see (their queue was lost) go back in line."""
     if job_ids:
         session.execute(
-            sa.update(ImportJob).where(ImportJob.id.in_(job_ids), ImportJob.state == "queued")
-            .values(state="waiting").execution_options(synchronize_session=False)
+            sa.update(ImportJob)
+            .where(ImportJob.id.in_(job_ids), ImportJob.state == "queued")
+            .values(state="waiting")
+            .execution_options(synchronize_session=False)
         )
     session.commit()
 

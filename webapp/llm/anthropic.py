@@ -181,9 +181,7 @@ class _Reply:
     def _count_input(self, usage: Any) -> None:
         # Cached prompt tokens are still prompt tokens for the context budget.
         self.input_tokens = (
-            (usage.input_tokens or 0)
-            + (usage.cache_creation_input_tokens or 0)
-            + (usage.cache_read_input_tokens or 0)
+            (usage.input_tokens or 0) + (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
         )
         self.output_tokens = usage.output_tokens or 0
 
@@ -206,9 +204,7 @@ def _request(
     if system:
         request["system"] = system
     if tools:
-        request["tools"] = [
-            {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools
-        ]
+        request["tools"] = [{"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools]
     return request
 
 

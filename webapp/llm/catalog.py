@@ -33,8 +33,9 @@ class ModelList:
 class ModelCatalog:
     """Lists each provider's models at most once per KEEP_FOR seconds, one listing at a time."""
 
-    def __init__(self, registry: ProviderRegistry, *, timeout: float = LIST_TIMEOUT,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, registry: ProviderRegistry, *, timeout: float = LIST_TIMEOUT, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._registry = registry
         self._timeout = timeout
         self._clock = clock
@@ -65,7 +66,7 @@ def _list(name: str, provider: Provider, timeout: float) -> tuple[ModelList, flo
     default, deadline = provider.default_model, time.monotonic() + timeout
     try:
         names = _clean(provider.list_models(timeout=timeout), default, deadline)
-    except Exception as error:  # Whatever the SDK or the server does wrong, the field still takes a name.
+    except Exception as error:  # noqa: BLE001 - whatever the SDK or server does wrong, the field still takes a name
         log.warning("listing the models of %s failed: %s", name, error)
         return ModelList(default, (default,), failed=True), RETRY_AFTER
     return ModelList(default, names), KEEP_FOR

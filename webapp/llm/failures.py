@@ -48,9 +48,7 @@ def unexpected_failure(provider: str, exc: Exception) -> ProviderError:
 
 
 def incomplete(provider: str) -> ProviderError:
-    return ProviderError(
-        kind="incomplete", provider=provider, detail="stream ended without its end marker"
-    )
+    return ProviderError(kind="incomplete", provider=provider, detail="stream ended without its end marker")
 
 
 def _transport_cause(exc: BaseException) -> BaseException | None:

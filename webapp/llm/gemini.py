@@ -38,9 +38,22 @@ _FINISH: dict[str, FinishReason] = {
     # The per-request token limit, with more to come (the SDK's automatic continuation is off).
     "CONTINUATION": "max_tokens",
     **dict.fromkeys(
-        ("SAFETY", "RECITATION", "LANGUAGE", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
-         "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "MODEL_ARMOR", "ESCALATION", "PUP_LIMITED_DISABLED"),
-        "refusal"),
+        (
+            "SAFETY",
+            "RECITATION",
+            "LANGUAGE",
+            "BLOCKLIST",
+            "PROHIBITED_CONTENT",
+            "SPII",
+            "IMAGE_SAFETY",
+            "IMAGE_PROHIBITED_CONTENT",
+            "IMAGE_RECITATION",
+            "MODEL_ARMOR",
+            "ESCALATION",
+            "PUP_LIMITED_DISABLED",
+        ),
+        "refusal",
+    ),
     # OTHER, MALFORMED_FUNCTION_CALL, TOO_MANY_TOOL_CALLS and the rest: "other".
 }
 # Stands for a refused prompt (no candidates) among the candidates' finish reasons.
@@ -190,8 +203,7 @@ def _config(system: str, tools: Sequence[ToolSpec], max_tokens: int) -> dict[str
         config["system_instruction"] = system
     if tools:
         declarations = [
-            {"name": t.name, "description": t.description, "parameters_json_schema": t.parameters}
-            for t in tools
+            {"name": t.name, "description": t.description, "parameters_json_schema": t.parameters} for t in tools
         ]
         config["tools"] = [{"function_declarations": declarations}]
     return config

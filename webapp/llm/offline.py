@@ -24,7 +24,9 @@ _MAX_ECHO_CHARS = 200
 _SETUP_HELP = (
     "To get real answers, connect a language model: set one of these environment variables "
     "and restart BA Assistant.\n\n"
-    + "\n".join(f"- `{spec.enabling_setting}` for {spec.setup_hint}" for spec in SPECS.values() if spec.enabling_setting)
+    + "\n".join(
+        f"- `{spec.enabling_setting}` for {spec.setup_hint}" for spec in SPECS.values() if spec.enabling_setting
+    )
 )
 
 

@@ -54,7 +54,8 @@ class ProviderRegistry:
     def __init__(self, config: Mapping[str, Any]) -> None:
         self._providers: dict[str, Provider] = {
             spec.name: spec.adapter(_settings(spec, config), _model(spec, config))
-            for spec in SPECS.values() if _is_configured(spec, config)
+            for spec in SPECS.values()
+            if _is_configured(spec, config)
         }
 
     def available(self) -> list[ProviderInfo]:
@@ -63,8 +64,13 @@ class ProviderRegistry:
     def describe(self) -> list[ProviderStatus]:
         """Every provider this app knows, configured or not."""
         return [
-            ProviderStatus(spec.name, spec.display_name, spec.name in self._providers, spec.enabling_setting,
-                           self._providers[spec.name].default_model if spec.name in self._providers else None)
+            ProviderStatus(
+                spec.name,
+                spec.display_name,
+                spec.name in self._providers,
+                spec.enabling_setting,
+                self._providers[spec.name].default_model if spec.name in self._providers else None,
+            )
             for spec in SPECS.values()
         ]
 
@@ -93,8 +99,9 @@ def preload_sdks(registry: ProviderRegistry) -> threading.Thread:
     """Import the configured providers' SDKs in the background, so the first reply does not wait."""
     # Importing one takes seconds on a cold start.
     modules = sorted({SPECS[info.name].sdk_module for info in registry.available()} - {None})
-    thread = threading.Thread(target=lambda: [importlib.import_module(m) for m in modules],
-                              name="sdk-preload", daemon=True)
+    thread = threading.Thread(
+        target=lambda: [importlib.import_module(m) for m in modules], name="sdk-preload", daemon=True
+    )
     thread.start()
     return thread
 

@@ -114,8 +114,9 @@ def _openai(settings: ConnectionSettings, model: str) -> Provider:
     from webapp.llm.openai_compat import OpenAICompatibleProvider
 
     # Current OpenAI models reject the older `max_tokens`.
-    return OpenAICompatibleProvider(settings, name="openai", display_name="OpenAI", default_model=model,
-                                    max_tokens_param="max_completion_tokens")
+    return OpenAICompatibleProvider(
+        settings, name="openai", display_name="OpenAI", default_model=model, max_tokens_param="max_completion_tokens"
+    )
 
 
 def _deepseek(settings: ConnectionSettings, model: str) -> Provider:
@@ -123,15 +124,21 @@ def _deepseek(settings: ConnectionSettings, model: str) -> Provider:
 
     # V4 models think by default; replies with tool calls would then have
     # to carry the reasoning back, which the neutral history does not keep.
-    return OpenAICompatibleProvider(settings, name="deepseek", display_name="DeepSeek", default_model=model,
-                                    extra_body={"thinking": {"type": "disabled"}})
+    return OpenAICompatibleProvider(
+        settings,
+        name="deepseek",
+        display_name="DeepSeek",
+        default_model=model,
+        extra_body={"thinking": {"type": "disabled"}},
+    )
 
 
 def _openai_compatible(settings: ConnectionSettings, model: str) -> Provider:
     from webapp.llm.openai_compat import OpenAICompatibleProvider
 
-    return OpenAICompatibleProvider(settings, name="openai_compatible", display_name="OpenAI-compatible server",
-                                    default_model=model)
+    return OpenAICompatibleProvider(
+        settings, name="openai_compatible", display_name="OpenAI-compatible server", default_model=model
+    )
 
 
 def _offline(settings: ConnectionSettings, model: str) -> Provider:
@@ -165,16 +172,25 @@ def _gemini_models(client: Any, timeout: float) -> Iterable[str]:
     options = {"timeout": int(timeout * 1000), "retry_options": {"attempts": 1}}
     pages = client.models.list(config={"page_size": 1000, "http_options": options})
     # Gemini lists embedding and other models too; only those that generate content can chat.
-    return (model.name.removeprefix("models/") for model in islice(pages, MAX_LISTED_MODELS)
-            if model.name and "generateContent" in (model.supported_actions or ()))
+    return (
+        model.name.removeprefix("models/")
+        for model in islice(pages, MAX_LISTED_MODELS)
+        if model.name and "generateContent" in (model.supported_actions or ())
+    )
 
 
 _SPECS = (
     ProviderSpec(
-        name="anthropic", display_name="Anthropic", env_prefix="ANTHROPIC", setup_hint="Claude (Anthropic)",
-        sdk_module="anthropic", adapter=_anthropic, default_model="claude-sonnet-5-5",
+        name="anthropic",
+        display_name="Anthropic",
+        env_prefix="ANTHROPIC",
+        setup_hint="Claude (Anthropic)",
+        sdk_module="anthropic",
+        adapter=_anthropic,
+        default_model="claude-sonnet-5-5",
         windows=(("claude-haiku-4", 200_000), ("claude-sonnet-4-5", 200_000), ("claude-", 1_000_000)),
-        fallback_window=200_000, list_models=_anthropic_models,
+        fallback_window=200_000,
+        list_models=_anthropic_models,
         prices={
             "claude-sonnet-5-5": _prices(("2026-01-01", "2.00", "10.00")),
             "claude-opus-5-5": _prices(("2026-01-01", "4.00", "20.00")),
@@ -187,12 +203,18 @@ _SPECS = (
         },
     ),
     ProviderSpec(
-        name="openai", display_name="OpenAI", env_prefix="OPENAI", setup_hint="OpenAI",
-        default_base_url="https://api.openai.com/v1", sdk_module="openai", adapter=_openai,
+        name="openai",
+        display_name="OpenAI",
+        env_prefix="OPENAI",
+        setup_hint="OpenAI",
+        default_base_url="https://api.openai.com/v1",
+        sdk_module="openai",
+        adapter=_openai,
         default_model="gpt-6.1-sol",
         # GPT-6 prompts above 272k tokens are billed at a higher rate; stay below it.
         windows=(("gpt-6", 272_000), ("gpt-5", 400_000), ("gpt-4.1", 1_047_576)),
-        fallback_window=128_000, list_models=_openai_chat_models,
+        fallback_window=128_000,
+        list_models=_openai_chat_models,
         prices={
             "gpt-6.1-sol": _prices(("2026-01-01", "2.00", "10.00")),
             "gpt-6-sol": _prices(("2026-01-01", "2.00", "10.00")),
@@ -207,9 +229,16 @@ _SPECS = (
         },
     ),
     ProviderSpec(
-        name="gemini", display_name="Gemini", env_prefix="GEMINI", setup_hint="Gemini (Google)",
-        sdk_module="google.genai", adapter=_gemini, default_model="gemini-3.8-flash",
-        windows=(("gemini-", 1_048_576),), fallback_window=1_048_576, list_models=_gemini_models,
+        name="gemini",
+        display_name="Gemini",
+        env_prefix="GEMINI",
+        setup_hint="Gemini (Google)",
+        sdk_module="google.genai",
+        adapter=_gemini,
+        default_model="gemini-3.8-flash",
+        windows=(("gemini-", 1_048_576),),
+        fallback_window=1_048_576,
+        list_models=_gemini_models,
         prices={
             "gemini-3.8-flash": _prices(("2026-01-01", "0.75", "3.75"), ("2027-01-01", "1.50", "7.50")),
             "gemini-3.5-flash": _prices(("2026-01-01", "1.50", "9.00")),
@@ -220,11 +249,18 @@ _SPECS = (
         },
     ),
     ProviderSpec(
-        name="deepseek", display_name="DeepSeek", env_prefix="DEEPSEEK", setup_hint="DeepSeek",
-        default_base_url="https://api.deepseek.com", sdk_module="openai", adapter=_deepseek,
+        name="deepseek",
+        display_name="DeepSeek",
+        env_prefix="DEEPSEEK",
+        setup_hint="DeepSeek",
+        default_base_url="https://api.deepseek.com",
+        sdk_module="openai",
+        adapter=_deepseek,
         # deepseek-chat and deepseek-reasoner stopped working on 2026-07-24.
         default_model="deepseek-v4-flash",
-        windows=(("deepseek-", 128_000),), fallback_window=128_000, list_models=_openai_style_models,
+        windows=(("deepseek-", 128_000),),
+        fallback_window=128_000,
+        list_models=_openai_style_models,
         # At DeepSeek's higher, peak-hour rate.
         prices={
             "deepseek-v4-flash": _prices(("2026-04-24", "0.30", "1.20")),
@@ -232,18 +268,29 @@ _SPECS = (
         },
     ),
     ProviderSpec(
-        name="openai_compatible", display_name="OpenAI-compatible server", env_prefix="OPENAI_COMPATIBLE",
-        enabled_by="BASE_URL", settings=("BASE_URL", "MODEL", "API_KEY", "CONTEXT_WINDOW"),
+        name="openai_compatible",
+        display_name="OpenAI-compatible server",
+        env_prefix="OPENAI_COMPATIBLE",
+        enabled_by="BASE_URL",
+        settings=("BASE_URL", "MODEL", "API_KEY", "CONTEXT_WINDOW"),
         setup_hint="a model on your own machine, such as Ollama "
-                   "(`http://localhost:11434/v1`, with `OPENAI_COMPATIBLE_MODEL` naming the model)",
-        sdk_module="openai", adapter=_openai_compatible, default_model="llama3.2",
+        "(`http://localhost:11434/v1`, with `OPENAI_COMPATIBLE_MODEL` naming the model)",
+        sdk_module="openai",
+        adapter=_openai_compatible,
+        default_model="llama3.2",
         # Local servers often run with a small context (Ollama's default is a few thousand).
-        fallback_window=8_192, list_models=_openai_style_models,
+        fallback_window=8_192,
+        list_models=_openai_style_models,
         # It may be local (free) or a paid service: its models are priced only if listed here.
     ),
     ProviderSpec(
-        name="offline", display_name="Offline", settings=(), adapter=_offline, default_model="offline",
-        fallback_window=32_000, free=True,
+        name="offline",
+        display_name="Offline",
+        settings=(),
+        adapter=_offline,
+        default_model="offline",
+        fallback_window=32_000,
+        free=True,
     ),
 )
 

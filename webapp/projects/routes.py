@@ -56,7 +56,9 @@ def create() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             project = service.create_project(
-                user_id=current_user.id, name=form.name.data, description=form.description.data or "",
+                user_id=current_user.id,
+                name=form.name.data,
+                description=form.description.data or "",
                 instructions=form.instructions.data or "",
             )
         except service.ProjectError as error:
@@ -106,9 +108,14 @@ def _page_context(project: Project, tab: str) -> dict[str, object]:
 def _project_backlog(project_id: str, kind: str) -> Response | tuple[str, int]:
     project = get_owned_or_404(project_id)
     items = traceability.project_items(current_user.id, project.id)
-    return backlog_download(items, kind, name=project.name, scope=f"The project “{project.name}”",
-                            back_url=url_for("projects.show", project_id=project.id, tab="artifacts"),
-                            back_label=project.name)
+    return backlog_download(
+        items,
+        kind,
+        name=project.name,
+        scope=f"The project “{project.name}”",
+        back_url=url_for("projects.show", project_id=project.id, tab="artifacts"),
+        back_label=project.name,
+    )
 
 
 @bp.get("/<project_id>/export.jira.csv")
@@ -145,14 +152,18 @@ def update(project_id: str) -> Response:
     if form.validate_on_submit():
         try:
             service.update_project(
-                project, name=form.name.data, description=form.description.data or "",
+                project,
+                name=form.name.data,
+                description=form.description.data or "",
                 instructions=form.instructions.data or "",
             )
         except service.ProjectError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
             if targets("project-head"):
-                return render("projects/show.html", "projects/_head.html", target="project-head", **_head_context(project))
+                return render(
+                    "projects/show.html", "projects/_head.html", target="project-head", **_head_context(project)
+                )
             flash("Project saved.", "success")
             return redirect(url_for("projects.show", project_id=project.id), 303)
     return render(

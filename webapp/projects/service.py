@@ -78,7 +78,9 @@ def _summaries(user_id: str, condition: sa.ColumnElement[bool]) -> list[ProjectS
         .where(Project.user_id == user_id, condition)
     ).all()
     return [
-        ProjectSummary(project, documents, threads, max(project.last_activity_at, last_thread or project.last_activity_at))
+        ProjectSummary(
+            project, documents, threads, max(project.last_activity_at, last_thread or project.last_activity_at)
+        )
         for project, documents, threads, last_thread in rows
     ]
 
@@ -118,4 +120,3 @@ def delete_project(project: Project) -> None:
     """Delete a project with its documents; its chats stay, without a project."""
     db.session.delete(project)
     db.session.commit()
-

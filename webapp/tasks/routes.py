@@ -79,16 +79,21 @@ def _not_found(error: Exception) -> Any:
     return current_app.handle_http_exception(NotFound())
 
 
-
-
 def _render_index(*, add_values: Any = None, add_errors: dict[str, str] | None = None, status: int = 200) -> Response:
     query = TaskQuery.from_args(request.args)
     board = service.task_board(current_user.id, query, page=request.args.get("page", 1, type=int))
     return render(
-        "tasks/index.html", "tasks/_task_rows.html", target="task-more", status=status,
-        board=board, task_page=board.tasks, query=query, scope=query.project_id,
+        "tasks/index.html",
+        "tasks/_task_rows.html",
+        target="task-more",
+        status=status,
+        board=board,
+        task_page=board.tasks,
+        query=query,
+        scope=query.project_id,
         next_url=url_for("tasks.index", **query.args()),
-        add_values=add_values or {}, add_errors=add_errors or {},
+        add_values=add_values or {},
+        add_errors=add_errors or {},
     )
 
 
@@ -104,18 +109,26 @@ def create() -> Response:
     form = request.form
     try:
         task = service.create_task(
-            current_user.id, title=form.get("title", ""), description=form.get("description", ""),
-            due_date=form.get("due_date"), priority=form.get("priority") or "medium",
+            current_user.id,
+            title=form.get("title", ""),
+            description=form.get("description", ""),
+            due_date=form.get("due_date"),
+            priority=form.get("priority") or "medium",
             project_id=form.get("project_id") or None,
         )
     except TaskValidationError as error:
         if targets("task-add"):
-            return _fragment("tasks/_add_form.html", values=form, errors=error.errors,
-                             project_id=form.get("project_id"), status=422)
+            return _fragment(
+                "tasks/_add_form.html", values=form, errors=error.errors, project_id=form.get("project_id"), status=422
+            )
         return _render_index(add_values=form, add_errors=error.errors, status=422)
     if targets("task-add"):
-        return _fragment("tasks/_task_added.html", task=task, project_id=task.project_id,
-                         counts=service.counts(current_user.id, form.get("project_id") or None))
+        return _fragment(
+            "tasks/_task_added.html",
+            task=task,
+            project_id=task.project_id,
+            counts=service.counts(current_user.id, form.get("project_id") or None),
+        )
     flash("Task added.", "success")
     return redirect(_back(), 303)
 
@@ -124,8 +137,14 @@ def create() -> Response:
 def show(task_id: str) -> Response:
     """Show one task (its row, when HTMX asks for it back after an edit is cancelled)."""
     task = service.get_task(current_user.id, task_id)
-    return render("tasks/show.html", "tasks/_task_row.html", target=_row_id(task_id), task=task,
-                  next_url=_back(), scope=request.args.get("scope"))
+    return render(
+        "tasks/show.html",
+        "tasks/_task_row.html",
+        target=_row_id(task_id),
+        task=task,
+        next_url=_back(),
+        scope=request.args.get("scope"),
+    )
 
 
 @bp.get("/<task_id>/edit")
@@ -137,9 +156,16 @@ def edit(task_id: str) -> Response:
 
 def _render_edit(task: Task, *, values: Any, errors: dict[str, str], status: int = 200) -> Response:
     return render(
-        "tasks/edit.html", "tasks/_edit_row.html", target=_row_id(task.id), status=status,
-        task=task, values=values, errors=errors, projects=service.project_choices(current_user.id),
-        next_url=_back(), scope=request.values.get("scope"),
+        "tasks/edit.html",
+        "tasks/_edit_row.html",
+        target=_row_id(task.id),
+        status=status,
+        task=task,
+        values=values,
+        errors=errors,
+        projects=service.project_choices(current_user.id),
+        next_url=_back(),
+        scope=request.values.get("scope"),
     )
 
 
@@ -149,13 +175,16 @@ def update(task_id: str) -> Response:
     form = request.form
     try:
         task = service.update_task(
-            current_user.id, task_id, title=form.get("title", ""), description=form.get("description", ""),
-            due_date=form.get("due_date"), priority=form.get("priority", ""),
+            current_user.id,
+            task_id,
+            title=form.get("title", ""),
+            description=form.get("description", ""),
+            due_date=form.get("due_date"),
+            priority=form.get("priority", ""),
             project_id=form.get("project_id") or None,
         )
     except TaskValidationError as error:
-        return _render_edit(service.get_task(current_user.id, task_id), values=form, errors=error.errors,
-                            status=422)
+        return _render_edit(service.get_task(current_user.id, task_id), values=form, errors=error.errors, status=422)
     return _after_change(task, "Task saved.")
 
 

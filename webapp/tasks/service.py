@@ -8,9 +8,10 @@ validated here, so that every caller follows the same rules.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Callable, Final, Literal, Mapping, Union
+from typing import Any, Final, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
@@ -85,6 +86,7 @@ class UndoExpired(TaskError):
 
 
 # Parsing: one function per field, each raising TaskValidationError naming its field.
+
 
 def parse_title(raw: str) -> str:
     title = (raw or "").strip()
@@ -345,6 +347,7 @@ def task_board(user_id: str, query: TaskQuery, *, page: int = 1) -> TaskBoard:
 
 # Writing
 
+
 def create_task(
     user_id: str,
     *,
@@ -356,10 +359,17 @@ def create_task(
     thread_id: str | None = None,
 ) -> Task:
     """Add a pending task; the project and chat, if given, must be the user's."""
-    values = _validated(user_id, {
-        "title": title, "description": description, "due_date": due_date, "priority": priority,
-        "project_id": project_id, "thread_id": thread_id,
-    })
+    values = _validated(
+        user_id,
+        {
+            "title": title,
+            "description": description,
+            "due_date": due_date,
+            "priority": priority,
+            "project_id": project_id,
+            "thread_id": thread_id,
+        },
+    )
     task = Task(user_id=user_id, **values)
     db.session.add(task)
     db.session.commit()
@@ -370,18 +380,24 @@ def update_task(
     user_id: str,
     task_id: str,
     *,
-    title: Union[str, Keep] = KEEP,
-    description: Union[str, None, Keep] = KEEP,
-    due_date: Union[str, date, None, Keep] = KEEP,
-    priority: Union[str, Keep] = KEEP,
-    project_id: Union[str, None, Keep] = KEEP,
+    title: str | Keep = KEEP,
+    description: str | None | Keep = KEEP,
+    due_date: str | date | None | Keep = KEEP,
+    priority: str | Keep = KEEP,
+    project_id: str | None | Keep = KEEP,
 ) -> Task:
     """Change the given fields (leave out, or pass KEEP, to keep one); None or "" clears."""
     task = get_task(user_id, task_id)
-    values = _validated(user_id, {
-        "title": title, "description": description, "due_date": due_date, "priority": priority,
-        "project_id": project_id,
-    })
+    values = _validated(
+        user_id,
+        {
+            "title": title,
+            "description": description,
+            "due_date": due_date,
+            "priority": priority,
+            "project_id": project_id,
+        },
+    )
     for name, value in values.items():
         setattr(task, name, value)
     db.session.commit()

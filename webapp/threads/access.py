@@ -32,7 +32,9 @@ def get_owned_message_or_404(message_id: str) -> Message:
     # One query for the message and its thread: the stream route runs this on the way to
     # the first token.
     message = db.session.scalar(
-        sa.select(Message).join(Message.thread).options(contains_eager(Message.thread))
+        sa.select(Message)
+        .join(Message.thread)
+        .options(contains_eager(Message.thread))
         .where(Message.id == message_id, Thread.user_id == current_user.id)
     )
     if message is None:

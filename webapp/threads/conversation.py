@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import (Response, abort, current_app, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
 from ..assistant.skills import all_skills
@@ -47,8 +46,9 @@ def show(thread_id: str) -> str:
     settings = chat_settings()
     chat.purge_deleted(thread.id)
     chat.reconcile(thread)
-    context = thread_page_context(thread, settings, before=request.args.get("before"),
-                                  max_upload_mb=current_app.config["MAX_UPLOAD_MB"])
+    context = thread_page_context(
+        thread, settings, before=request.args.get("before"), max_upload_mb=current_app.config["MAX_UPLOAD_MB"]
+    )
     return render_template("threads/show.html", **context)
 
 
@@ -77,8 +77,9 @@ def _error_response(thread: Thread, error: chat.ChatError, draft: str) -> Respon
         response.headers["HX-Reswap"] = "innerHTML"
         return response
     context = thread_page_context(thread, chat_settings(), max_upload_mb=current_app.config["MAX_UPLOAD_MB"])
-    return Response(render_template("threads/show.html", composer_error=error.message, draft=draft, **context),
-                    status=error.status)
+    return Response(
+        render_template("threads/show.html", composer_error=error.message, draft=draft, **context), status=error.status
+    )
 
 
 @bp.post("/threads/<thread_id>/messages")
@@ -208,9 +209,16 @@ def _bubble(message: Message, *, title_poll: bool = False, following: bool = Fal
     `following`: a streaming reply asks for itself again every FOLLOW_SECONDS instead of opening a stream.
     """
     thread = message.thread
-    return render_template("threads/_message.html", message=message, thread=thread, title_poll=title_poll,
-                           title_poll_delay=TITLE_POLL_SECONDS, following=following, follow_delay=FOLLOW_SECONDS,
-                           **message_marks(selected_branch(thread), [message]))
+    return render_template(
+        "threads/_message.html",
+        message=message,
+        thread=thread,
+        title_poll=title_poll,
+        title_poll_delay=TITLE_POLL_SECONDS,
+        following=following,
+        follow_delay=FOLLOW_SECONDS,
+        **message_marks(selected_branch(thread), [message]),
+    )
 
 
 # How often a reply whose stream was closed (past MAX_STREAMS_PER_USER) asks for itself.
@@ -287,10 +295,14 @@ def title_update(message_id: str) -> str:
     poll = int(polls) if polls.isdigit() else TITLE_POLLS
     # The reply's runner, in whichever process, holds its lease until the title is made.
     making = message.status != "streaming" and held(message.lease_until)
-    return render_template("threads/_title_update.html", thread=thread, message=message,
-                           totals=thread_totals(message.thread_id),
-                           next_poll=poll + 1 if making and poll < TITLE_POLLS else None,
-                           title_poll_delay=TITLE_POLL_SECONDS)
+    return render_template(
+        "threads/_title_update.html",
+        thread=thread,
+        message=message,
+        totals=thread_totals(message.thread_id),
+        next_poll=poll + 1 if making and poll < TITLE_POLLS else None,
+        title_poll_delay=TITLE_POLL_SECONDS,
+    )
 
 
 @bp.get("/messages/<message_id>/stream")
@@ -317,9 +329,13 @@ def update_settings(thread_id: str) -> Response:
     form = request.form
     try:
         chat.change_settings(
-            thread, provider=form.get("provider", thread.model_provider), model=form.get("model"),
-            mode=form.get("mode") or None, skill=form.get("skill") or None,
-            registry=current_app.extensions["llm"], skills=tuple(s.slug for s in all_skills()),
+            thread,
+            provider=form.get("provider", thread.model_provider),
+            model=form.get("model"),
+            mode=form.get("mode") or None,
+            skill=form.get("skill") or None,
+            registry=current_app.extensions["llm"],
+            skills=tuple(s.slug for s in all_skills()),
         )
     except chat.ChatError as error:
         flash(error.message, "error")

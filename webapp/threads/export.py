@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from ..chat.service import CUT_LABELS
 from ..models import Message, ModeChange, Thread
@@ -20,7 +21,7 @@ def iso_utc(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC with a Z suffix, e.g. 2025-03-01T09:30:00Z."""
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def filename(thread: Thread, extension: str) -> str:
@@ -63,8 +64,9 @@ def _thread_fields(thread: Thread, project_name: str | None) -> dict[str, Any]:
         "model": thread.model_name,
         "created_at": iso_utc(thread.created_at),
         "last_activity_at": iso_utc(thread.last_activity_at),
-        "mode_changes": [{"at": iso_utc(change.at), "from": change.old, "to": change.new}
-                         for change in thread.mode_change_list()],
+        "mode_changes": [
+            {"at": iso_utc(change.at), "from": change.old, "to": change.new} for change in thread.mode_change_list()
+        ],
     }
 
 

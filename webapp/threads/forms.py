@@ -6,7 +6,7 @@ selects do not validate their own choices (a one-click form sends none of them).
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField

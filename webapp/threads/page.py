@@ -35,18 +35,24 @@ def conversation_context(thread: Thread, *, before: str | None = None, limit: in
     branch = branches.selected_branch(thread)
     ids = branch.ids
     if before and before in branch:
-        ids = ids[:ids.index(before)]
-    newest = branches.load(ids[-(limit + 1):])
+        ids = ids[: ids.index(before)]
+    newest = branches.load(ids[-(limit + 1) :])
     messages = newest[-limit:]
     # The message just before this page, if any: a change before it belongs to an earlier page.
     previous = newest[0].created_at if len(ids) > limit else None
     notes_before, trailing_notes = _place_mode_notes(thread, messages, previous, newest_page=before is None)
-    return {"messages": messages, "has_earlier": len(ids) > limit, "notes_before": notes_before,
-            "trailing_notes": trailing_notes, **message_marks(branch, messages)}
+    return {
+        "messages": messages,
+        "has_earlier": len(ids) > limit,
+        "notes_before": notes_before,
+        "trailing_notes": trailing_notes,
+        **message_marks(branch, messages),
+    }
 
 
-def _place_mode_notes(thread: Thread, messages: list[Message], previous: datetime | None, *,
-                      newest_page: bool) -> tuple[dict[str, list[ModeChange]], list[ModeChange]]:
+def _place_mode_notes(
+    thread: Thread, messages: list[Message], previous: datetime | None, *, newest_page: bool
+) -> tuple[dict[str, list[ModeChange]], list[ModeChange]]:
     """Each mode change goes before the first message written after it, or after the last one."""
     before: dict[str, list[ModeChange]] = {}
     after: list[ModeChange] = []
@@ -75,8 +81,9 @@ def message_cost(message: Message) -> Any:
     return cost_of(message.provider or "", message.model or "", Usage(message.input_tokens, message.output_tokens))
 
 
-def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: str | None = None,
-                        max_upload_mb: int = 25) -> dict[str, Any]:
+def thread_page_context(
+    thread: Thread, settings: chat.ChatSettings, *, before: str | None = None, max_upload_mb: int = 25
+) -> dict[str, Any]:
     registry = settings.registry
     budget = thread.user.monthly_budget(settings.monthly_budget)
     spent, share = chat.budget_state(thread.user, budget)
@@ -89,8 +96,13 @@ def thread_page_context(thread: Thread, settings: chat.ChatSettings, *, before: 
         "modes": [(mode, MODE_LABELS[mode], MODE_HINTS[mode]) for mode in CONVERSATION_MODES],
         "skills": all_skills(),
         "totals": thread_totals(thread.id),
-        "budget": {"spent": spent, "limit": budget, "share": share,
-                   "warn": share >= chat.BUDGET_WARNING_SHARE, "exhausted": share >= 1 and budget > 0},
+        "budget": {
+            "spent": spent,
+            "limit": budget,
+            "share": share,
+            "warn": share >= chat.BUDGET_WARNING_SHARE,
+            "exhausted": share >= 1 and budget > 0,
+        },
         "summarised": bool(thread.history_summary),
         "documents": chat_documents(thread),
         "max_message_chars": chat.MAX_MESSAGE_CHARS,

@@ -61,8 +61,11 @@ def project_chats(project_id: str) -> Response:
     sort = request.args.get("sort", "newest")
     sort = sort if sort in service.PROJECT_SORTS else "newest"
     return render(
-        "threads/project_chats.html", "threads/_project_chats.html", target="project-chats",
-        project=project, chat_sort=sort,
+        "threads/project_chats.html",
+        "threads/_project_chats.html",
+        target="project-chats",
+        project=project,
+        chat_sort=sort,
         project_chats=service.project_threads(current_user.id, project.id, sort=sort),
     )
 
@@ -73,11 +76,15 @@ def _render_list(page: str, thread_type: str, filters: service.ListFilters, **co
     # "Load more" asks for just the next rows; typing in the filters asks for the whole list.
     more = targets("chat-more")
     return render(
-        page, "threads/_thread_rows.html" if more else "threads/_thread_list.html",
+        page,
+        "threads/_thread_rows.html" if more else "threads/_thread_list.html",
         target="chat-more" if more else "chat-list",
-        result=result, filters=filters, list_endpoint=LIST_ENDPOINTS[thread_type],
+        result=result,
+        filters=filters,
+        list_endpoint=LIST_ENDPOINTS[thread_type],
         back_url=request.full_path.rstrip("?"),
-        used_providers=service.used_providers(current_user.id, thread_type=thread_type), **context,
+        used_providers=service.used_providers(current_user.id, thread_type=thread_type),
+        **context,
     )
 
 
@@ -121,8 +128,11 @@ def create_chat() -> Response:
     project = get_owned_project_or_404(form.project_id.data) if form.project_id.data else None
     if form.validate_on_submit():
         new = service.NewThread(
-            project=project, title=form.title.data or "", provider=form.provider.data or "",
-            model=form.model.data or "", mode=form.mode.data or "",
+            project=project,
+            title=form.title.data or "",
+            provider=form.provider.data or "",
+            model=form.model.data or "",
+            mode=form.mode.data or "",
         )
         thread = _create(form, new)
         if thread is not None:
@@ -217,8 +227,12 @@ def rename(thread_id: str) -> Response:
         else:
             return _after_change(thread, form.next.data, "Chat renamed.")
     return render(
-        "threads/rename.html", "threads/_row_rename.html", target=_row_id(thread), status=422,
-        thread=thread, form=form,
+        "threads/rename.html",
+        "threads/_row_rename.html",
+        target=_row_id(thread),
+        status=422,
+        thread=thread,
+        form=form,
     )
 
 
@@ -279,8 +293,12 @@ def _owned_ba_chat(thread_id: str) -> Thread:
 def _render_move(thread: Thread, form: MoveForm, *, status: int = 200) -> Response:
     form.project_id.choices = choices(service.project_options(current_user.id))
     return render(
-        "threads/move.html", "threads/_row_move.html", target=_row_id(thread), status=status,
-        thread=thread, form=form,
+        "threads/move.html",
+        "threads/_row_move.html",
+        target=_row_id(thread),
+        status=status,
+        thread=thread,
+        form=form,
     )
 
 
@@ -293,7 +311,8 @@ def _after_change(thread: Thread, next_url: str | None, message: str) -> Respons
 
 def _row_response(thread: Thread, back_url: str | None) -> Response:
     html = render_template(
-        "threads/_thread_row.html", row=service.thread_row(thread),
+        "threads/_thread_row.html",
+        row=service.thread_row(thread),
         back_url=back_url,
     )
     response = make_response(html)

@@ -89,8 +89,12 @@ def search_messages(user_id: str, query: str, *, limit: int = MESSAGE_LIMIT) -> 
         .where(Thread.user_id == user_id, Message.deleted_at.is_(None), Message.status != _STREAMING)
     )
     matches = fulltext.best_matches(
-        statement, MESSAGES, fulltext.query_terms(query), limit=limit * OVERFETCH,
-        newest_first=Message.created_at, candidates=PG_RANKED_CANDIDATES,
+        statement,
+        MESSAGES,
+        fulltext.query_terms(query),
+        limit=limit * OVERFETCH,
+        newest_first=Message.created_at,
+        candidates=PG_RANKED_CANDIDATES,
     )
     shown = selected_ids({match.row.thread_id for match in matches})
     return [_hit(match) for match in matches if match.row.id in shown][:limit]
@@ -99,7 +103,12 @@ def search_messages(user_id: str, query: str, *, limit: int = MESSAGE_LIMIT) -> 
 def _hit(match: fulltext.Match) -> MessageHit:
     row = match.row
     return MessageHit(
-        thread_id=row.thread_id, thread_title=row.title, thread_type=row.thread_type,
-        message_id=row.id, role=row.role, created_at=row.created_at,
-        snippet=match.snippet, score=match.score,
+        thread_id=row.thread_id,
+        thread_title=row.title,
+        thread_type=row.thread_type,
+        message_id=row.id,
+        role=row.role,
+        created_at=row.created_at,
+        snippet=match.snippet,
+        score=match.score,
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -114,8 +115,9 @@ def provider_choices(registry: ProviderRegistry) -> list[tuple[str, str]]:
     return [(info.name, info.display_name) for info in registry.available()]
 
 
-def choose_provider(requested: str, *, user_default: str | None, fallback: str | None,
-                    configured: Sequence[str]) -> str:
+def choose_provider(
+    requested: str, *, user_default: str | None, fallback: str | None, configured: Sequence[str]
+) -> str:
     """The provider for a new thread: the requested one, else the user's default, else the server's,
     else the first configured one."""
     if requested:
@@ -141,8 +143,12 @@ def create_thread(user: User, new: NewThread, *, configured: Sequence[str], fall
         new.provider, user_default=user.default_provider, fallback=fallback_provider, configured=configured
     )
     thread = Thread(
-        user_id=user.id, title=title, title_locked=bool(title), model_provider=provider,
-        model_name=model or None, thread_type=new.thread_type,
+        user_id=user.id,
+        title=title,
+        title_locked=bool(title),
+        model_provider=provider,
+        model_name=model or None,
+        thread_type=new.thread_type,
     )
     if new.thread_type == "ba_assistant":
         thread.conversation_mode = _clean_mode(new.mode)
@@ -203,9 +209,7 @@ def _clean_mode(mode: str) -> str | None:
 # Lists
 
 
-def list_threads(
-    user_id: str, *, thread_type: str, filters: ListFilters, after: Cursor | None = None
-) -> ThreadPage:
+def list_threads(user_id: str, *, thread_type: str, filters: ListFilters, after: Cursor | None = None) -> ThreadPage:
     """A page of the user's threads of one type, most recently active first, starting `after`."""
     statement = _filtered(_rows_query(user_id).where(Thread.thread_type == thread_type), filters)
     if after is not None:
@@ -244,10 +248,12 @@ def thread_row(thread: Thread) -> ThreadRow:
 
 def used_providers(user_id: str, *, thread_type: str) -> list[str]:
     """Providers the user's threads of this type use (the provider filter's options)."""
+
     # One index lookup per known provider: a DISTINCT would read every one of the user's threads.
     def used(name: str) -> sa.Select[Any]:
-        in_use = sa.exists().where(Thread.user_id == user_id, Thread.thread_type == thread_type,
-                                   Thread.model_provider == name)
+        in_use = sa.exists().where(
+            Thread.user_id == user_id, Thread.thread_type == thread_type, Thread.model_provider == name
+        )
         return sa.select(sa.literal(name)).where(in_use)
 
     found = set(db.session.scalars(sa.union_all(*(used(name) for name in PROVIDER_NAMES))))

@@ -29,8 +29,17 @@ def thread(app: Flask):
 
 
 def add(thread: Thread, id_: str, parent: str | None, *, minute: int, role: str = "user", **fields: object) -> None:
-    db.session.add(Message(id=id_, thread_id=thread.id, parent_id=parent, role=role, content=f"text of {id_}",
-                           created_at=START + timedelta(minutes=minute), **fields))
+    db.session.add(
+        Message(
+            id=id_,
+            thread_id=thread.id,
+            parent_id=parent,
+            role=role,
+            content=f"text of {id_}",
+            created_at=START + timedelta(minutes=minute),
+            **fields,
+        )
+    )
     db.session.commit()
 
 

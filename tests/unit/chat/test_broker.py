@@ -168,7 +168,8 @@ def test_events_published_at_once_by_many_replies_are_all_stored_in_order() -> N
         writer.join(10)
     for message_id in message_ids:
         assert [e.data for e in RedisBroker(REDIS_URL).read(message_id, 0, timeout=0.1)] == [
-            f"{message_id}:{n}" for n in range(20)]
+            f"{message_id}:{n}" for n in range(20)
+        ]
 
 
 def test_an_event_redis_refuses_fails_alone() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from webapp.chat.context import assistant_turns, message_tokens, plan_context, to_turns
 from webapp.models import Message
 
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _message(index: int, role: str, content: str, **fields: object) -> Message:
@@ -44,25 +44,46 @@ def test_the_newest_exchange_is_kept_even_when_alone_it_is_too_big() -> None:
 
 
 def test_tool_rounds_are_rebuilt_in_order() -> None:
-    reply = _message(1, "assistant", "Let me look. Found it: the budget is 2M.", tool_calls=[
-        {"id": "t1", "name": "search_documents", "arguments": {"query": "budget"}, "offset": 13,
-         "result": '{"results": []}', "is_error": False},
-    ])
+    reply = _message(
+        1,
+        "assistant",
+        "Let me look. Found it: the budget is 2M.",
+        tool_calls=[
+            {
+                "id": "t1",
+                "name": "search_documents",
+                "arguments": {"query": "budget"},
+                "offset": 13,
+                "result": '{"results": []}',
+                "is_error": False,
+            },
+        ],
+    )
     turns = assistant_turns(reply)
     assert [(t.role, t.text) for t in turns] == [
-        ("assistant", "Let me look. "), ("user", ""), ("assistant", "Found it: the budget is 2M.")]
+        ("assistant", "Let me look. "),
+        ("user", ""),
+        ("assistant", "Found it: the budget is 2M."),
+    ]
     assert turns[0].tool_calls[0].arguments == {"query": "budget"}
     assert turns[1].tool_results[0].tool_call_id == "t1"
 
 
 def test_long_tool_results_are_trimmed() -> None:
-    reply = _message(1, "assistant", "", tool_calls=[
-        {"id": "t1", "name": "search_documents", "arguments": {}, "offset": 0, "result": "x" * 50_000}])
+    reply = _message(
+        1,
+        "assistant",
+        "",
+        tool_calls=[{"id": "t1", "name": "search_documents", "arguments": {}, "offset": 0, "result": "x" * 50_000}],
+    )
     result = assistant_turns(reply)[1].tool_results[0].content
     assert len(result) < 5_000 and result.endswith("[trimmed]")
 
 
 def test_neighbouring_user_messages_are_merged() -> None:
-    messages = [_message(0, "user", "first"), _message(1, "assistant", "", status="error"),
-                _message(2, "user", "second")]
+    messages = [
+        _message(0, "user", "first"),
+        _message(1, "assistant", "", status="error"),
+        _message(2, "user", "second"),
+    ]
     assert [(t.role, t.text) for t in to_turns(messages)] == [("user", "first\n\nsecond")]

@@ -33,13 +33,16 @@ def test_every_line_break_form_starts_a_new_data_field() -> None:
     forged = "one\r\ntwo\rthree\nevent: done\rid: 99\r\r\ndata: x"
     assert sse(forged, event="delta", event_id=3) == (
         "id: 3\nevent: delta\n"
-        "data: one\ndata: two\ndata: three\ndata: event: done\ndata: id: 99\ndata: \ndata: data: x\n\n")
+        "data: one\ndata: two\ndata: three\ndata: event: done\ndata: id: 99\ndata: \ndata: data: x\n\n"
+    )
 
 
 def test_relay_sends_the_backlog_after_the_given_number_then_done() -> None:
     broker = MemoryBroker()
     broker.open("m")
-    for seq, (kind, data) in enumerate([("delta", "Hel"), ("delta", "lo <b>"), ("tool", "Searched"), ("done", "complete")], 1):
+    for seq, (kind, data) in enumerate(
+        [("delta", "Hel"), ("delta", "lo <b>"), ("tool", "Searched"), ("done", "complete")], 1
+    ):
         broker.publish("m", StreamEvent(seq, kind, data))
     out = list(relay(broker, "m", 1, _views(), _slot()))
     assert out == [
@@ -64,7 +67,11 @@ def test_relay_follows_checkpoints_when_the_broker_does_not_know_the_reply() -> 
     points = iter([Checkpoint(3, "Hello", True), Checkpoint(3, "Hello", True), Checkpoint(5, "Hello there", False)])
     views = StreamViews(lambda: "final", str, lambda text: f"<div>{text}</div>", lambda: next(points), str)
     out = list(relay(MemoryBroker(), "unknown", 0, views, _slot(), heartbeat=60))
-    assert out == ["retry: 1000\n\n", "id: 3\nevent: replace\ndata: <div>Hello</div>\n\n", "event: done\ndata: final\n\n"]
+    assert out == [
+        "retry: 1000\n\n",
+        "id: 3\nevent: replace\ndata: <div>Hello</div>\n\n",
+        "event: done\ndata: final\n\n",
+    ]
 
 
 class UnreachableBroker(MemoryBroker):
@@ -85,7 +92,11 @@ def test_relay_follows_checkpoints_while_the_broker_is_unreachable() -> None:
     points = iter([Checkpoint(4, "Hello", True), Checkpoint(6, "Hello there", False)])
     views = StreamViews(lambda: "final", str, lambda text: f"<div>{text}</div>", lambda: next(points), str)
     out = list(relay(broker, "m", 2, views, _slot(), heartbeat=60))
-    assert out == ["retry: 1000\n\n", "id: 4\nevent: replace\ndata: <div>Hello</div>\n\n", "event: done\ndata: final\n\n"]
+    assert out == [
+        "retry: 1000\n\n",
+        "id: 4\nevent: replace\ndata: <div>Hello</div>\n\n",
+        "event: done\ndata: final\n\n",
+    ]
 
 
 def test_relay_follows_checkpoints_when_the_broker_lost_events() -> None:
@@ -93,8 +104,9 @@ def test_relay_follows_checkpoints_when_the_broker_lost_events() -> None:
     broker = MemoryBroker()
     broker.open("m")
     broker.publish("m", StreamEvent(7, "delta", "late"))
-    views = StreamViews(lambda: "final", str, lambda text: f"<div>{text}</div>",
-                        lambda: Checkpoint(7, "all of it late", False), str)
+    views = StreamViews(
+        lambda: "final", str, lambda text: f"<div>{text}</div>", lambda: Checkpoint(7, "all of it late", False), str
+    )
     assert list(relay(broker, "m", 3, views, _slot()))[1:] == ["event: done\ndata: final\n\n"]
 
 
@@ -104,8 +116,10 @@ def test_the_whole_text_resent_after_an_outage_replaces_what_the_page_shows() ->
     broker.publish("m", StreamEvent(5, "text", "All <b>so far"))
     broker.publish("m", StreamEvent(6, "done", "complete"))
     out = list(relay(broker, "m", 2, _views(), _slot()))
-    assert out[1] == ("id: 5\nevent: replace\ndata: <div>All <b>so far</div>\n\n"
-                      "id: 6\nevent: done\ndata: <article>final</article>\n\n")
+    assert out[1] == (
+        "id: 5\nevent: replace\ndata: <div>All <b>so far</div>\n\n"
+        "id: 6\nevent: done\ndata: <article>final</article>\n\n"
+    )
 
 
 def test_relay_waits_out_a_database_it_cannot_read_and_ends_without_done_if_it_cannot_render() -> None:

@@ -107,7 +107,9 @@ def provider(make_provider: MakeProvider) -> Provider:
     return make_provider()
 
 
-def ask(provider: Provider, *history: Message, tools: tuple[ToolSpec, ...] = (), system: str = "Be brief.") -> list[Event]:
+def ask(
+    provider: Provider, *history: Message, tools: tuple[ToolSpec, ...] = (), system: str = "Be brief."
+) -> list[Event]:
     return list(provider.stream(system=system, history=history, tools=tools, model=None, max_tokens=256))
 
 

@@ -59,19 +59,54 @@ def test_max_tokens_is_normalised(provider: Provider, fake: FakeServer) -> None:
 # Every stop reason each SDK knows today, as its provider sends it, and what it means to the app.
 STOP_REASONS = {
     "anthropic": [
-        ("end_turn", "end_turn"), ("stop_sequence", "end_turn"), ("max_tokens", "max_tokens"),
-        ("model_context_window_exceeded", "max_tokens"), ("refusal", "refusal"), ("pause_turn", "other"),
+        ("end_turn", "end_turn"),
+        ("stop_sequence", "end_turn"),
+        ("max_tokens", "max_tokens"),
+        ("model_context_window_exceeded", "max_tokens"),
+        ("refusal", "refusal"),
+        ("pause_turn", "other"),
     ],
-    "openai": [("stop", "end_turn"), ("length", "max_tokens"), ("content_filter", "refusal"),
-               ("insufficient_system_resource", "other")],
+    "openai": [
+        ("stop", "end_turn"),
+        ("length", "max_tokens"),
+        ("content_filter", "refusal"),
+        ("insufficient_system_resource", "other"),
+    ],
     "gemini": [
-        ("STOP", "end_turn"), ("MAX_TOKENS", "max_tokens"), ("CONTINUATION", "max_tokens"),
-        *((reason, "refusal") for reason in ("SAFETY", "RECITATION", "LANGUAGE", "BLOCKLIST", "PROHIBITED_CONTENT",
-                                             "SPII", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION",
-                                             "MODEL_ARMOR", "ESCALATION", "PUP_LIMITED_DISABLED")),
-        *((reason, "other") for reason in ("OTHER", "MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL",
-                                           "TOO_MANY_TOOL_CALLS", "MISSING_THOUGHT_SIGNATURE", "MALFORMED_RESPONSE",
-                                           "IMAGE_OTHER", "NO_IMAGE", "FINISH_REASON_UNSPECIFIED")),
+        ("STOP", "end_turn"),
+        ("MAX_TOKENS", "max_tokens"),
+        ("CONTINUATION", "max_tokens"),
+        *(
+            (reason, "refusal")
+            for reason in (
+                "SAFETY",
+                "RECITATION",
+                "LANGUAGE",
+                "BLOCKLIST",
+                "PROHIBITED_CONTENT",
+                "SPII",
+                "IMAGE_SAFETY",
+                "IMAGE_PROHIBITED_CONTENT",
+                "IMAGE_RECITATION",
+                "MODEL_ARMOR",
+                "ESCALATION",
+                "PUP_LIMITED_DISABLED",
+            )
+        ),
+        *(
+            (reason, "other")
+            for reason in (
+                "OTHER",
+                "MALFORMED_FUNCTION_CALL",
+                "UNEXPECTED_TOOL_CALL",
+                "TOO_MANY_TOOL_CALLS",
+                "MISSING_THOUGHT_SIGNATURE",
+                "MALFORMED_RESPONSE",
+                "IMAGE_OTHER",
+                "NO_IMAGE",
+                "FINISH_REASON_UNSPECIFIED",
+            )
+        ),
     ],
 }
 STOP_REASONS["deepseek"] = STOP_REASONS["openai_compatible"] = STOP_REASONS["openai"]
@@ -145,7 +180,12 @@ def test_gemini_returns_the_thought_signature(provider: Provider, fake: FakeServ
     fake.script(tool_reply("search_documents", {"query": "login"}, call_id="call_7"), text_reply("ok"))
     call = next(e for e in ask(provider, HELLO, tools=(SEARCH,)) if isinstance(e, ToolCall))
 
-    ask(provider, HELLO, Message("assistant", tool_calls=(call,)), Message("user", tool_results=(ToolResult(call.id, call.name, "none"),)))
+    ask(
+        provider,
+        HELLO,
+        Message("assistant", tool_calls=(call,)),
+        Message("user", tool_results=(ToolResult(call.id, call.name, "none"),)),
+    )
 
     part = fake.requests[1].json()["contents"][1]["parts"][0]
     assert base64.b64decode(part["thoughtSignature"]) == thought_signature("call_7")
@@ -154,13 +194,24 @@ def test_gemini_returns_the_thought_signature(provider: Provider, fake: FakeServ
 @only("anthropic")
 def test_anthropic_thinking_goes_back_with_its_tool_call(provider: Provider, fake: FakeServer) -> None:
     thinking = "The user wants the login story; search for it."
-    fake.script(tool_reply("search_documents", {"query": "login"}, call_id="toolu_1", thinking=thinking), text_reply("ok"))
+    fake.script(
+        tool_reply("search_documents", {"query": "login"}, call_id="toolu_1", thinking=thinking), text_reply("ok")
+    )
     call = next(e for e in ask(provider, HELLO, tools=(SEARCH,)) if isinstance(e, ToolCall))
 
-    ask(provider, HELLO, Message("assistant", tool_calls=(call,)), Message("user", tool_results=(ToolResult(call.id, call.name, "none"),)))
+    ask(
+        provider,
+        HELLO,
+        Message("assistant", tool_calls=(call,)),
+        Message("user", tool_results=(ToolResult(call.id, call.name, "none"),)),
+    )
 
     assistant, answer = fake.requests[1].json()["messages"][1:]
-    assert assistant["content"][0] == {"type": "thinking", "thinking": thinking, "signature": thinking_signature(thinking)}
+    assert assistant["content"][0] == {
+        "type": "thinking",
+        "thinking": thinking,
+        "signature": thinking_signature(thinking),
+    }
     assert assistant["content"][1]["id"] == "toolu_1"
     assert answer["content"][0]["tool_use_id"] == "toolu_1"
 
@@ -201,7 +252,9 @@ def test_gemini_bad_key_400_is_auth(provider: Provider, fake: FakeServer) -> Non
 
 def test_sdk_retries_a_rate_limit_before_the_first_token(make_provider: MakeProvider, fake: FakeServer) -> None:
     provider = make_provider(LLM_MAX_RETRIES=1)
-    fake.script(error_reply(429, headers={"retry-after-ms": "10", "retry-after": "0"}), text_reply("Second time lucky."))
+    fake.script(
+        error_reply(429, headers={"retry-after-ms": "10", "retry-after": "0"}), text_reply("Second time lucky.")
+    )
 
     events = ask(provider, HELLO)
 
@@ -244,7 +297,11 @@ def test_unreachable_server_is_unavailable(case: Case, build: Build) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = {f"{case.prefix}_API_KEY": "k", f"{case.prefix}_BASE_URL": f"http://127.0.0.1:{port}", "LLM_MAX_RETRIES": 0}
+    config = {
+        f"{case.prefix}_API_KEY": "k",
+        f"{case.prefix}_BASE_URL": f"http://127.0.0.1:{port}",
+        "LLM_MAX_RETRIES": 0,
+    }
     provider = build(config).get(case.name)
 
     _, error = ask_until_error(provider, HELLO)

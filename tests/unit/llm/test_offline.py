@@ -68,7 +68,13 @@ def test_says_plainly_that_no_model_is_configured() -> None:
     text = text_of(answer_to([hit(1)]))
 
     assert "No language model is configured" in text
-    for setting in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "DEEPSEEK_API_KEY", "OPENAI_COMPATIBLE_BASE_URL"):
+    for setting in (
+        "ANTHROPIC_API_KEY",
+        "OPENAI_API_KEY",
+        "GEMINI_API_KEY",
+        "DEEPSEEK_API_KEY",
+        "OPENAI_COMPATIBLE_BASE_URL",
+    ):
         assert setting in text
     assert "restart" in text
 

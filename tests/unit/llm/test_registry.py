@@ -97,7 +97,12 @@ def test_a_local_server_never_receives_the_openai_key(build: Build) -> None:
 def test_openai_uses_max_completion_tokens_and_deepseek_turns_thinking_off(build: Build) -> None:
     with FakeOpenAI() as fake:
         fake.script(text_reply("a"), text_reply("b"))
-        config = {"OPENAI_API_KEY": "o", "OPENAI_BASE_URL": fake.url + "/v1", "DEEPSEEK_API_KEY": "d", "DEEPSEEK_BASE_URL": fake.url}
+        config = {
+            "OPENAI_API_KEY": "o",
+            "OPENAI_BASE_URL": fake.url + "/v1",
+            "DEEPSEEK_API_KEY": "d",
+            "DEEPSEEK_BASE_URL": fake.url,
+        }
         registry = build(config)
         ask(registry.get("openai"), Message("user", "hi"))
         ask(registry.get("deepseek"), Message("user", "hi"))
@@ -119,7 +124,9 @@ def test_context_windows_are_sensible() -> None:
 
 
 def test_unset_numeric_settings_fall_back_to_defaults(build: Build) -> None:
-    registry = build({"OPENAI_API_KEY": "o", "LLM_READ_TIMEOUT": None, "LLM_MAX_RETRIES": "", "LLM_CONNECT_TIMEOUT": "5"})
+    registry = build(
+        {"OPENAI_API_KEY": "o", "LLM_READ_TIMEOUT": None, "LLM_MAX_RETRIES": "", "LLM_CONNECT_TIMEOUT": "5"}
+    )
 
     timeout = registry.get("openai").client.timeout  # type: ignore[attr-defined]
     assert (timeout.read, timeout.connect) == (120, 5)
