@@ -20,6 +20,7 @@ def main() -> None:
     app = make_app(database_url, **overrides)
     app.extensions["imports"].start()  # as webapp.wsgi does: take up waiting imports at once
     server = make_server("127.0.0.1", port, app, threaded=True)
+    print("ready", flush=True)  # noqa: T201 - the test that started this process waits for the line
     server.serve_forever()
 
 
