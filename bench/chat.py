@@ -397,8 +397,10 @@ def _server_env(fake_url: str, workdir: Path) -> dict[str, str]:
             "ANTHROPIC_API_KEY": "bench",
             "ANTHROPIC_BASE_URL": fake_url,
             "FLASK_APP": "webapp",
-            # One user posts every reply of a part; this bench measures replies, not the limits.
+            # One user posts every reply of a part (or uploads every file, in bench/imports.py):
+            # the benches measure replies and imports, not the per-user limits.
             "CHAT_RATE_LIMIT": "1000 per minute",
+            "UPLOAD_RATE_LIMIT": "1000 per minute",
         }
     )
     return env
