@@ -29,6 +29,8 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "REDIS_URL": None,
+        # Scripted fakes answer in order: the title's request comes right after its reply's.
+        "CHAT_TITLE_DELAY": 0,
         **overrides,
     }
     return create_app(config)

@@ -162,6 +162,9 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "LLM_CONNECT_TIMEOUT": _env_float("LLM_CONNECT_TIMEOUT", 10.0),
         "LLM_READ_TIMEOUT": _env_float("LLM_READ_TIMEOUT", 120.0),
         "LLM_MAX_RETRIES": _env_int("LLM_MAX_RETRIES", 2),
+        # A thread's title is asked for this long after its reply ends, out of the way of the
+        # reply's own stream (which may open only then) and of the first tokens of other replies.
+        "CHAT_TITLE_DELAY": _env_float("CHAT_TITLE_DELAY", 0.25),
         # A reply mostly waits on its provider; too few runners would queue replies behind each
         # other while their streams sit open. Under the gevent worker each is a greenlet of a few
         # kilobytes, so a process runs as many as its open streams can watch.

@@ -47,11 +47,17 @@ def start(user: User, *, remember: bool, method: str, ip: str | None, user_agent
     return token
 
 
+# Every request runs it: built once, its cache key is worked out once too.
+_BY_TOKEN = (
+    sa.select(LoginSession)
+    .options(joinedload(LoginSession.user))
+    .where(LoginSession.token_hash == sa.bindparam("token_hash"))
+)
+
+
 def find(token: str) -> LoginSession | None:
     """The live session of this token, with its user; an expired one is deleted."""
-    row = db.session.scalar(
-        sa.select(LoginSession).options(joinedload(LoginSession.user)).where(LoginSession.token_hash == _digest(token))
-    )
+    row = db.session.scalar(_BY_TOKEN, {"token_hash": _digest(token)})
     if row is None:
         return None
     now = utcnow()

@@ -81,6 +81,8 @@ class Engine:
     database: sa.Engine
     # How long the end of a reply waits for an unreachable database.
     patience: float
+    # How long after a reply's end its thread's title is asked for.
+    title_delay: float = 0.0
 
 
 @dataclass
@@ -123,7 +125,7 @@ def generate_reply(message_id: str, engine: Engine, *, continuing: bool = False)
         engine.stops.forget(message_id)
         engine.checkpoints.release(message_id)
     if ended == "complete" and not continuing:
-        _make_title(run, engine.database)
+        _make_title(run, engine)
 
 
 def _load(message_id: str) -> Message | None:
@@ -319,15 +321,15 @@ def _close_channel(broker: Broker, message_id: str) -> None:
         pass
 
 
-def _make_title(run: Run, database: sa.Engine) -> None:
+def _make_title(run: Run, engine: Engine) -> None:
     """Name the thread after its first exchange (now and then after that), then let go of the reply."""
     try:
         if run.provider is not None:
-            refresh_title(run.thread, run.provider, run.model)
+            refresh_title(run.thread, run.provider, run.model, delay=engine.title_delay)
     except Exception:
         log.exception("title not made", extra={"thread_id": run.thread_id})
         _rollback()
     try:
-        release_lease(database, run.writer.message_id)
+        release_lease(engine.database, run.writer.message_id)
     except sa.exc.SQLAlchemyError:
         log.warning("lease not released; it lapses by itself", extra={"message_id": run.writer.message_id})

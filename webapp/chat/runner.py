@@ -38,6 +38,7 @@ class ReplyRunner:
             stops=self._stops,
             database=engine,
             patience=float(app.config["LLM_READ_TIMEOUT"]),
+            title_delay=float(app.config["CHAT_TITLE_DELAY"]),
         )
 
     def submit(self, message_id: str, *, continuing: bool = False) -> None:

@@ -129,10 +129,15 @@ def _relay(
                 yield ": ping\n\n"
             continue
         # One write for everything that arrived together: under load a wake-up finds several
-        # deltas, and each write is a system call and a turn for the server's threads.
-        yield "".join(_render(event, views) for event in events)
+        # deltas, and each write is a system call and a turn for the server's threads. The end,
+        # whose bubble is rendered from the database, goes in a write of its own, after the text.
+        ended = events[-1].kind == "done"
+        text = events[:-1] if ended else events
+        if text:
+            yield "".join(_render(event, views) for event in text)
         quiet_since, after = time.monotonic(), events[-1].seq
-        if events[-1].kind == "done":
+        if ended:
+            yield _render(events[-1], views)
             return
 
 

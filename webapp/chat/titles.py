@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 from ..database import commit_without_expiring
 from ..edges import clean_text
@@ -72,8 +73,11 @@ def title_due(thread: Thread) -> bool:
     return _due(thread, _first_messages(thread))
 
 
-def refresh_title(thread: Thread, provider: Provider, model: str | None) -> None:
-    """Give the thread a title after its first exchange, and refresh it now and then."""
+def refresh_title(thread: Thread, provider: Provider, model: str | None, *, delay: float = 0.0) -> None:
+    """Give the thread a title after its first exchange, and refresh it now and then.
+
+    `delay`: seconds to wait before asking the model (CHAT_TITLE_DELAY), out of other work's way.
+    """
     messages = _first_messages(thread)
     if not _due(thread, messages):
         return
@@ -81,6 +85,7 @@ def refresh_title(thread: Thread, provider: Provider, model: str | None) -> None
     # The model takes a while: its wait must not hold a database connection (a hundred replies
     # ending together would hold a hundred).
     commit_without_expiring()
+    time.sleep(delay)
     if provider.name == "offline":
         title = thread.title or derive_title(first_user)
     else:

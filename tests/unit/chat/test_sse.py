@@ -47,11 +47,27 @@ def test_relay_sends_the_backlog_after_the_given_number_then_done() -> None:
     out = list(relay(broker, "m", 1, _views(), _slot()))
     assert out == [
         "retry: 1000\n\n",
-        # What had arrived goes out in one write.
+        # What had arrived goes out in one write; the end, rendered from the database, after it.
         "id: 2\nevent: delta\ndata: lo &lt;b&gt;\n\n"
-        "id: 3\nevent: tool\ndata: <li>Searched</li>\n\n"
+        "id: 3\nevent: tool\ndata: <li>Searched</li>\n\n",
         "id: 4\nevent: done\ndata: <article>final</article>\n\n",
     ]
+
+
+def test_the_text_goes_out_before_the_final_bubble_is_rendered() -> None:
+    broker = MemoryBroker()
+    broker.open("m")
+    broker.publish("m", StreamEvent(1, "delta", "All of it"))
+    broker.publish("m", StreamEvent(2, "done", "complete"))
+    rendered: list[str] = []
+    views = StreamViews(lambda: rendered.append("final") or "final", str, str, lambda: Checkpoint(0, "", True), str)
+    stream = relay(broker, "m", 0, views, _slot())
+    assert next(stream) == "retry: 1000\n\n"
+    assert next(stream) == "id: 1\nevent: delta\ndata: All of it\n\n"
+    # The reader has the text while the final bubble is still to be read from the database.
+    assert rendered == []
+    assert next(stream) == "id: 2\nevent: done\ndata: final\n\n"
+    assert rendered == ["final"]
 
 
 def test_relay_sends_heartbeats_while_waiting_and_done_when_the_reply_ended_elsewhere() -> None:
@@ -116,10 +132,10 @@ def test_the_whole_text_resent_after_an_outage_replaces_what_the_page_shows() ->
     broker.publish("m", StreamEvent(5, "text", "All <b>so far"))
     broker.publish("m", StreamEvent(6, "done", "complete"))
     out = list(relay(broker, "m", 2, _views(), _slot()))
-    assert out[1] == (
-        "id: 5\nevent: replace\ndata: <div>All <b>so far</div>\n\n"
-        "id: 6\nevent: done\ndata: <article>final</article>\n\n"
-    )
+    assert out[1:] == [
+        "id: 5\nevent: replace\ndata: <div>All <b>so far</div>\n\n",
+        "id: 6\nevent: done\ndata: <article>final</article>\n\n",
+    ]
 
 
 def test_relay_waits_out_a_database_it_cannot_read_and_ends_without_done_if_it_cannot_render() -> None:
