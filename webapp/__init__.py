@@ -58,8 +58,10 @@ def configure_settings(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 def configure_proxy(app: Flask) -> None:
     from .proxy import init_proxy
+    from .turns import TakeTurnsReadingBodies
 
     init_proxy(app)
+    app.wsgi_app = TakeTurnsReadingBodies(app.wsgi_app)  # type: ignore[method-assign]
 
 
 def configure_logging(app: Flask) -> None:

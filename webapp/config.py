@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from .database import CooperativeConnection
 from .llm.specs import setting_names
 
 
@@ -117,7 +118,9 @@ def engine_options(database_url: str) -> dict[str, Any]:
     # and keeping them saves opening one (and its pragmas) for each reply's end in a burst.
     if database_url.startswith("sqlite"):
         in_memory = database_url.rstrip("/") in ("sqlite:", "sqlite:/") or ":memory:" in database_url
-        return {} if in_memory else {"pool_size": 20, "max_overflow": 60}
+        if in_memory:
+            return {}
+        return {"pool_size": 20, "max_overflow": 60, "connect_args": {"factory": CooperativeConnection}}
     # A server that does not answer must not hold a request (or a health check) for minutes.
     # Under gevent a connection is held across waits, while a thousand streams take their turns:
     # a pool of 15 (SQLAlchemy's default) left replies waiting seconds for one. Two processes of 40

@@ -15,6 +15,8 @@ from typing import Any
 from flask import Flask, Request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
+from .turns import UploadSpool
+
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -64,6 +66,16 @@ class CleanParameters(ImmutableMultiDict):  # type: ignore[type-arg]
 
 class EdgeRequest(Request):
     parameter_storage_class = CleanParameters
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> Any:
+        # Uploaded files spool to disk off the loop the other requests share (see turns.py).
+        return UploadSpool()
 
 
 def _clean_view_args(endpoint: str | None, values: dict[str, Any] | None) -> None:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from ..models import Document
 
@@ -50,16 +49,17 @@ def measure(stream: BinaryIO, max_bytes: int) -> Measured:
     return Measured(stream, size, digest.hexdigest())
 
 
-def store(session: Session, document_id: str, measured: Measured) -> None:
-    """Write the stream into the document's `original`, inside the session's transaction."""
-    connection = session.connection()
+def store(connection: sa.Connection, document_id: str, measured: Measured) -> None:
+    """Write the stream into the document's `original`, inside the connection's transaction."""
     if connection.dialect.name != "sqlite":
-        session.execute(sa.update(Document).where(Document.id == document_id).values(original=measured.stream.read()))
+        connection.execute(
+            sa.update(Document).where(Document.id == document_id).values(original=measured.stream.read())
+        )
         return
-    session.execute(
+    connection.execute(
         sa.update(Document).where(Document.id == document_id).values(original=sa.func.zeroblob(measured.size))
     )
-    rowid = session.scalar(
+    rowid = connection.scalar(
         sa.select(sa.literal_column("rowid")).select_from(Document).where(Document.id == document_id)
     )
     with connection.connection.driver_connection.blobopen("documents", "original", rowid) as blob:

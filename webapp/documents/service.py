@@ -16,11 +16,12 @@ from typing import Any, BinaryIO, Literal
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from ..extensions import db
 from ..imports import service as imports
 from ..models import Document, DocumentChunk, ImportJob, Project, Thread
+from ..turns import off_the_loop
 from . import originals, tables
 from .kinds import content_type_from_name
 from .originals import FileTooLarge
@@ -143,7 +144,8 @@ def get_assistant_thread(user_id: str, thread_id: str) -> Thread | None:
 def _upload_one(target: _Target, incoming: IncomingFile, limits: UploadLimits) -> UploadOutcome:
     filename = clean_filename(incoming.filename)
     try:
-        measured = originals.measure(incoming.stream, limits.max_file_bytes)
+        # Hashing a file of megabytes lets go of the interpreter, not of the loop other requests share.
+        measured = off_the_loop(originals.measure, incoming.stream, limits.max_file_bytes)
     except FileTooLarge:
         megabytes = limits.max_file_bytes // (1024 * 1024)
         return UploadOutcome(filename, "error", f"Larger than the {megabytes} MB limit per file; not stored.")
@@ -203,13 +205,21 @@ def _receive(target: _Target, filename: str, measured: originals.Measured) -> Up
         db.session.add(document)
         db.session.add(imports.new_job(document))
         db.session.flush()
-        originals.store(db.session, document.id, measured)
-        db.session.commit()
+        # Writing the bytes holds the write lock and takes a while: not on the loop other requests share.
+        off_the_loop(_store_and_commit, db.session(), db.session.connection(), document.id, measured, holds_lock=True)
     except sa.exc.IntegrityError:
         # Another request stored the same file between our check and this write.
         db.session.rollback()
         return UploadOutcome(filename, "duplicate", "Already uploaded; not stored again.")
     return UploadOutcome(filename, "received", RECEIVED_MESSAGE, document)
+
+
+def _store_and_commit(
+    session: Session, connection: sa.Connection, document_id: str, measured: originals.Measured
+) -> None:
+    # The session and its connection themselves, not the request's proxy: this runs in another thread.
+    originals.store(connection, document_id, measured)
+    session.commit()
 
 
 def list_documents(*, user_id: str, project_id: str | None = None, thread_id: str | None = None) -> list[Document]:

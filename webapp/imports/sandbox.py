@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from ..turns import off_the_loop
 from . import service
 from .settings import ImportSettings
 
@@ -89,7 +90,9 @@ class Sandbox:
             name=f"import-{ticket.job_id}",
             daemon=True,
         )
-        process.start()
+        # Starting waits on the fork server (the first time, while it loads the readers' libraries)
+        # in a plain blocking read: not on the loop other requests share.
+        off_the_loop(process.start)
         with self._lock:
             self._alive[ticket.job_id] = process
         try:
