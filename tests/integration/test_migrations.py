@@ -218,3 +218,40 @@ def test_an_existing_chat_becomes_one_branch_and_goes_back(empty_database: str) 
             assert connection.execute(sa.text("SELECT count(*) FROM messages")).scalar() == 5
         upgrade()
         db.engine.dispose()
+
+
+def test_documents_keep_their_large_columns_last_on_sqlite(tmp_path: Path) -> None:
+    """Listing documents must not read through their bytes: SQLite stores a row in column order."""
+    app = make_app(sqlite_url(tmp_path))
+    with app.app_context():
+        upgrade(revision="0011")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, password_hash, display_name, is_admin, theme, created_at) "
+                    "VALUES ('u1', 'a@example.com', 'x', 'A', false, 'system', CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO projects (id, user_id, name, description, instructions, created_at, "
+                    "last_activity_at) VALUES ('p1', 'u1', 'P', '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO documents (id, user_id, project_id, filename, content_type, size_bytes, sha256, original, "
+                    "extracted_text, metadata, created_at, status) VALUES ('d1', 'u1', 'p1', 'a.txt', 'text/plain', 3, "
+                    "'abc', :original, 'the text', '{}', '2026-12-01 10:00:00', 'stored')"
+                ),
+                {"original": b"\x00\x01\x02"},
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            columns = [row[1] for row in connection.execute(sa.text("PRAGMA table_info(documents)"))]
+            row = connection.execute(
+                sa.text("SELECT original, extracted_text, status FROM documents WHERE id = 'd1'")
+            ).one()
+        db.engine.dispose()
+    assert columns[-2:] == ["extracted_text", "original"]
+    assert tuple(row) == (b"\x00\x01\x02", "the text", "stored")
