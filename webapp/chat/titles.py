@@ -6,6 +6,8 @@ import logging
 import re
 import time
 
+import sqlalchemy as sa
+
 from ..database import commit_without_expiring
 from ..edges import clean_text
 from ..extensions import db
@@ -94,7 +96,9 @@ def refresh_title(thread: Thread, provider: Provider, model: str | None, *, dela
         except ProviderError as error:
             log.info("title not generated", extra={"thread_id": thread.id, "kind": error.kind})
             title = thread.title or derive_title(first_user)
-    db.session.refresh(thread, ["title_locked"])
-    if not thread.title_locked:
-        thread.title = title
+    # One statement: the user may have named the thread while the model was asked.
+    db.session.execute(
+        sa.update(Thread).where(Thread.id == thread.id, sa.not_(Thread.title_locked)).values(title=title),
+        execution_options={"synchronize_session": False},
+    )
     db.session.commit()

@@ -48,8 +48,7 @@ def test_relay_sends_the_backlog_after_the_given_number_then_done() -> None:
     assert out == [
         "retry: 1000\n\n",
         # What had arrived goes out in one write; the end, rendered from the database, after it.
-        "id: 2\nevent: delta\ndata: lo &lt;b&gt;\n\n"
-        "id: 3\nevent: tool\ndata: <li>Searched</li>\n\n",
+        "id: 2\nevent: delta\ndata: lo &lt;b&gt;\n\nid: 3\nevent: tool\ndata: <li>Searched</li>\n\n",
         "id: 4\nevent: done\ndata: <article>final</article>\n\n",
     ]
 
