@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .parsed import ParsedDocument, Section, Table
 from .tables import row_line
@@ -13,7 +14,9 @@ MIN_CHARS = 1000
 MAX_CHARS = 1500
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'’”)\]]))\s+(?=\S)")
+# A sentence's last mark (and a closing quote or bracket after it), then the spaces before the next.
+# Starting at the mark rather than looking behind each space keeps the scan quick.
+_SENTENCE_END = re.compile(r"([.!?…][\"'’”)\]]?)\s+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -23,8 +26,7 @@ class Chunk:
     sheet: str | None = None
 
 
-@dataclass(frozen=True)
-class _Piece:
+class _Piece(NamedTuple):
     text: str
     starts_paragraph: bool
 
@@ -53,10 +55,18 @@ def _pieces(text: str) -> Iterator[_Piece]:
         if not paragraph:
             continue
         starts = True
-        for sentence in _SENTENCE_END.split(paragraph):
+        for sentence in _sentences(paragraph):
             for part in _hard_split(sentence.strip()):
                 yield _Piece(part, starts)
                 starts = False
+
+
+def _sentences(paragraph: str) -> Iterator[str]:
+    start = 0
+    for end in _SENTENCE_END.finditer(paragraph):
+        yield paragraph[start : end.end(1)]
+        start = end.end()
+    yield paragraph[start:]
 
 
 def _hard_split(text: str) -> Iterator[str]:
