@@ -18,8 +18,9 @@ from flask import Flask, current_app
 
 from ..extensions import db
 from ..models import utcnow
+from ..turns import off_the_loop
 from . import service
-from .sandbox import Ending, Sandbox
+from .sandbox import Ending, Sandbox, warm_up
 from .settings import ImportSettings
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ class LocalPool(ImportQueue):
         self._jobs: queue.Queue[str | None] = queue.Queue()
 
     def _begin(self) -> None:
+        self._spawn(lambda: off_the_loop(warm_up), "import-warm-up")
         for number in range(self.settings.workers):
             self._spawn(self._work, f"import-worker-{number}")
 
@@ -211,6 +213,7 @@ class RedisQueue(ImportQueue):
 
         # Each job's reading happens in its own capped process (see sandbox.py), so the worker
         # itself need not fork: SimpleWorker runs the watcher in this process.
+        warm_up()
         worker = SimpleWorker([self._queue()], connection=self._queue().connection)
         worker.work(burst=burst, with_scheduler=False)
 

@@ -15,11 +15,15 @@ import sys
 import time
 from typing import Any
 
-# Loaded here so the fork server holds them and each reading process starts with them ready.
+# Loaded here so the fork server holds them and each reading process starts with them ready (the
+# database drivers too: each process's engine would otherwise import them again, 50 ms a file).
 import lxml.etree  # noqa: F401
 import openpyxl  # noqa: F401
+import psycopg  # noqa: F401
 import pypdf  # noqa: F401
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
+import sqlalchemy.dialects.sqlite.pysqlite  # noqa: F401
 from sqlalchemy.orm import Session
 
 from ..database import sqlite_engine_settings
@@ -90,7 +94,8 @@ def read_and_store(session: Session, assignment: Assignment) -> None:
     session.rollback()
     if row is None:
         return
-    service.delete_passages(session, ticket.document_id)  # an interrupted attempt's
+    if ticket.attempt > 1:
+        service.delete_passages(session, ticket.document_id)  # an interrupted attempt's
     progress = _Progress(session, ticket)
     try:
         parsed = parse(row.filename, row.original, settings.reading, progress=progress.report)
@@ -120,9 +125,9 @@ class _Progress:
 
 
 def _store_passages(session: Session, ticket: service.Ticket, chunks: list[Chunk]) -> None:
-    total = len(chunks)
-    for start in range(0, total, service.BATCH):
-        batch = chunks[start : start + service.BATCH]
+    total, size = len(chunks), service.batch_size(session)
+    for start in range(0, total, size):
+        batch = chunks[start : start + size]
         if not service.check_in(session, ticket, f"Storing passages: {start + len(batch):,} of {total:,}"):
             session.rollback()
             raise Cancelled

@@ -66,6 +66,15 @@ def reading_context() -> Any:
     return _context
 
 
+def warm_up() -> None:
+    """Start the fork server now, so that the first file after a start does not wait while it loads
+    the readers' libraries (a second or so)."""
+    from multiprocessing import forkserver
+
+    reading_context()
+    forkserver.ensure_running()
+
+
 def _read(assignment: Assignment) -> None:
     # Runs in the new process; the fork server has already imported the module.
     from . import reading
