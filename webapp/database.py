@@ -4,13 +4,16 @@ waits for the write lock leave the gevent loop running, and a session helper."""
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask
 
 from .extensions import db
 from .turns import off_the_loop
+
+T = TypeVar("T")
 
 # How long a SQLite write waits for another one to finish before giving up. Writes are kept
 # short (imports write in small batches), so a wait is short too; this is the backstop.
@@ -24,46 +27,58 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # A cooperative connection does its waiting itself, off the loop (see below).
+    waits = 0 if isinstance(dbapi_connection, CooperativeConnection) else SQLITE_BUSY_TIMEOUT_MS
+    cursor.execute(f"PRAGMA busy_timeout={waits}")
     cursor.close()
 
 
-# Statements that never wait for SQLite's write lock.
-_READS = ("SELECT", "PRAGMA", "EXPLAIN")
+def _busy(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
 
 
 class _CooperativeCursor(sqlite3.Cursor):
-    """Waits for SQLite's write lock in a native thread, so that under gevent it waits alone.
+    """Runs each statement at once, without waiting; one that meets another connection's lock
+    waits for it in a native thread, so that under gevent it waits alone.
 
     The wait happens inside the C library: on gevent's one thread it would stop every other
-    request of the process with it.
+    request of the process with it. Nearly every statement finds the way free, and runs on the
+    loop without a thread's cost. A statement refused for the lock has changed nothing, so it can
+    run again.
     """
 
     def execute(self, sql: str, parameters: Any = (), /) -> _CooperativeCursor:
-        # Only the statement that takes the lock can wait for it: once a transaction writes, it
-        # holds the lock until its commit, and reads never wait for it (WAL). Keeping the rest on
-        # the loop also means a lock holder never waits for a thread held by a waiter.
-        if not self.connection.in_transaction and not sql.lstrip()[:7].upper().startswith(_READS):
-            return off_the_loop(super().execute, sql, parameters)
-        return super().execute(sql, parameters)
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as error:
+            if not _busy(error):
+                raise
+        return off_the_loop(self.connection.waiting, super().execute, sql, parameters)
 
     def executemany(self, sql: str, parameters: Any, /) -> _CooperativeCursor:
-        if not self.connection.in_transaction:
-            return off_the_loop(super().executemany, sql, parameters)
-        return super().executemany(sql, parameters)
+        parameters = parameters if isinstance(parameters, (list, tuple)) else list(parameters)
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.OperationalError as error:
+            if not _busy(error):
+                raise
+        return off_the_loop(self.connection.waiting, super().executemany, sql, parameters)
 
 
 class CooperativeConnection(sqlite3.Connection):
-    """A SQLite connection whose waits for the write lock leave the gevent loop running."""
+    """A SQLite connection that never waits for the write lock on the gevent loop (busy timeout 0
+    but for the statements it runs again in a native thread)."""
 
     def cursor(self, factory: Any = _CooperativeCursor) -> Any:
         return super().cursor(factory)
 
-    def commit(self) -> None:
-        # A commit may also copy the write-ahead log back into the database (each time it has
-        # grown past a thousand pages, as imports make it), a wait on the disk.
-        if self.in_transaction:
-            off_the_loop(super().commit, holds_lock=True)
+    def waiting(self, call: Callable[..., T], *args: Any) -> T:
+        """`call`, allowed to wait SQLITE_BUSY_TIMEOUT_MS for the lock."""
+        sqlite3.Connection.execute(self, f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        try:
+            return call(*args)
+        finally:
+            sqlite3.Connection.execute(self, "PRAGMA busy_timeout=0")
 
 
 # The full-text tables, columns and indexes are made by hand in the migrations (FTS5 on SQLite,
