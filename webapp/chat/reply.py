@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,8 +197,12 @@ def _stream_round(run: Run, **request: Any) -> RoundResult:
             answered = True
             writer.check_stop()
             if isinstance(event, TextDelta):
-                received += len(event.text)
                 writer.delta(clean_text(event.text))
+                if not received:
+                    # Let the reader's stream send the first text now (a turn for it, under gevent),
+                    # before the events the provider sent with it (a short reply arrives whole) are read.
+                    time.sleep(0)
+                received += len(event.text)
             elif isinstance(event, ToolCall):
                 received += len(json.dumps(event.arguments))
                 result.calls.append(
