@@ -79,7 +79,6 @@ def _documents(user_id: str, project_id: str, passages: int, rng: random.Random)
             size_bytes=1,
             original=b"x",
             sha256=f"{user_id}{number}",
-            extracted_text="",
             meta={},
         )
         db.session.add(document)

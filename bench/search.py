@@ -176,7 +176,6 @@ def _insert(users: tuple[str, str], project_ids: list[str], texts: list[str], st
                 "size_bytes": len(data),
                 "sha256": f"{number:064x}",
                 "original": data,
-                "extracted_text": text,
                 "meta": {"kind": "txt"},
             }
         )

@@ -53,7 +53,6 @@ def make_document(
             size_bytes=len(text),
             original=text.encode(),
             sha256=hashlib.sha256(f"{filename}{text}".encode()).hexdigest(),
-            extracted_text=text,
             meta={"chunks": len(passages)},
         )
         db.session.add(document)

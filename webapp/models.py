@@ -330,7 +330,6 @@ class Document(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     # Deferred: list pages must not load megabytes per row.
     original: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
-    extracted_text: Mapped[str] = mapped_column(sa.Text, default="", deferred=True)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", sa.JSON, default=dict)
     created_at: Mapped[datetime] = _created_column()
     # Only stored documents are searched and cited; see DOCUMENT_STATUSES.

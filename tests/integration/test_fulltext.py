@@ -36,7 +36,6 @@ def owner(app: Flask, user: User) -> Iterator[str]:
                 size_bytes=len(text),
                 sha256=f"{number:064x}",
                 original=text.encode(),
-                extracted_text=text,
                 meta={},
             )
             db.session.add(document)

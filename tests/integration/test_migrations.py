@@ -220,33 +220,38 @@ def test_an_existing_chat_becomes_one_branch_and_goes_back(empty_database: str) 
         db.engine.dispose()
 
 
+def _add_document_with_its_text(connection: sa.Connection) -> None:
+    """A project's document as revisions 0011 and 0012 store it, with its text beside its bytes."""
+    connection.execute(
+        sa.text(
+            "INSERT INTO users (id, email, password_hash, display_name, is_admin, theme, created_at) "
+            "VALUES ('u1', 'a@example.com', 'x', 'A', false, 'system', CURRENT_TIMESTAMP)"
+        )
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO projects (id, user_id, name, description, instructions, created_at, "
+            "last_activity_at) VALUES ('p1', 'u1', 'P', '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO documents (id, user_id, project_id, filename, content_type, size_bytes, sha256, original, "
+            "extracted_text, metadata, created_at, status) VALUES ('d1', 'u1', 'p1', 'a.txt', 'text/plain', 3, "
+            "'abc', :original, 'the text', '{}', '2026-12-01 10:00:00', 'stored')"
+        ),
+        {"original": b"\x00\x01\x02"},
+    )
+
+
 def test_documents_keep_their_large_columns_last_on_sqlite(tmp_path: Path) -> None:
     """Listing documents must not read through their bytes: SQLite stores a row in column order."""
     app = make_app(sqlite_url(tmp_path))
     with app.app_context():
         upgrade(revision="0011")
         with db.engine.begin() as connection:
-            connection.execute(
-                sa.text(
-                    "INSERT INTO users (id, email, password_hash, display_name, is_admin, theme, created_at) "
-                    "VALUES ('u1', 'a@example.com', 'x', 'A', false, 'system', CURRENT_TIMESTAMP)"
-                )
-            )
-            connection.execute(
-                sa.text(
-                    "INSERT INTO projects (id, user_id, name, description, instructions, created_at, "
-                    "last_activity_at) VALUES ('p1', 'u1', 'P', '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                )
-            )
-            connection.execute(
-                sa.text(
-                    "INSERT INTO documents (id, user_id, project_id, filename, content_type, size_bytes, sha256, original, "
-                    "extracted_text, metadata, created_at, status) VALUES ('d1', 'u1', 'p1', 'a.txt', 'text/plain', 3, "
-                    "'abc', :original, 'the text', '{}', '2026-12-01 10:00:00', 'stored')"
-                ),
-                {"original": b"\x00\x01\x02"},
-            )
-        upgrade()
+            _add_document_with_its_text(connection)
+        upgrade(revision="0012")
         with db.engine.connect() as connection:
             columns = [row[1] for row in connection.execute(sa.text("PRAGMA table_info(documents)"))]
             row = connection.execute(
@@ -255,3 +260,31 @@ def test_documents_keep_their_large_columns_last_on_sqlite(tmp_path: Path) -> No
         db.engine.dispose()
     assert columns[-2:] == ["extracted_text", "original"]
     assert tuple(row) == (b"\x00\x01\x02", "the text", "stored")
+
+
+def test_documents_drop_their_unread_copy_of_the_text_and_keep_their_bytes(empty_database: str) -> None:
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as connection:
+            _add_document_with_its_text(connection)
+        upgrade()
+        with db.engine.connect() as connection:
+            columns = {column["name"] for column in sa.inspect(connection).get_columns("documents")}
+            row = connection.execute(sa.text("SELECT original, status FROM documents WHERE id = 'd1'")).one()
+            if connection.dialect.name == "postgresql":
+                compression = connection.scalar(
+                    sa.text(
+                        "SELECT attcompression FROM pg_attribute "
+                        "WHERE attrelid = 'documents'::regclass AND attname = 'original'"
+                    )
+                )
+                assert compression == "l"  # lz4
+        assert "extracted_text" not in columns
+        assert (bytes(row.original), row.status) == (b"\x00\x01\x02", "stored")
+        downgrade(revision="0012")
+        with db.engine.connect() as connection:
+            row = connection.execute(sa.text("SELECT original, extracted_text FROM documents WHERE id = 'd1'")).one()
+        assert (bytes(row.original), row.extracted_text) == (b"\x00\x01\x02", "")
+        upgrade()
+        db.engine.dispose()

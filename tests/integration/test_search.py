@@ -180,7 +180,6 @@ def test_index_follows_inside_the_transaction(library: dict[str, str]) -> None:
         size_bytes=5,
         sha256="0" * 64,
         original=b"draft",
-        extracted_text="zeppelin",
         meta={},
     )
     db.session.add(document)

@@ -33,7 +33,6 @@ def _document(user: User, **owner: str) -> Document:
         size_bytes=5,
         sha256="a" * 64,
         original=b"hello",
-        extracted_text="hello",
         **owner,
     )
 

@@ -197,7 +197,6 @@ def _receive(target: _Target, filename: str, measured: originals.Measured) -> Up
         size_bytes=measured.size,
         sha256=measured.sha256,
         original=b"",
-        extracted_text="",
         meta={},
         status="processing",
     )
