@@ -61,7 +61,7 @@ def test_uploaded_files_turn_from_being_read_to_stored_or_refused_without_a_relo
     page.get_by_label("Name").fill("Imports")
     page.get_by_role("button", name="Create project").click()
     page.evaluate("window.sameDocument = true")  # gone if the page reloads
-    slow = hostile.pdf_operator_flood(operations=60_000)  # a couple of seconds of reading
+    slow = hostile.pdf_operator_flood(operations=60_000, pages=8)  # a second or two of reading
     page.get_by_role("button", name="Add documents").set_input_files(
         [
             {"name": "drawing.pdf", "mimeType": "application/pdf", "buffer": slow},
@@ -73,7 +73,7 @@ def test_uploaded_files_turn_from_being_read_to_stored_or_refused_without_a_relo
     rows = page.locator("#document-list tr")
     drawing = rows.filter(has_text="drawing.pdf")
     expect(drawing.locator(".badge")).to_have_text(re.compile("Reading|Waiting"))
-    expect(drawing).to_contain_text("1 page", timeout=30_000)
+    expect(drawing).to_contain_text("8 pages", timeout=30_000)
     expect(drawing.get_by_role("link", name="Download drawing.pdf")).to_be_visible()
     flood = rows.filter(has_text="flood.pdf")
     expect(flood.locator(".badge")).to_have_text("Not stored")

@@ -37,9 +37,9 @@ LIST = {"HX-Request": "true", "HX-Target": "document-list"}
 SLOW = {"IMPORT_PDF_MAX_OPERATORS": 10_000_000, "IMPORT_TIMEOUT_S": 60}
 
 
-def slow_pdf(number: int = 0, operations: int = 60_000) -> bytes:
-    """A PDF that takes a second or two to read; each number makes a different file."""
-    return hostile.pdf_operator_flood(operations=operations + number)
+def slow_pdf(number: int = 0, pages: int = 4) -> bytes:
+    """A PDF that takes about a quarter of a second a page to read; each number makes a different file."""
+    return hostile.pdf_operator_flood(operations=90_000 + number, pages=pages)
 
 
 def post(client: FlaskClient, url: str, *files: tuple[bytes, str]) -> str:
@@ -99,7 +99,7 @@ class TestStates:
         wait_for_imports(app)
         slow, notes = job_of(app, "slow.pdf"), job_of(app, "notes.txt")
         assert (slow.state, slow.attempts, notes.state) == ("finished", 1, "finished")
-        assert slow.message.startswith("Stored: 1 page, ") and notes.message == "Stored: 1 passage."
+        assert slow.message == "Stored: 4 pages, 4 passages." and notes.message == "Stored: 1 passage."
         assert notes.started_at >= slow.finished_at and slow.peak_memory_kb > 1000
         assert status_of(app, "slow.pdf") == status_of(app, "notes.txt") == "stored"
 
@@ -129,7 +129,7 @@ class TestTimeLimit:
         post(
             client,
             f"/projects/{project_id}/documents",
-            (slow_pdf(operations=400_000), "endless.pdf"),
+            (slow_pdf(pages=12), "endless.pdf"),
             (b"Meeting notes.", "notes.txt"),
         )
         wait_for_imports(app)
@@ -139,6 +139,27 @@ class TestTimeLimit:
         assert status_of(app, "endless.pdf") == "refused" and status_of(app, "notes.txt") == "stored"
         listing = client.get(f"/projects/{project_id}/documents", headers=LIST).get_data(as_text=True)
         assert "took longer than 1.5 s" in listing and "Remove endless.pdf" in listing
+
+
+class TestMemoryCapInThePdfReader:
+    @pytest.fixture
+    def app_config(self) -> dict[str, Any]:
+        return {"IMPORT_MAX_MEMORY_MB": 300, "IMPORT_PDF_MAX_OPERATORS": 10_000_000, "IMPORT_WORKERS": 1}
+
+    def test_a_page_the_text_extractor_cannot_hold_ends_with_the_memory_message(
+        self, app: Flask, client: FlaskClient, project_id: str
+    ) -> None:
+        post(
+            client,
+            f"/projects/{project_id}/documents",
+            (hostile.pdf_operator_flood(operations=1_000_000), "dense.pdf"),
+            (b"Meeting notes.", "notes.txt"),
+        )
+        wait_for_imports(app)
+        assert job_of(app, "dense.pdf").message == (
+            "This file needs more than 300 MB of memory to read, the most one import may use."
+        )
+        assert status_of(app, "dense.pdf") == "refused" and status_of(app, "notes.txt") == "stored"
 
 
 class TestMemoryCap:
@@ -170,7 +191,7 @@ class TestCancel:
         return {**SLOW, "IMPORT_WORKERS": 1}
 
     def test_deleting_a_document_stops_its_import(self, app: Flask, client: FlaskClient, project_id: str) -> None:
-        post(client, f"/projects/{project_id}/documents", (slow_pdf(operations=1_000_000), "long.pdf"))
+        post(client, f"/projects/{project_id}/documents", (slow_pdf(pages=12), "long.pdf"))
         wait_running(app, "long.pdf")
         with app.app_context():
             document_id = db.session.scalar(sa.select(Document.id))
@@ -182,7 +203,7 @@ class TestCancel:
         assert status_of(app, "notes.txt") == "stored" and job_of(app, "long.pdf") is None
 
     def test_deleting_the_project_stops_its_imports(self, app: Flask, client: FlaskClient, project_id: str) -> None:
-        post(client, f"/projects/{project_id}/documents", (slow_pdf(operations=1_000_000), "long.pdf"))
+        post(client, f"/projects/{project_id}/documents", (slow_pdf(pages=12), "long.pdf"))
         wait_running(app, "long.pdf")
         assert client.post(f"/projects/{project_id}/delete").status_code == 303
         other = create_project(client, "Other")
@@ -199,10 +220,10 @@ class TestFairShare:
     def test_each_user_has_one_running_import_and_the_rest_wait_in_order(
         self, app: Flask, client: FlaskClient, project_id: str
     ) -> None:
-        post(client, f"/projects/{project_id}/documents", *[(slow_pdf(n, 30_000), f"ana-{n}.pdf") for n in range(3)])
+        post(client, f"/projects/{project_id}/documents", *[(slow_pdf(n, pages=2), f"ana-{n}.pdf") for n in range(3)])
         wait_running(app, "ana-0.pdf")
         ben = other_client(app)
-        post(ben, f"/projects/{create_project(ben, 'Ben')}/documents", (slow_pdf(9, 30_000), "ben.pdf"))
+        post(ben, f"/projects/{create_project(ben, 'Ben')}/documents", (slow_pdf(9, pages=2), "ben.pdf"))
         wait_for_imports(app)
         ana = [job_of(app, f"ana-{n}.pdf") for n in range(3)]
         ben_job = job_of(app, "ben.pdf")
@@ -306,7 +327,7 @@ def test_a_job_running_when_its_server_dies_is_read_again_by_the_next_server(
         )
         browser.post("/login", data={"email": "ana@example.com", "password": PASSWORD})
         project = browser.post("/projects", data={"name": "Restart"}).headers["Location"].rsplit("/", 1)[1]
-        browser.post(f"/projects/{project}/documents", files={"files": ("long.pdf", slow_pdf(operations=100_000))})
+        browser.post(f"/projects/{project}/documents", files={"files": ("long.pdf", slow_pdf(pages=12))})
     wait_running(app, "long.pdf")
     _kill(first)  # the server, its fork server and (through PR_SET_PDEATHSIG) the reading process
     assert job_of(app, "long.pdf").state == "running"  # until its lease lapses

@@ -19,6 +19,21 @@ def test_pdf_text_keeps_page_numbers() -> None:
     assert parsed.meta["pages"] == 2
 
 
+def test_pdf_lines_end_as_plain_line_ends() -> None:
+    text = "First line of the scope, long enough to wrap onto a second line when the page is this narrow. " * 3
+    [section] = parse("scope.pdf", samples.pdf(text.strip())).sections
+    assert "\r" not in section.text and "\n" in section.text
+    assert " ".join(section.text.split()) == " ".join(text.split())
+
+
+def test_a_pdf_whose_page_count_lies_is_refused() -> None:
+    # pypdf counts the pages it finds, PDFium believes /Count: a page only one of them sees
+    # would reach the text extractor without its operations counted.
+    data = samples.pdf("alpha", "beta").replace(b"/Count 2", b"/Count 5")
+    with pytest.raises(ParseError, match="list of pages is inconsistent"):
+        parse("lying.pdf", data)
+
+
 def test_pdf_is_recognised_by_content_whatever_its_name() -> None:
     assert detect_kind("scan-0001.bin", samples.pdf("Hello")) == "pdf"
 
@@ -122,3 +137,15 @@ def test_text_and_markdown_are_decoded_and_cleaned() -> None:
 def test_unusable_files_get_a_clear_reason(name: str, data: bytes, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         parse(name, data)
+
+
+def test_the_pdf_the_reading_processes_warm_up_on_is_a_valid_one() -> None:
+    import io
+
+    import pypdf
+
+    from webapp.documents import pdf_reader
+
+    data = pdf_reader._one_line_pdf(b"Ready.")
+    assert pypdf.PdfReader(io.BytesIO(data), strict=True).pages[0].extract_text() == "Ready."
+    pdf_reader.warm_up()

@@ -136,7 +136,7 @@ class LocalPool(ImportQueue):
         self._jobs: queue.Queue[str | None] = queue.Queue()
 
     def _begin(self) -> None:
-        self._spawn(lambda: off_the_loop(warm_up), "import-warm-up")
+        self._spawn(lambda: off_the_loop(warm_up, self.settings.database_url), "import-warm-up")
         for number in range(self.settings.workers):
             self._spawn(self._work, f"import-worker-{number}")
 
@@ -213,7 +213,7 @@ class RedisQueue(ImportQueue):
 
         # Each job's reading happens in its own capped process (see sandbox.py), so the worker
         # itself need not fork: SimpleWorker runs the watcher in this process.
-        warm_up()
+        warm_up(self.settings.database_url)
         worker = SimpleWorker([self._queue()], connection=self._queue().connection)
         worker.work(burst=burst, with_scheduler=False)
 

@@ -22,23 +22,53 @@ import lxml.etree  # noqa: F401
 import openpyxl  # noqa: F401
 import psycopg  # noqa: F401
 import pypdf  # noqa: F401
+import pypdfium2  # noqa: F401
 import sqlalchemy as sa
 import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
 import sqlalchemy.dialects.sqlite.pysqlite  # noqa: F401
 from sqlalchemy.orm import Session
 
 from ..database import sqlite_engine_settings
+from ..documents import pdf_reader
 from ..documents.chunking import Chunk, chunk_document
 from ..documents.kinds import TABULAR_KINDS
 from ..documents.parsing import ParsedDocument, ParseError, parse
 from ..edges import clean_text, clean_value
 from ..models import Document, DocumentChunk, Project, Thread, utcnow
 from . import service
-from .sandbox import EXIT_OUT_OF_MEMORY, Assignment
+from .sandbox import DATABASE_VARIABLE, EXIT_OUT_OF_MEMORY, Assignment
 from .settings import ImportSettings
 
 # Mapping the models takes a tenth of a second: done once here, in the fork server, not in each process.
 sa.orm.configure_mappers()
+
+_engines: dict[str, sa.Engine] = {}
+
+
+def engine_for(database_url: str) -> sa.Engine:
+    """The engine for `database_url`, made once per process (in the fork server, for its database)."""
+    engine = _engines.get(database_url)
+    if engine is None:
+        engine = _engines[database_url] = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+        sqlite_engine_settings(engine)
+    return engine
+
+
+def _meet_the_database() -> None:
+    # An engine's first connection asks the server its version and settings (6 ms on PostgreSQL):
+    # asked here once, each reading process forked from this one only opens its connection.
+    # SQLite has nothing to ask, and connecting would create a missing file.
+    url = os.environ.get(DATABASE_VARIABLE)
+    if url and sa.engine.make_url(url).get_backend_name() != "sqlite":
+        try:
+            with engine_for(url).connect():
+                pass
+        except sa.exc.SQLAlchemyError:  # a database not up yet: each process connects from scratch
+            pass
+
+
+_meet_the_database()
+pdf_reader.warm_up()
 
 # Progress is written at most this often (seconds), passages always.
 PROGRESS_INTERVAL_S = 1.0
@@ -55,8 +85,7 @@ def main(assignment: Assignment) -> None:
     # would otherwise walk every object of every library loaded (a fifth of an XLSX file's time).
     gc.freeze()
     confine(assignment.settings)
-    engine = sa.create_engine(assignment.settings.database_url, poolclass=sa.pool.NullPool)
-    sqlite_engine_settings(engine)
+    engine = engine_for(assignment.settings.database_url)
     try:
         with Session(engine) as session:
             read_and_store(session, assignment)

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 READER_MODULE = "webapp.imports.reading"
 SERVER_MAIN_MODULE = "webapp.imports.server_main"
 MAIN_PATH_VARIABLE = "BA_ASSISTANT_MAIN_PATH"
+DATABASE_VARIABLE = "BA_ASSISTANT_IMPORT_DATABASE"
 # Exit status of a reading process that ran out of memory (see reading.main).
 EXIT_OUT_OF_MEMORY = 3
 # How often the watcher looks at the process and at its job.
@@ -48,8 +49,12 @@ class Assignment:
     settings: ImportSettings
 
 
-def reading_context() -> Any:
-    """The fork server's context, with the readers loaded into the server once."""
+def reading_context(database_url: str) -> Any:
+    """The fork server's context, with the readers loaded into the server once.
+
+    The server also meets the database once (see reading.engine_for); a caller with another
+    database is served all the same, its processes connecting from scratch.
+    """
     global _context
     with _start_lock:
         if _context is None:
@@ -61,17 +66,18 @@ def reading_context() -> Any:
             main_path = spawn.get_preparation_data("reader").get("init_main_from_path")
             if main_path:
                 os.environ[MAIN_PATH_VARIABLE] = main_path
+            os.environ[DATABASE_VARIABLE] = database_url
             context.set_forkserver_preload([SERVER_MAIN_MODULE, READER_MODULE])
             _context = context
     return _context
 
 
-def warm_up() -> None:
+def warm_up(database_url: str) -> None:
     """Start the fork server now, so that the first file after a start does not wait while it loads
     the readers' libraries (a second or so)."""
     from multiprocessing import forkserver
 
-    reading_context()
+    reading_context(database_url)
     forkserver.ensure_running()
 
 
@@ -93,7 +99,7 @@ class Sandbox:
 
     def run(self, session: Session, ticket: service.Ticket) -> Ending:
         """Read the attempt's file in its own process; say how that process ended."""
-        process = reading_context().Process(
+        process = reading_context(self._settings.database_url).Process(
             target=_read,
             args=(Assignment(ticket, self._settings),),
             name=f"import-{ticket.job_id}",
@@ -148,6 +154,8 @@ def _ending(exitcode: int) -> Ending:
         return "finished"
     if exitcode == EXIT_OUT_OF_MEMORY or exitcode == -signal.SIGKILL:
         return "out_of_memory"  # a SIGKILL nobody here sent comes from the kernel's OOM killer
+    if exitcode == -signal.SIGABRT:
+        return "out_of_memory"  # PDFium aborts when an allocation fails at the memory cap
     if exitcode == -signal.SIGXCPU:
         return "timed_out"
     return "crashed"
