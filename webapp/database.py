@@ -48,21 +48,20 @@ class _CooperativeCursor(sqlite3.Cursor):
     """
 
     def execute(self, sql: str, parameters: Any = (), /) -> _CooperativeCursor:
-        try:
-            return super().execute(sql, parameters)
-        except sqlite3.OperationalError as error:
-            if not _busy(error):
-                raise
-        return off_the_loop(self.connection.waiting, super().execute, sql, parameters)
+        return self._run(super().execute, sql, parameters)
 
     def executemany(self, sql: str, parameters: Any, /) -> _CooperativeCursor:
-        parameters = parameters if isinstance(parameters, (list, tuple)) else list(parameters)
+        # A generator would be spent by the first try.
+        rows = parameters if isinstance(parameters, (list, tuple)) else list(parameters)
+        return self._run(super().executemany, sql, rows)
+
+    def _run(self, run: Callable[[str, Any], _CooperativeCursor], sql: str, parameters: Any) -> _CooperativeCursor:
         try:
-            return super().executemany(sql, parameters)
+            return run(sql, parameters)
         except sqlite3.OperationalError as error:
             if not _busy(error):
                 raise
-        return off_the_loop(self.connection.waiting, super().executemany, sql, parameters)
+        return off_the_loop(self.connection.waiting, run, sql, parameters)
 
 
 class CooperativeConnection(sqlite3.Connection):
