@@ -231,12 +231,13 @@ def test_only_the_full_page_reloads_itself_for_browsers_without_javascript(
 
 
 def press_stop_once_it_writes(app: Flask, client: FlaskClient, reply_id: str) -> Message:
-    """Press Stop after the reply's first text; the reply has ended within a second."""
+    """Press Stop after the reply's first text; the reply has ended long before the provider would
+    have let it (the stop watcher looks five times a second; the rest is margin for a busy machine)."""
     wait_for_text(app, reply_id)
     stopped_at = time.monotonic()
     assert client.post(f"/messages/{reply_id}/stop", headers=HX).status_code == 204
     reply = wait_for_reply(app, reply_id, timeout=5)
-    assert time.monotonic() - stopped_at < 1.0
+    assert time.monotonic() - stopped_at < 2.0
     return reply
 
 

@@ -103,10 +103,10 @@ def test_a_checkpoint_renews_the_lease_and_keeps_the_tool_calls(
         assert saved.tool_calls == calls and saved.lease_until > utcnow()
 
 
-def test_tracked_replies_keep_their_lease_without_new_text(
-    app: Flask, user: User, writer: CheckpointWriter, monkeypatch
-) -> None:
+def test_tracked_replies_keep_their_lease_without_new_text(app: Flask, user: User, monkeypatch) -> None:
     monkeypatch.setattr(checkpoints, "RENEW_SECONDS", 0.0)
+    with app.app_context():  # flushed by hand only: a background flush could renew the lease mid-test
+        writer = CheckpointWriter(db.engine, interval=3600)
     quiet = make_reply(app, user.id)
     writer.track(Source(quiet, 0, ""))
     writer.flush()
@@ -118,6 +118,7 @@ def test_tracked_replies_keep_their_lease_without_new_text(
     renewed = _lease(app, quiet)
     writer.flush()
     assert _lease(app, quiet) == renewed
+    writer.close()
 
 
 def test_a_reply_shown_interrupted_while_its_runner_was_cut_off_streams_again(
