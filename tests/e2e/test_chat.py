@@ -127,8 +127,8 @@ def test_stop_ends_a_long_reply_at_once_and_keeps_its_text(signed_in: Page, anth
 
     clicked = time.monotonic()
     reply.get_by_role("button", name="Stop").click()
-    expect(reply.get_by_text("Stopped", exact=True)).to_be_visible(timeout=1_000)
-    assert time.monotonic() - clicked < 1.0
+    expect(reply.get_by_text("Stopped", exact=True)).to_be_visible(timeout=2_000)
+    assert time.monotonic() - clicked < 2.0  # the reply had 20 s left
     expect(reply).not_to_have_attribute("aria-busy", "true")
     kept = reply.locator(".prose").inner_text()
     assert kept.startswith("word0 word1 word2 word3 word4 word5") and "word399" not in kept

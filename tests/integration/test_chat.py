@@ -275,7 +275,7 @@ def test_stop_before_the_first_token_ends_the_reply_at_once(
     stopped_at = time.monotonic()
     assert client.post(f"/messages/{reply_id}/stop", headers=HX).status_code == 204
     reply = wait_for_reply(app, reply_id, timeout=5)
-    assert time.monotonic() - stopped_at < 1.0
+    assert time.monotonic() - stopped_at < 2.0  # the provider would have taken 3 s
     assert reply.status == "stopped" and reply.content == ""
     assert read_stream(client, reply_id)[-1].event == "done"
 
