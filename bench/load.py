@@ -607,6 +607,7 @@ async def run_load(port: int, named: dict[str, int], active: list[User], idle_us
     await asyncio.gather(*idle_tasks, return_exceptions=True)
     failures += [repr(r) for r in results if isinstance(r, BaseException)]
     good = [r for r in results if not isinstance(r, BaseException)]
+    failures += [f"stream: {s.error}" for own, extra in good for s in (own, *extra) if s.error]
     return Outcome(
         [own for own, _ in good], [s for _, extra in good for s in extra], idle, before, during, [], usage, failures
     )
