@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
@@ -40,6 +41,8 @@ _MARKERS = re.compile(f"([{OPEN}{CLOSE}])")
 _WORD = re.compile(r"\w+")
 # A literal, not a bound parameter, so that PostgreSQL matches the expression indexes.
 _CONFIG = sa.literal_column(f"'{CONFIG}'")
+# Pages (of about 4 KB) of FTS5 segment merging that one merge_segments call does at most.
+MERGE_PAGES = 1000
 
 
 @dataclass(frozen=True)
@@ -224,3 +227,17 @@ def highlight(snippet: str) -> Markup:
     if inside:
         parts.append("</mark>")
     return Markup("".join(parts))
+
+
+def merge_segments(session: Session, source: Source) -> None:
+    """Merge the index segments that recent writes left, up to MERGE_PAGES pages of work (SQLite).
+
+    Each transaction that writes to an FTS5 table leaves a segment, and FTS5 merges them a little
+    at each later write: left alone, the upkeep a large write caused falls on the writes after it.
+    PostgreSQL's GIN indexes need nothing of the kind.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    table = source.fts_table  # a name from the code, never from input
+    session.execute(sa.text(f"INSERT INTO {table}({table}, rank) VALUES ('merge', :pages)"), {"pages": MERGE_PAGES})
+    session.commit()

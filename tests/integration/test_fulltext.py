@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
+from webapp import fulltext
+from webapp.documents.search import PASSAGES as PASSAGE_SOURCE
 from webapp.documents.search import highlighted_passage, search_chunks
 from webapp.extensions import db
 from webapp.models import Document, DocumentChunk, Project, User
@@ -89,3 +92,23 @@ def test_messages_share_the_same_word_handling(app: Flask, user: User) -> None:
         assert search_messages(user.id, "the") == []
         [stemmed] = search_messages(user.id, "the rollout")
         assert "<mark>rollouts</mark>" in stemmed.snippet
+
+
+def _segments() -> int:
+    return db.session.scalar(sa.text("SELECT count(DISTINCT segid) FROM document_chunks_fts_idx"))
+
+
+def test_merging_segments_folds_what_small_writes_left_and_keeps_every_match(app: Flask, owner: str) -> None:
+    with app.app_context():
+        document = db.session.scalar(sa.select(Document).where(Document.filename == "1.txt"))
+        for number in range(12):  # twelve transactions: SQLite's index is left a segment by each
+            db.session.add(DocumentChunk(document_id=document.id, ordinal=number + 2, text=f"Forecast {number}."))
+            db.session.commit()
+        sqlite = db.engine.dialect.name == "sqlite"
+        if sqlite:
+            assert _segments() > 10
+        fulltext.merge_segments(db.session, PASSAGE_SOURCE)  # PostgreSQL: nothing to do
+        if sqlite:
+            assert _segments() == 1
+        hits = search_chunks(user_id=owner, query="forecast", limit=50)
+        assert len(hits) == 12 and {hit.document.filename for hit in hits} == {"1.txt"}

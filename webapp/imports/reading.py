@@ -28,11 +28,13 @@ import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
 import sqlalchemy.dialects.sqlite.pysqlite  # noqa: F401
 from sqlalchemy.orm import Session
 
+from .. import fulltext
 from ..database import sqlite_engine_settings
 from ..documents import pdf_reader
 from ..documents.chunking import Chunk, chunk_document
 from ..documents.kinds import TABULAR_KINDS
 from ..documents.parsing import ParsedDocument, ParseError, parse
+from ..documents.search import PASSAGES
 from ..edges import clean_text, clean_value
 from ..models import Document, DocumentChunk, Project, Thread, utcnow
 from . import service
@@ -148,6 +150,11 @@ def read_and_store(session: Session, assignment: Assignment) -> None:
     chunks = chunk_document(parsed)
     _store_passages(session, ticket, chunks)
     _store_document(session, ticket, parsed, chunks, (row.project_id, row.thread_id))
+    # The document is ready; the index upkeep its batches caused is done here, not by the next import.
+    try:
+        fulltext.merge_segments(session, PASSAGES)
+    except sa.exc.SQLAlchemyError:
+        session.rollback()  # only upkeep: FTS5 merges at the next writes instead
 
 
 class _Progress:
@@ -168,9 +175,9 @@ class _Progress:
 
 
 def _store_passages(session: Session, ticket: service.Ticket, chunks: list[Chunk]) -> None:
-    total, size = len(chunks), service.batch_size(session)
-    for start in range(0, total, size):
-        batch = chunks[start : start + size]
+    total = len(chunks)
+    for start in range(0, total, service.BATCH):
+        batch = chunks[start : start + service.BATCH]
         if not service.check_in(session, ticket, f"Storing passages: {start + len(batch):,} of {total:,}"):
             session.rollback()
             raise Cancelled

@@ -17,15 +17,11 @@ from sqlalchemy.orm import Session, aliased
 from ..models import Document, DocumentChunk, ImportJob, User, utcnow
 
 ACTIVE_STATES = ("queued", "running")
-# Passages are written and removed this many at a time, each batch its own transaction. SQLite
-# has one writer at a time, so its batches are short; PostgreSQL's writers do not wait for each
-# other, and there a batch is as many passages as it takes about a third of a second to index.
-BATCH = 200
-BATCH_POSTGRESQL = 1000
-
-
-def batch_size(session: Session) -> int:
-    return BATCH if session.get_bind().dialect.name == "sqlite" else BATCH_POSTGRESQL
+# Passages are written and removed this many at a time, each batch its own transaction: about a
+# tenth of a second of indexing on SQLite, whose one writer is all another write waits for, and a
+# third on PostgreSQL. Smaller batches would hold SQLite's lock no less in all, and each would
+# leave its full-text index one more segment to merge.
+BATCH = 1000
 
 
 # Dispatch looks at this many of the oldest waiting jobs at a time.
