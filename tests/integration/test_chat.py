@@ -105,10 +105,11 @@ def test_first_exchange_gives_the_thread_a_title_and_records_usage(
 def test_the_page_picks_up_the_new_title_without_a_reload(
     app: Flask, client: FlaskClient, thread_id: str, anthropic: FakeAnthropic
 ) -> None:
-    # The title takes a moment: the page asks again while the reply's runner is still making it.
+    # The title takes a moment: the page asks again while the reply's runner is still making it
+    # (long enough that a busy machine reads the stream's end and asks before it is made).
     anthropic.script(
         text_reply("Hello.", input_tokens=120, output_tokens=9),
-        text_reply("Kick-off scope discussion", headers_delay=1.0, input_tokens=50, output_tokens=5),
+        text_reply("Kick-off scope discussion", headers_delay=3.0, input_tokens=50, output_tokens=5),
     )
     reply_id = reply_id_from(post(client, thread_id, "Let's plan the kick-off").get_data(as_text=True))
     done = read_stream(client, reply_id)[-1]
@@ -120,7 +121,7 @@ def test_the_page_picks_up_the_new_title_without_a_reload(
     first = client.get(poll_url, headers=HX).get_data(as_text=True)
     assert "Untitled chat" in first and title_poll_url(first) == poll_url.replace("poll=1", "poll=2")
     wait_for_reply(app, reply_id)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while wait_for_reply(app, reply_id).lease_until is not None:  # the runner lets go once the title is made
         assert time.monotonic() < deadline, "the title was never made"
         time.sleep(0.02)
