@@ -100,3 +100,17 @@ def test_the_worker_command_needs_redis(app: Flask, database_url: str, queue_nam
     finished = _worker(database_url, queue_name, redis_url=None)
     assert finished.returncode != 0
     assert "REDIS_URL is not set: without it, imports run in the web server's own pool" in finished.stderr
+
+
+def test_reading_processes_of_a_python_m_parent_do_not_run_its_module_again(tmp_path: Path) -> None:
+    # The fork server loads the parent's main module once; each process forked from it starts
+    # with it loaded instead of importing it (and what it imports) before reading its file.
+    log = tmp_path / "runs"
+    subprocess.run(
+        [sys.executable, "-m", "tests.reading_main", f"sqlite:///{tmp_path / 'none.db'}"],
+        cwd=ROOT,
+        env={**os.environ, "READING_MAIN_LOG": str(log)},
+        check=True,
+        timeout=120,
+    )
+    assert len(log.read_text().split()) == 2  # the parent and the fork server

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 READER_MODULE = "webapp.imports.reading"
 SERVER_MAIN_MODULE = "webapp.imports.server_main"
 MAIN_PATH_VARIABLE = "BA_ASSISTANT_MAIN_PATH"
+MAIN_NAME_VARIABLE = "BA_ASSISTANT_MAIN_MODULE"
 DATABASE_VARIABLE = "BA_ASSISTANT_IMPORT_DATABASE"
 # Exit status of a reading process that ran out of memory (see reading.main).
 EXIT_OUT_OF_MEMORY = 3
@@ -59,13 +60,17 @@ def reading_context(database_url: str) -> Any:
     with _start_lock:
         if _context is None:
             context = multiprocessing.get_context("forkserver")
-            # Every new process runs the main script again (gunicorn's, a benchmark's) before its
-            # target unless the server has loaded it; Python 3.11's "__main__" preload never does
-            # (the server looks for a key the parent does not send), so the server's first module
-            # loads it, from the path left here.
-            main_path = spawn.get_preparation_data("reader").get("init_main_from_path")
-            if main_path:
-                os.environ[MAIN_PATH_VARIABLE] = main_path
+            # Every new process runs the main script or module again (gunicorn's, a benchmark's)
+            # before its target unless the server has loaded it; Python 3.11's "__main__" preload
+            # never does (the server looks for a key the parent does not send), so the server's
+            # first module loads it, from the path or module name left here.
+            preparation = spawn.get_preparation_data("reader")
+            for key, variable in (
+                ("init_main_from_path", MAIN_PATH_VARIABLE),
+                ("init_main_from_name", MAIN_NAME_VARIABLE),
+            ):
+                if preparation.get(key):
+                    os.environ[variable] = preparation[key]
             os.environ[DATABASE_VARIABLE] = database_url
             context.set_forkserver_preload([SERVER_MAIN_MODULE, READER_MODULE])
             _context = context
