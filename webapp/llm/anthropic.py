@@ -1,5 +1,10 @@
 """Anthropic Messages API, streamed, through the `anthropic` SDK.
 
+The SDK makes the request (keys, retries before the first byte, status errors) and splits the
+stream into its server-sent events; each event's JSON is read here as plain data, not built into
+the SDK's typed models, which took a tenth of the server's processor time per reply
+(`bench/chat.py`, part c).
+
 Claude may think before it calls a tool, and the API wants those thinking
 blocks back, signature intact, with the tool call they led to. They ride
 inside the first ToolCall id of the message (`<tool id>#think:<base64 JSON>`),
@@ -71,15 +76,21 @@ class AnthropicProvider(SDKProvider["anthropic.Anthropic"]):
         model: str | None,
         max_tokens: int,
     ) -> Iterator[Event]:
+        import anthropic
+
         request = _request(system, history, tools, model or self.default_model, max_tokens)
         reply = _Reply()
         try:
-            with self.client.messages.create(**request) as events:
-                for sdk_event in events:
+            with self.client.messages.with_streaming_response.create(**request) as response:
+                for sse in anthropic.Stream.raw_events(response.http_response):
                     reply.started = True
-                    event = reply.feed(sdk_event)
+                    if sse.event == "error":
+                        raise _stream_error(self.display_name, sse.data)
+                    event = reply.feed(sse.event, sse.data)
                     if event is not None:
                         yield event
+        except ProviderError:
+            raise
         except Exception as exc:
             if not reply.stopped:
                 raise self._failure(exc, started=reply.started) from exc
@@ -123,19 +134,22 @@ class _Reply:
         self.thinking: dict[int, dict[str, str]] = {}
         self.thought: list[dict[str, str]] = []
 
-    def feed(self, event: Any) -> Event | None:
-        kind = event.type
+    def feed(self, name: str | None, data: str) -> Event | None:
+        if not data or name is None or name == "ping":
+            return None
+        event = json.loads(data)
+        kind = event.get("type")
         if kind == "content_block_delta":
-            return self._delta(event)
+            return self._delta(event["index"], event["delta"])
         if kind == "content_block_start":
-            self._start_block(event.index, event.content_block)
+            self._start_block(event["index"], event["content_block"])
         elif kind == "content_block_stop":
-            return self._stop_block(event.index)
+            return self._stop_block(event["index"])
         elif kind == "message_start":
-            self._count_input(event.message.usage)
+            self._count_input(event["message"].get("usage") or {})
         elif kind == "message_delta":
-            self.stop_reason = event.delta.stop_reason
-            self._count_delta(event.usage)
+            self.stop_reason = (event.get("delta") or {}).get("stop_reason")
+            self._count_delta(event.get("usage") or {})
         elif kind == "message_stop":
             self.stopped = True
         return None
@@ -146,24 +160,29 @@ class _Reply:
         yield Usage(self.input_tokens, self.output_tokens)
         yield Finished(_FINISH.get(self.stop_reason, "other"), self.stop_reason or "")
 
-    def _start_block(self, index: int, block: Any) -> None:
-        if block.type == "tool_use":
-            self.tools[index] = (block.id, block.name, [])
-        elif block.type == "thinking":
-            self.thinking[index] = {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
-        elif block.type == "redacted_thinking":
-            self.thinking[index] = {"type": "redacted_thinking", "data": block.data}
+    def _start_block(self, index: int, block: dict[str, Any]) -> None:
+        kind = block.get("type")
+        if kind == "tool_use":
+            self.tools[index] = (block["id"], block["name"], [])
+        elif kind == "thinking":
+            self.thinking[index] = {
+                "type": "thinking",
+                "thinking": block.get("thinking", ""),
+                "signature": block.get("signature", ""),
+            }
+        elif kind == "redacted_thinking":
+            self.thinking[index] = {"type": "redacted_thinking", "data": block.get("data", "")}
 
-    def _delta(self, event: Any) -> Event | None:
-        delta = event.delta
-        if delta.type == "text_delta":
-            return TextDelta(delta.text) if delta.text else None
-        if delta.type == "input_json_delta" and event.index in self.tools:
-            self.tools[event.index][2].append(delta.partial_json)
-        elif delta.type == "thinking_delta" and event.index in self.thinking:
-            self.thinking[event.index]["thinking"] += delta.thinking
-        elif delta.type == "signature_delta" and event.index in self.thinking:
-            self.thinking[event.index]["signature"] = delta.signature
+    def _delta(self, index: int, delta: dict[str, Any]) -> Event | None:
+        kind = delta.get("type")
+        if kind == "text_delta":
+            return TextDelta(delta["text"]) if delta.get("text") else None
+        if kind == "input_json_delta" and index in self.tools:
+            self.tools[index][2].append(delta.get("partial_json", ""))
+        elif kind == "thinking_delta" and index in self.thinking:
+            self.thinking[index]["thinking"] += delta.get("thinking", "")
+        elif kind == "signature_delta" and index in self.thinking:
+            self.thinking[index]["signature"] = delta.get("signature", "")
         return None
 
     def _stop_block(self, index: int) -> ToolCall | None:
@@ -178,18 +197,30 @@ class _Reply:
             self.thought = []
         return ToolCall.from_json(call_id, name, "".join(parts))
 
-    def _count_input(self, usage: Any) -> None:
+    def _count_input(self, usage: dict[str, Any]) -> None:
         # Cached prompt tokens are still prompt tokens for the context budget.
         self.input_tokens = (
-            (usage.input_tokens or 0) + (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
+            (usage.get("input_tokens") or 0)
+            + (usage.get("cache_creation_input_tokens") or 0)
+            + (usage.get("cache_read_input_tokens") or 0)
         )
-        self.output_tokens = usage.output_tokens or 0
+        self.output_tokens = usage.get("output_tokens") or 0
 
-    def _count_delta(self, usage: Any) -> None:
+    def _count_delta(self, usage: dict[str, Any]) -> None:
         # message_delta counts are running totals, so they replace, not add.
-        if usage.input_tokens is not None:
+        if usage.get("input_tokens") is not None:
             self._count_input(usage)
-        self.output_tokens = usage.output_tokens
+        self.output_tokens = usage.get("output_tokens", self.output_tokens)
+
+
+def _stream_error(provider: str, data: str) -> ProviderError:
+    """An error event inside a 200 stream: the service failing mid-reply, or refusing the request."""
+    try:
+        error = json.loads(data).get("error") or {}
+    except (ValueError, AttributeError):
+        error = {}
+    kind = _KIND_BY_ERROR_TYPE.get(str(error.get("type")), "unavailable")
+    return ProviderError(kind=kind, provider=provider, detail=str(error.get("message") or data))
 
 
 def _request(

@@ -375,3 +375,25 @@ def test_empty_assistant_turns_are_left_out(provider: Provider, fake: FakeServer
 
     body = json.dumps(fake.requests[0].json())
     assert "Hello there" in body and "Still there?" in body
+
+
+@only("anthropic")
+def test_anthropic_event_the_api_would_never_send_ends_the_reply_with_an_error(
+    provider: Provider, fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The events are read as plain JSON: a garbled one is a failed reply, never a crash.
+    render = fake.render
+
+    def garbled(reply: Any, request: Any) -> Any:
+        rendered = render(reply, request)
+        rendered.content = [*rendered.content, b'event: content_block_delta\ndata: {"type": "content_block_delta"\n\n']
+        return rendered
+
+    monkeypatch.setattr(fake, "render", garbled)
+    fake.script(text_reply("Before the fault.", chunks=1))
+
+    events, error = ask_until_error(provider, HELLO)
+
+    assert texts(events) == "Before the fault."
+    assert error.provider == "Anthropic"
+    assert error.kind == "unavailable"
