@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -63,16 +64,20 @@ def _ask_model(thread: Thread, provider: Provider, model: str, messages: list[Me
     return _clean("".join(text))
 
 
-def _due(thread: Thread, messages: list[Message]) -> bool:
+def _due(thread: Thread, messages: Callable[[], list[Message]]) -> bool:
+    # The thread's own row answers most asks (a locked title, or none yet): the messages are
+    # read only to count the exchanges of a titled thread.
     if thread.title_locked:
         return False
-    user_turns = sum(1 for m in messages if m.role == "user")
-    return not thread.title or (user_turns - 1) % REFRESH_EVERY == 0
+    if not thread.title:
+        return True
+    user_turns = sum(1 for m in messages() if m.role == "user")
+    return (user_turns - 1) % REFRESH_EVERY == 0
 
 
 def title_due(thread: Thread) -> bool:
     """Whether the reply that has just ended makes (or refreshes) the thread's title."""
-    return _due(thread, _first_messages(thread))
+    return _due(thread, lambda: _first_messages(thread))
 
 
 def refresh_title(thread: Thread, provider: Provider, model: str | None, *, delay: float = 0.0) -> None:
@@ -81,7 +86,7 @@ def refresh_title(thread: Thread, provider: Provider, model: str | None, *, dela
     `delay`: seconds to wait before asking the model (CHAT_TITLE_DELAY), out of other work's way.
     """
     messages = _first_messages(thread)
-    if not _due(thread, messages):
+    if not _due(thread, lambda: messages):
         return
     first_user = next((m.content for m in messages if m.role == "user"), "")
     # The model takes a while: its wait must not hold a database connection (a hundred replies
