@@ -71,6 +71,8 @@ def reading_context(database_url: str) -> Any:
             ):
                 if preparation.get(key):
                     os.environ[variable] = preparation[key]
+                else:  # not one inherited from a parent process that had another main
+                    os.environ.pop(variable, None)
             os.environ[DATABASE_VARIABLE] = database_url
             context.set_forkserver_preload([SERVER_MAIN_MODULE, READER_MODULE])
             _context = context
