@@ -68,23 +68,15 @@ class Broker(Protocol):
 
 
 class _Channel:
-    __slots__ = ("events", "offset", "lock", "arrived", "stop", "closed_at")
+    __slots__ = ("events", "offset", "changed", "stop", "closed_at")
 
     def __init__(self) -> None:
         self.events: list[StreamEvent] = []
         # The number before the first event (a continued reply's first is not 1).
         self.offset = 0
-        self.lock = threading.Lock()
-        # Set, and replaced by a fresh one, at each change: a reader waits on the one it saw, so it
-        # cannot miss a change. Cheaper than a Condition, whose waiter takes its lock back on waking.
-        self.arrived = threading.Event()
+        self.changed = threading.Condition()
         self.stop = False
         self.closed_at: float | None = None
-
-    def wake(self) -> None:
-        """Wake every reader waiting for a change (called with the lock held)."""
-        arrived, self.arrived = self.arrived, threading.Event()
-        arrived.set()
 
 
 class MemoryBroker:
@@ -109,22 +101,19 @@ class MemoryBroker:
 
     def publish(self, message_id: str, event: StreamEvent) -> None:
         channel = self._channel(message_id, create=True)
-        with channel.lock:
+        with channel.changed:
             if not channel.events:
                 channel.offset = event.seq - 1
             channel.events.append(event)
-            channel.wake()
+            channel.changed.notify_all()
 
     def read(self, message_id: str, after: int, timeout: float) -> Sequence[StreamEvent] | None:
         channel = self._channel(message_id, create=False)
         if channel is None:
             return None
-        with channel.lock:
-            waiting = channel.offset + len(channel.events) <= after and channel.closed_at is None
-            arrived = channel.arrived
-        if waiting:
-            arrived.wait(timeout)
-        with channel.lock:
+        with channel.changed:
+            if channel.offset + len(channel.events) <= after and channel.closed_at is None:
+                channel.changed.wait(timeout)
             # Numbers have no holes, so the list index is the number minus the one before the first.
             return channel.events[max(0, after - channel.offset) :]
 
@@ -146,9 +135,9 @@ class MemoryBroker:
         channel = self._channel(message_id, create=False)
         if channel is None:
             return
-        with channel.lock:
+        with channel.changed:
             channel.closed_at = time.monotonic()
-            channel.wake()
+            channel.changed.notify_all()
 
 
 class RedisBroker:
