@@ -4,8 +4,9 @@ SQLite: FTS5 tables over the real tables ("external content"), tokenized `porter
 remove_diacritics 2`; ranked with bm25(), excerpts by snippet(). PostgreSQL: the `ba_english`
 text search configuration (English stemming and stop words, with accents removed by the
 unaccent dictionary); ranked with ts_rank(), excerpts by ts_headline(). The migrations make
-the indexes; merge_segments does SQLite's index upkeep after a large write. Both backends handle words the same way: accents never matter, and the stop words
-PostgreSQL ignores are taken out of every query here, so neither backend searches for them.
+the indexes; merge_segments does SQLite's index upkeep after a large write. Both backends
+handle words the same way: accents never matter, and the stop words PostgreSQL ignores are taken
+out of every query here, so neither backend searches for them.
 """
 
 from __future__ import annotations
