@@ -10,6 +10,7 @@ from __future__ import annotations
 import zipfile
 from typing import Any
 
+from . import office_xml
 from .parsed import CellBudget, ParsedDocument, ReadingLimits, Section, clean_text
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -30,15 +31,7 @@ def read_docx(archive: zipfile.ZipFile, limits: ReadingLimits) -> ParsedDocument
     run_content = etree.XPath(_RUN_CONTENT, namespaces=_NAMESPACES)
     reader = _BodyReader(run_content, CellBudget(limits.max_cells))
     with archive.open("word/document.xml") as source:
-        events = etree.iterparse(
-            source,
-            events=("start", "end"),
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-        )
-        for event, element in events:
+        for event, element in office_xml.iterparse(source, ("start", "end")):
             reader.feed(event, element)
     text = "\n\n".join(block for block in reader.blocks if block)
     return ParsedDocument("docx", sections=[Section(clean_text(text))], meta={"tables": reader.tables})
@@ -69,7 +62,7 @@ class _BodyReader:
         else:
             self.blocks.append(self._table_text(element))
             self.tables += 1
-        _free(element)
+        office_xml.free(element)
 
     def _paragraph_text(self, paragraph: Any) -> str:
         parts = []
@@ -109,11 +102,3 @@ def _span(cell: Any) -> int:
         return max(1, int(span.get(_VAL))) if span is not None else 1
     except (TypeError, ValueError):
         return 1
-
-
-def _free(element: Any) -> None:
-    element.clear()
-    parent = element.getparent()
-    if parent is not None:
-        while element.getprevious() is not None:
-            del parent[0]

@@ -14,7 +14,7 @@ from pathlib import PurePath
 
 import charset_normalizer
 
-from . import docx_reader, pdf_reader, sheets
+from . import csv_reader, docx_reader, pdf_reader, xlsx_reader
 from .kinds import KIND_LABELS
 from .parsed import (
     MEGABYTE,
@@ -230,14 +230,13 @@ def parse_docx(data: bytes, limits: ReadingLimits) -> ParsedDocument:
 
 
 def parse_xlsx(data: bytes, limits: ReadingLimits) -> ParsedDocument:
-    with open_zip(data, limits):
-        pass
-    return sheets.read_xlsx(data, limits)
+    with open_zip(data, limits) as archive:
+        return xlsx_reader.read_xlsx(archive, limits)
 
 
 def parse_csv(data: bytes, limits: ReadingLimits) -> ParsedDocument:
     encoding = text_encoding(data)
-    return sheets.read_csv(decode_text(data, encoding), encoding, limits)
+    return csv_reader.read_csv(decode_text(data, encoding), encoding, limits)
 
 
 def parse_text(data: bytes, limits: ReadingLimits) -> ParsedDocument:

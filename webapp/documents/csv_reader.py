@@ -1,4 +1,4 @@
-"""Spreadsheets and CSV files read as tables, within the file's cell budget."""
+"""CSV files read as a table, within the file's cell budget."""
 
 from __future__ import annotations
 
@@ -6,42 +6,13 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
-from .parsed import CellBudget, ParsedDocument, ParseError, ReadingLimits, Table, build_table, cell_text
+from .parsed import CellBudget, ParsedDocument, ParseError, ReadingLimits, build_table
 
 CSV_DELIMITERS = ",;\t|"
 # The dialect is guessed from the start of the file only: enough lines to see a pattern.
 SNIFF_CHARACTERS = 64_000
 SNIFF_LINES = 200
-
-
-def read_xlsx(data: bytes, limits: ReadingLimits) -> ParsedDocument:
-    import openpyxl  # only in the import process: the library is large
-
-    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    budget = CellBudget(limits.max_cells)
-    try:
-        tables = [_sheet_table(sheet, budget) for sheet in workbook.worksheets]
-    finally:
-        workbook.close()
-    tables = [table for table in tables if table.columns]
-    meta = {"sheets": [{"name": t.name, "columns": t.columns, "rows": len(t.rows)} for t in tables]}
-    return ParsedDocument("xlsx", tables=tables, meta=meta)
-
-
-def _sheet_table(sheet: Any, budget: CellBudget) -> Table:
-    # A sheet that declares more cells than the budget is refused before any row is read.
-    if sheet.max_row and sheet.max_column:
-        budget.check(sheet.max_row, sheet.max_column)
-    # The stored dimensions can be wrong; without them every row is read, each as wide as its
-    # last cell, and the budget follows the real width as the rows come.
-    sheet.reset_dimensions()
-    rows = (
-        (number, [cell_text(value) for value in values])
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-    )
-    return build_table(sheet.title, rows, budget)
 
 
 def read_csv(text: str, encoding: str, limits: ReadingLimits) -> ParsedDocument:
