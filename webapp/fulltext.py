@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from .extensions import db
+from .models import DocumentChunk
 
 CONFIG = "ba_english"
 MAX_TERMS = 24
@@ -228,6 +229,31 @@ def highlight(snippet: str) -> Markup:
     if inside:
         parts.append("</mark>")
     return Markup("".join(parts))
+
+
+def insert_passages(session: Session, document_id: str, rows: list[dict[str, Any]]) -> None:
+    """Insert a batch of one document's passages, indexed for search, in the caller's transaction.
+
+    On SQLite a trigger indexes each passage as its row is inserted, which takes FTS5 three times
+    as long as indexing the same rows with one statement. The document is listed for the trigger
+    to leave alone while its batch goes in, then the batch is indexed at once (migration 0014).
+    PostgreSQL computes each passage's vector as it stores the row.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(sa.insert(DocumentChunk), rows)
+        return
+    key = {"document_id": document_id}
+    session.execute(sa.text("INSERT INTO document_chunks_fts_deferred (document_id) VALUES (:document_id)"), key)
+    session.execute(sa.insert(DocumentChunk), rows)
+    ordinals = [row["ordinal"] for row in rows]
+    session.execute(
+        sa.text(
+            "INSERT INTO document_chunks_fts (rowid, text) SELECT id, text FROM document_chunks"
+            " WHERE document_id = :document_id AND ordinal BETWEEN :first AND :last"
+        ),
+        {**key, "first": min(ordinals), "last": max(ordinals)},
+    )
+    session.execute(sa.text("DELETE FROM document_chunks_fts_deferred WHERE document_id = :document_id"), key)
 
 
 def merge_segments(session: Session, source: Source) -> None:

@@ -125,3 +125,27 @@ def test_merging_segments_folds_what_small_writes_left_and_keeps_every_match(app
                 _automerge(4)  # FTS5's default
         hits = search_chunks(user_id=owner, query="forecast", limit=50)
         assert len(hits) == 12 and {hit.document.filename for hit in hits} == {"1.txt"}
+
+
+def test_a_batch_of_passages_is_indexed_as_it_goes_in_and_single_rows_still_are(app: Flask, owner: str) -> None:
+    with app.app_context():
+        document = db.session.scalar(sa.select(Document).where(Document.filename == "2.txt"))
+        rows = [
+            {"document_id": document.id, "ordinal": number, "text": f"Milestone {number} of the cutover."}
+            for number in range(2, 82)
+        ]
+        fulltext.insert_passages(db.session, document.id, rows)
+        db.session.commit()
+        hits = search_chunks(user_id=owner, query="milestone cutover", limit=100)
+        assert len(hits) == 80 and {hit.document.filename for hit in hits} == {"2.txt"}
+        if db.engine.dialect.name == "sqlite":
+            # Indexed once each: the trigger left the batch to the statement, and is on again.
+            assert db.session.scalar(sa.text("SELECT count(*) FROM document_chunks_fts_deferred")) == 0
+            fts_rows = "SELECT count(*) FROM document_chunks_fts WHERE document_chunks_fts MATCH 'milestone'"
+            assert db.session.scalar(sa.text(fts_rows)) == 80
+        db.session.add(DocumentChunk(document_id=document.id, ordinal=82, text="A late milestone."))
+        db.session.commit()
+        assert len(search_chunks(user_id=owner, query="milestone", limit=100)) == 81
+        db.session.delete(document)
+        db.session.commit()
+        assert search_chunks(user_id=owner, query="milestone") == []

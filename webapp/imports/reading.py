@@ -36,7 +36,7 @@ from ..documents.kinds import TABULAR_KINDS
 from ..documents.parsing import ParsedDocument, ParseError, parse
 from ..documents.search import PASSAGES
 from ..edges import clean_text, clean_value
-from ..models import Document, DocumentChunk, Project, Thread, utcnow
+from ..models import Document, Project, Thread, utcnow
 from . import service
 from .sandbox import DATABASE_VARIABLE, EXIT_OUT_OF_MEMORY, Assignment
 from .settings import ImportSettings
@@ -191,7 +191,7 @@ def _store_passages(session: Session, ticket: service.Ticket, chunks: list[Chunk
             }
             for ordinal, chunk in enumerate(batch, start=start + 1)
         ]
-        session.execute(sa.insert(DocumentChunk), rows)
+        fulltext.insert_passages(session, ticket.document_id, rows)
         session.commit()
 
 
