@@ -4,7 +4,8 @@ SQLite: FTS5 tables over the real tables ("external content"), tokenized `porter
 remove_diacritics 2`; ranked with bm25(), excerpts by snippet(). PostgreSQL: the `ba_english`
 text search configuration (English stemming and stop words, with accents removed by the
 unaccent dictionary); ranked with ts_rank(), excerpts by ts_headline(). The migrations make
-the indexes; merge_segments does SQLite's index upkeep after a large write. Both backends
+the indexes; insert_passages writes a batch of passages with their index entries, and
+merge_segments does SQLite's index upkeep after a large write. Both backends
 handle words the same way: accents never matter, and the stop words PostgreSQL ignores are taken
 out of every query here, so neither backend searches for them.
 """
@@ -239,6 +240,8 @@ def insert_passages(session: Session, document_id: str, rows: list[dict[str, Any
     to leave alone while its batch goes in, then the batch is indexed at once (migration 0014).
     PostgreSQL computes each passage's vector as it stores the row.
     """
+    if not rows:
+        return
     if session.get_bind().dialect.name != "sqlite":
         session.execute(sa.insert(DocumentChunk), rows)
         return
