@@ -5,9 +5,9 @@ remove_diacritics 2`; ranked with bm25(), excerpts by snippet(). PostgreSQL: the
 text search configuration (English stemming and stop words, with accents removed by the
 unaccent dictionary); ranked with ts_rank(), excerpts by ts_headline(). The migrations make
 the indexes; insert_passages writes a batch of passages with their index entries, and
-merge_segments does SQLite's index upkeep after a large write. Both backends
-handle words the same way: accents never matter, and the stop words PostgreSQL ignores are taken
-out of every query here, so neither backend searches for them.
+merge_segments does SQLite's index upkeep after a large write. Both backends handle words the
+same way: accents never matter, and the stop words PostgreSQL ignores are taken out of every
+query here, so neither backend searches for them.
 """
 
 from __future__ import annotations
