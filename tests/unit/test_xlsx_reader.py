@@ -9,7 +9,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from webapp.documents.parsed import build_table, cell_text
+from webapp.documents.parsed import CellBudget, build_table, cell_text
 from webapp.documents.parsing import ParseError, ReadingLimits, parse
 
 from .. import samples
@@ -116,16 +116,8 @@ def openpyxl_rows(data: bytes) -> list[tuple[int, list[str]]]:
         ]
     finally:
         book.close()
-    table = build_table("Data", rows, _NoBudget())
+    table = build_table("Data", rows, CellBudget(10**12))
     return [(0, table.columns), *table.rows]
-
-
-class _NoBudget:
-    def check(self, rows: int, columns: int) -> None:
-        pass
-
-    def spend(self, cells: int) -> None:
-        pass
 
 
 @pytest.mark.parametrize("date1904", [False, True])
@@ -154,6 +146,16 @@ def test_a_sheet_that_skips_a_billion_rows_is_read_at_once() -> None:
     far = SHEET.replace('<row r="9">', '<row r="1000000000">').replace('r="A9"', 'r="A1000000000"')
     [table] = parse("far.xlsx", workbook(far)).tables
     assert table.rows[-1][0] == 1_000_000_000
+
+
+def test_blank_cells_that_only_carry_a_format_do_not_widen_the_table() -> None:
+    # Each row formatted out to the last column (XFD): laid out that wide, 400 rows would pass
+    # the 5,000,000-cell budget and the file would be refused.
+    rows = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="XFD{n}" s="1"/></row>' for n in range(1, 401))
+    [table] = parse(
+        "formatted.xlsx", workbook(SHEET.replace(SHEET[SHEET.index("<row") : SHEET.index("</sheetData>")], rows))
+    ).tables
+    assert table.columns == ["1"] and len(table.rows) == 399 and table.rows[-1] == (400, ["400"])
 
 
 @pytest.mark.parametrize("reference", ["AAAA1", "1A", "$A$1", "A 1"])

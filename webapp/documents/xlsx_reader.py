@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from openpyxl.styles.numbers import builtin_format_code, is_date_format, is_timedelta_format
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
+
 from . import office_xml
 from .parsed import CellBudget, ParsedDocument, ReadingLimits, Table, build_table, cell_text
 
@@ -49,19 +52,18 @@ class _Workbook:
     strings: list[str] = field(default_factory=list)
     date_styles: set[int] = field(default_factory=set)
     duration_styles: set[int] = field(default_factory=set)
-    epoch: datetime | None = None
+    epoch: datetime = CALENDAR_WINDOWS_1900
 
     @classmethod
     def read(cls, archive: zipfile.ZipFile) -> _Workbook:
-        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
-
         names = set(archive.namelist())
         parts = _relationships(archive, WORKBOOK, names)
         root = _parse_part(archive, WORKBOOK)
         workbook = cls()
         properties = root.find(f"{{{_MAIN}}}workbookPr")
         date1904 = properties is not None and properties.get("date1904") in ("1", "true")
-        workbook.epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+        if date1904:
+            workbook.epoch = CALENDAR_MAC_1904
         for sheet in root.iterfind(f"{{{_MAIN}}}sheets/{{{_MAIN}}}sheet"):
             kind, path = parts.get(sheet.get(f"{{{_OFFICE_REL}}}id") or "", ("", ""))
             if kind == "worksheet" and path in names:  # chart sheets hold no cells
@@ -74,8 +76,6 @@ class _Workbook:
         return workbook
 
     def _read_number_formats(self, archive: zipfile.ZipFile, path: str) -> None:
-        from openpyxl.styles.numbers import builtin_format_code, is_date_format, is_timedelta_format
-
         root = _parse_part(archive, path)
         custom = {
             _number(node.get("numFmtId")): node.get("formatCode")
@@ -107,14 +107,10 @@ class _Workbook:
         if kind == "b":
             return bool(int(raw))
         if kind == "d":
-            from openpyxl.utils.datetime import from_ISO8601
-
             return from_ISO8601(raw)
         return raw  # "str" (a formula's text) and "e" (an error such as #DIV/0!)
 
     def _date(self, serial: float, style: int) -> Any:
-        from openpyxl.utils.datetime import from_excel
-
         try:
             return from_excel(serial, self.epoch, timedelta=style in self.duration_styles)
         except (OverflowError, ValueError):
@@ -142,17 +138,19 @@ def _rows(source: Any, workbook: _Workbook, budget: CellBudget) -> Iterator[tupl
 
 
 def _cells(row: Any, workbook: _Workbook) -> list[str]:
+    # A row is as wide as its last cell with a value: a blank cell that only carries a format
+    # (often far out, to column XFD) neither widens the table nor costs the padding up to it.
     cells: list[str] = []
+    column = 0
     for cell in row.iterchildren(_CELL):
         reference = cell.get("r")
-        column = _column(reference) if reference else len(cells) + 1
-        if column > len(cells) + 1:
-            cells.extend([""] * (column - len(cells) - 1))
+        column = _column(reference) if reference else column + 1
         text = cell_text(workbook.value(cell))
-        if column <= len(cells):  # a cell named twice: the later one wins, as in Excel
-            cells[column - 1] = text
-        else:
-            cells.append(text)
+        if not text:
+            continue
+        if column > len(cells):
+            cells.extend([""] * (column - len(cells)))
+        cells[column - 1] = text  # a cell named twice: the later one wins, as in Excel
     return cells
 
 
