@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -85,10 +86,10 @@ def refresh_title(thread: Thread, provider: Provider, model: str | None, *, dela
 
     `delay`: seconds to wait before asking the model (CHAT_TITLE_DELAY), out of other work's way.
     """
-    messages = _first_messages(thread)
-    if not _due(thread, lambda: messages):
+    messages = functools.cache(lambda: _first_messages(thread))
+    if not _due(thread, messages):
         return
-    first_user = next((m.content for m in messages if m.role == "user"), "")
+    first_user = next((m.content for m in messages() if m.role == "user"), "")
     # The model takes a while: its wait must not hold a database connection (a hundred replies
     # ending together would hold a hundred).
     commit_without_expiring()
@@ -97,7 +98,7 @@ def refresh_title(thread: Thread, provider: Provider, model: str | None, *, dela
         title = thread.title or derive_title(first_user)
     else:
         try:
-            title = _ask_model(thread, provider, model or provider.default_model, messages)
+            title = _ask_model(thread, provider, model or provider.default_model, messages())
         except ProviderError as error:
             log.info("title not generated", extra={"thread_id": thread.id, "kind": error.kind})
             title = thread.title or derive_title(first_user)
