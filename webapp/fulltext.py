@@ -5,7 +5,7 @@ remove_diacritics 2`; ranked with bm25(), excerpts by snippet(). PostgreSQL: the
 text search configuration (English stemming and stop words, with accents removed by the
 unaccent dictionary); ranked with ts_rank(), excerpts by ts_headline(). The migrations make
 the indexes; insert_passages writes a batch of passages with their index entries, and
-merge_segments does SQLite's index upkeep after a large write. Both backends handle words the
+tidy_index does the index upkeep a large write leaves. Both backends handle words the
 same way: accents never matter, and the stop words PostgreSQL ignores are taken out of every
 query here, so neither backend searches for them.
 """
@@ -44,8 +44,11 @@ _MARKERS = re.compile(f"([{OPEN}{CLOSE}])")
 _WORD = re.compile(r"\w+")
 # A literal, not a bound parameter, so that PostgreSQL matches the expression indexes.
 _CONFIG = sa.literal_column(f"'{CONFIG}'")
-# Pages (of about 4 KB) of FTS5 segment merging that one merge_segments call does at most.
+# Pages (of about 4 KB) of FTS5 segment merging that one tidy_index call does at most.
 MERGE_PAGES = 1000
+# PostgreSQL: how large (kB) the passages' GIN index lets its pending list grow while an import
+# writes, against the server's default of 4 MB (see insert_passages).
+IMPORT_PENDING_LIST_KB = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Source:
     """A searchable text column and its index on each backend."""
 
     fts_table: str  # SQLite: the FTS5 table; its rowid is the indexed row's rowid
+    gin_index: str  # PostgreSQL: the GIN index
     rowid: sa.ColumnElement[Any]  # the indexed row's rowid (SQLite) or key
     text: sa.ColumnElement[str]
     vector: sa.ColumnElement[Any]  # PostgreSQL: the tsvector the GIN index holds
@@ -238,11 +242,17 @@ def insert_passages(session: Session, document_id: str, rows: list[dict[str, Any
     On SQLite a trigger indexes each passage as its row is inserted, which takes FTS5 three times
     as long as indexing the same rows with one statement. The document is listed for the trigger
     to leave alone while its batch goes in, then the batch is indexed at once (migration 0014).
-    PostgreSQL computes each passage's vector as it stores the row.
+
+    PostgreSQL's GIN index adds new entries to a pending list, and the write that takes the list
+    past `gin_pending_list_limit` sorts the whole list into the index: a quarter of a large
+    import's time at the default 4 MB, spent before its document is ready. An import's batches
+    let the list grow to IMPORT_PENDING_LIST_KB, and tidy_index sorts it in once the document is
+    stored. Searches read the pending list in full, which bounds how large it may grow.
     """
     if not rows:
         return
     if session.get_bind().dialect.name != "sqlite":
+        session.execute(sa.text(f"SET LOCAL gin_pending_list_limit = {IMPORT_PENDING_LIST_KB}"))
         session.execute(sa.insert(DocumentChunk), rows)
         return
     key = {"document_id": document_id}
@@ -259,15 +269,18 @@ def insert_passages(session: Session, document_id: str, rows: list[dict[str, Any
     session.execute(sa.text("DELETE FROM document_chunks_fts_deferred WHERE document_id = :document_id"), key)
 
 
-def merge_segments(session: Session, source: Source) -> None:
-    """Merge the index segments that recent writes left, up to MERGE_PAGES pages of work (SQLite).
+def tidy_index(session: Session, source: Source) -> None:
+    """Fold into the index what recent writes left beside it, so the next writes and searches need not.
 
-    Each transaction that writes to an FTS5 table leaves a segment, and FTS5 merges them a little
-    at each later write: left alone, the upkeep a large write caused falls on the writes after it.
-    PostgreSQL's GIN indexes need nothing of the kind.
+    SQLite: each transaction that writes to an FTS5 table leaves a segment, and FTS5 merges them a
+    little at each later write; this merges up to MERGE_PAGES pages' worth. PostgreSQL: the GIN
+    index's pending list is sorted into the index, as the next write past the list's limit (or
+    the next vacuum) would, and every search until then would read the list. That takes the
+    index's owner (an error for another role).
     """
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    table = source.fts_table  # a name from the code, never from input
-    session.execute(sa.text(f"INSERT INTO {table}({table}, rank) VALUES ('merge', :pages)"), {"pages": MERGE_PAGES})
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT gin_clean_pending_list(CAST(:index AS regclass))"), {"index": source.gin_index})
+    else:
+        table = source.fts_table  # a name from the code, never from input
+        session.execute(sa.text(f"INSERT INTO {table}({table}, rank) VALUES ('merge', :pages)"), {"pages": MERGE_PAGES})
     session.commit()

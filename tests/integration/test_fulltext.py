@@ -105,7 +105,14 @@ def _fts(command: str, value: int) -> None:
     db.session.commit()
 
 
-def test_merging_segments_folds_what_small_writes_left_and_keeps_every_match(app: Flask, owner: str) -> None:
+def _pending_pages() -> int:
+    """Sort the passages index's pending list into it (PostgreSQL); say how many pages it held."""
+    pages = db.session.scalar(sa.text("SELECT gin_clean_pending_list('ix_document_chunks_fts'::regclass)"))
+    db.session.commit()
+    return pages
+
+
+def test_tidying_the_index_folds_what_small_writes_left_and_keeps_every_match(app: Flask, owner: str) -> None:
     with app.app_context():
         document = db.session.scalar(sa.select(Document).where(Document.filename == "1.txt"))
         sqlite = db.engine.dialect.name == "sqlite"
@@ -119,14 +126,20 @@ def test_merging_segments_folds_what_small_writes_left_and_keeps_every_match(app
                 db.session.commit()
             if sqlite:
                 assert _segments() == before + 12
-            fulltext.merge_segments(db.session, PASSAGE_SOURCE)  # PostgreSQL: nothing to do
+            fulltext.tidy_index(db.session, PASSAGE_SOURCE)
             if sqlite:
                 assert _segments() <= before + 1  # the twelve folded into one, at most
+            else:
+                assert _pending_pages() == 0  # GIN's pending list was sorted into the index
+            db.session.add(DocumentChunk(document_id=document.id, ordinal=14, text="Forecast 12."))
+            db.session.commit()
+            if not sqlite:
+                assert _pending_pages() > 0  # which is where a write leaves its entries
         finally:
             if sqlite:
                 _fts("automerge", 4)  # FTS5's default
         hits = search_chunks(user_id=owner, query="forecast", limit=50)
-        assert len(hits) == 12 and {hit.document.filename for hit in hits} == {"1.txt"}
+        assert len(hits) == 13 and {hit.document.filename for hit in hits} == {"1.txt"}
 
 
 def test_a_batch_of_passages_is_indexed_as_it_goes_in_and_single_rows_still_are(app: Flask, owner: str) -> None:
@@ -136,8 +149,16 @@ def test_a_batch_of_passages_is_indexed_as_it_goes_in_and_single_rows_still_are(
             {"document_id": document.id, "ordinal": number, "text": f"Milestone {number} of the cutover."}
             for number in range(2, 82)
         ]
+        postgres = db.engine.dialect.name == "postgresql"
+        limit = "SHOW gin_pending_list_limit"
+        default = db.session.scalar(sa.text(limit)) if postgres else None
         fulltext.insert_passages(db.session, document.id, rows)
+        if postgres:  # the batch lets GIN's pending list grow larger, for its own transaction only
+            assert db.session.scalar(sa.text(limit)) == "16MB" != default
         db.session.commit()
+        if postgres:
+            assert db.session.scalar(sa.text(limit)) == default
+            db.session.rollback()
         hits = search_chunks(user_id=owner, query="milestone cutover", limit=100)
         assert len(hits) == 80 and {hit.document.filename for hit in hits} == {"2.txt"}
         if db.engine.dialect.name == "sqlite":

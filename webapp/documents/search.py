@@ -14,6 +14,7 @@ from ..models import Document, DocumentChunk
 MAX_LIMIT = 100
 PASSAGES = fulltext.Source(
     fts_table="document_chunks_fts",
+    gin_index="ix_document_chunks_fts",
     rowid=DocumentChunk.id,
     text=DocumentChunk.text,
     vector=sa.literal_column("document_chunks.text_fts"),

@@ -152,9 +152,9 @@ def read_and_store(session: Session, assignment: Assignment) -> None:
     _store_document(session, ticket, parsed, chunks, (row.project_id, row.thread_id))
     # The document is ready; the index upkeep its batches caused is done here, not by the next import.
     try:
-        fulltext.merge_segments(session, PASSAGES)
+        fulltext.tidy_index(session, PASSAGES)
     except sa.exc.SQLAlchemyError:
-        session.rollback()  # only upkeep: FTS5 merges at the next writes instead
+        session.rollback()  # only upkeep: the index's next writes (or a vacuum) do it instead
 
 
 class _Progress:

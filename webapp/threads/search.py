@@ -31,6 +31,7 @@ QUERY_MAX = 200
 _STREAMING = sa.literal_column("'streaming'")
 MESSAGES = fulltext.Source(
     fts_table="messages_fts",
+    gin_index="ix_messages_fts",
     rowid=sa.literal_column("messages.rowid"),
     key=Message.id,
     text=Message.content,
