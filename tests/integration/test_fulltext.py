@@ -82,6 +82,14 @@ def test_the_opened_passage_marks_every_matching_word(app: Flask, owner: str) ->
         assert highlighted_passage(hit.chunk, "zeppelin") is None
 
 
+def test_passage_search_leaves_the_planner_settings_as_they_were(app: Flask, owner: str) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL planner setting")
+        assert _found(owner, "rollout") == ["2.txt"]  # found with sequential scans turned off
+        assert db.session.scalar(sa.text("SHOW enable_seqscan")) == "on"
+
+
 def test_messages_share_the_same_word_handling(app: Flask, user: User) -> None:
     thread_id = add_thread(app, user.id, title="Words")
     add_message(app, thread_id, "Le café crème est prêt.")

@@ -36,7 +36,6 @@ MESSAGES = fulltext.Source(
     key=Message.id,
     text=Message.content,
     vector=sa.func.to_tsvector(sa.literal_column(f"'{fulltext.CONFIG}'"), Message.content),
-    computed_vector=True,
     snippet_words=16,
 )
 
