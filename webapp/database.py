@@ -1,23 +1,28 @@
 """Per-connection settings that SQLAlchemy cannot express in the schema, SQLite connections whose
-waits for the write lock leave the gevent loop running, and a session helper."""
+waits for the write lock and checkpoints leave the gevent loop running, and a session helper."""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask
 
+from .chat.ticker import Ticker
 from .extensions import db
-from .turns import off_the_loop
+from .turns import gevent_serves, off_the_loop
 
 T = TypeVar("T")
 
 # How long a SQLite write waits for another one to finish before giving up. Writes are kept
 # short (imports write in small batches), so a wait is short too; this is the backstop.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How often a process served by gevent copies SQLite's write-ahead log back into the database
+# file (see Checkpoints).
+CHECKPOINT_INTERVAL_S = 1.0
 
 
 def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
@@ -30,6 +35,10 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     # A cooperative connection does its waiting itself, off the loop (see below).
     waits = 0 if isinstance(dbapi_connection, CooperativeConnection) else SQLITE_BUSY_TIMEOUT_MS
     cursor.execute(f"PRAGMA busy_timeout={waits}")
+    if isinstance(dbapi_connection, CooperativeConnection) and gevent_serves():
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        [path] = [file for _, name, file in cursor.execute("PRAGMA database_list") if name == "main"]
+        Checkpoints.of(path).start()
     cursor.close()
 
 
@@ -78,6 +87,41 @@ class CooperativeConnection(sqlite3.Connection):
             return call(*args)
         finally:
             sqlite3.Connection.execute(self, "PRAGMA busy_timeout=0")
+
+
+class Checkpoints:
+    """Copies one database's write-ahead log back into its file every CHECKPOINT_INTERVAL_S, in a native thread.
+
+    SQLite makes that copy (a checkpoint) in whichever connection commits once the log holds
+    1,000 pages. Under gevent that is a commit on the loop: copying the megabytes an import
+    wrote there held every other request of the process, and the log-in page's p95 doubled
+    while files were read. So a web process's connections make none, and this does.
+    """
+
+    _running: dict[str, Checkpoints] = {}
+    _lock = threading.Lock()
+
+    @classmethod
+    def of(cls, path: str) -> Checkpoints:
+        """The process's one checkpointer for the database file at `path`."""
+        with cls._lock:
+            if path not in cls._running:
+                cls._running[path] = cls(path)
+            return cls._running[path]
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+        self._ticker = Ticker(lambda: off_the_loop(self.checkpoint), interval=CHECKPOINT_INTERVAL_S, name="wal")
+
+    def start(self) -> None:
+        self._ticker.start()
+
+    def checkpoint(self) -> None:
+        """Copy what no reader still needs; never wait for a reader or a writer (PASSIVE)."""
+        if self._connection is None:
+            self._connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 # The full-text tables, columns and indexes are made by hand in the migrations (FTS5 on SQLite,

@@ -25,7 +25,8 @@ _writers_lock = threading.Lock()
 _writers: Any = None
 
 
-def _gevent_serves() -> bool:
+def gevent_serves() -> bool:
+    """Whether gevent serves this process (its standard library patched): one thread for every request."""
     monkey = sys.modules.get("gevent.monkey")
     return monkey is not None and monkey.is_module_patched("threading")
 
@@ -38,7 +39,7 @@ def off_the_loop(call: Callable[..., T], *args: Any, holds_lock: bool = False) -
     SQLite's write lock; it gets threads of its own, so that it never waits behind calls that
     wait for that very lock.
     """
-    if not _gevent_serves():
+    if not gevent_serves():
         return call(*args)
     import gevent
 
@@ -148,6 +149,6 @@ class TakeTurnsReadingBodies:
         self._app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if _gevent_serves() and environ.get("CONTENT_LENGTH", "0") not in ("", "0"):
+        if gevent_serves() and environ.get("CONTENT_LENGTH", "0") not in ("", "0"):
             environ["wsgi.input"] = _TurnTakingInput(environ["wsgi.input"])
         return self._app(environ, start_response)

@@ -1,5 +1,6 @@
 """Under gevent, long work in one request takes turns with the others: a SQLite write waiting for
-the lock waits alone, and a large request body is read in turns."""
+the lock waits alone, SQLite's checkpoints happen in a native thread, and a large request body is
+read in turns."""
 
 from __future__ import annotations
 
@@ -57,6 +58,41 @@ LOCK_WAIT = textwrap.dedent(
     """
 )
 
+# The app's engine writes 8 MB in one transaction, past the 1,000 pages at which SQLite copies its
+# log back into the database file; the script says whether the committing connection was to make
+# that copy, and whether the file holds the 8 MB within 5 seconds.
+CHECKPOINTS = textwrap.dedent(
+    """
+    import sys
+
+    if sys.argv[2] == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+
+    import os
+    import time
+
+    import sqlalchemy as sa
+
+    from webapp.config import engine_options
+    from webapp.database import sqlite_engine_settings
+
+    path = sys.argv[1]
+    url = f"sqlite:///{path}"
+    engine = sa.create_engine(url, **engine_options(url))
+    sqlite_engine_settings(engine)
+    with engine.begin() as connection:
+        automatic = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        connection.exec_driver_sql("CREATE TABLE t (x BLOB)")
+        for _ in range(2000):
+            connection.exec_driver_sql("INSERT INTO t VALUES (randomblob(4000))")
+    deadline = time.monotonic() + 5
+    while os.path.getsize(path) < 8_000_000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    print(automatic, os.path.getsize(path) >= 8_000_000)
+    """
+)
 
 # A 16 MB body that is always there to read (a fast client on loopback) is read while another
 # greenlet counts its turns: it must get one at least every PIECE_BYTES.
@@ -115,6 +151,14 @@ def _run(script: str, tmp_path: Path, *args: str) -> str:
 
 def test_a_large_request_body_is_read_in_turns(tmp_path: Path) -> None:
     assert int(_run(BODY_READ, tmp_path)) >= 15
+
+
+def test_under_gevent_a_native_thread_copies_the_log_into_the_database_file_and_commits_never_do(
+    tmp_path: Path,
+) -> None:
+    assert _run(CHECKPOINTS, tmp_path, str(tmp_path / "gevent.db"), "gevent").split() == ["0", "True"]
+    # Served by threads, a commit makes the copy as SQLite does by itself.
+    assert _run(CHECKPOINTS, tmp_path, str(tmp_path / "threads.db"), "threads").split() == ["1000", "True"]
 
 
 def test_a_write_waiting_for_the_lock_leaves_the_loop_running(tmp_path: Path) -> None:

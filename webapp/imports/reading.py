@@ -114,6 +114,8 @@ def confine(settings: ImportSettings) -> None:
     os.setsid()  # its own process group, which the watcher kills whole
     _die_with_parent()
     os.nice(19)  # pages and chats of other users come first
+    if hasattr(os, "SCHED_IDLE"):  # Linux: runs only while nothing else wants the processor
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     memory = settings.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # A backstop for a process whose watcher died: the kernel stops it on its own.
