@@ -93,9 +93,9 @@ class Checkpoints:
     """Copies one database's write-ahead log back into its file every CHECKPOINT_INTERVAL_S, in a native thread.
 
     SQLite makes that copy (a checkpoint) in whichever connection commits once the log holds
-    1,000 pages. Under gevent that is a commit on the loop: copying the megabytes an import
-    wrote there held every other request of the process, and the log-in page's p95 doubled
-    while files were read. So a web process's connections make none, and this does.
+    1,000 pages. Under gevent that is a commit on the loop (often a reply's): copying the
+    megabytes an import wrote held every other request of the process for as long. So a web
+    process's connections make none, and this does.
     """
 
     _running: dict[str, Checkpoints] = {}
