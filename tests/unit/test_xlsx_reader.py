@@ -158,6 +158,12 @@ def test_blank_cells_that_only_carry_a_format_do_not_widen_the_table() -> None:
     assert table.columns == ["1"] and len(table.rows) == 399 and table.rows[-1] == (400, ["400"])
 
 
+def test_a_cell_named_twice_reads_as_its_later_value_even_a_blank_one() -> None:
+    sheet = SHEET.replace('<c r="C2" t="b"><v>1</v></c>', '<c r="C2" t="b"><v>1</v></c><c r="C2" s="1"/>')
+    [table] = parse("twice.xlsx", workbook(sheet)).tables
+    assert table.rows[0][1][2] == ""
+
+
 @pytest.mark.parametrize("reference", ["AAAA1", "1A", "$A$1", "A 1"])
 def test_a_cell_reference_no_sheet_can_hold_is_refused_as_damaged(reference: str) -> None:
     sheet = SHEET.replace('r="C2"', f'r="{reference}"')

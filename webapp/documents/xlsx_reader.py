@@ -146,9 +146,9 @@ def _cells(row: Any, workbook: _Workbook) -> list[str]:
         reference = cell.get("r")
         column = _column(reference) if reference else column + 1
         text = cell_text(workbook.value(cell))
-        if not text:
-            continue
         if column > len(cells):
+            if not text:
+                continue
             cells.extend([""] * (column - len(cells)))
         cells[column - 1] = text  # a cell named twice: the later one wins, as in Excel
     return cells
